@@ -1,0 +1,1 @@
+"""reachkit: where gradient dynamics can go. Landscapes, dynamics, analysis and live explorers."""

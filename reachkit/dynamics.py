@@ -1,0 +1,394 @@
+"""Gradient dynamics on a batch of starts: gradient descent, gradient flow, SGD, subgradient method.
+
+Each function takes a landscape and starts of shape ``(batch, dim)`` (or one start ``(dim,)``)
+and returns one :class:`Path`. A start whose iterate leaves the escape radius (or overflows) is
+frozen at its last finite iterate and flagged ``diverged`` with the step; no overflow warnings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from collections import Counter
+
+import numpy as np
+
+from .landscapes import FiniteSum, Landscape, _as_points
+from .schedules import Schedule, as_schedule
+
+STATUSES = ("converged", "diverged", "cycling", "stalled", "moving")
+_TAIL = 64  # trailing iterates kept to detect cycles
+
+
+@dataclass
+class Path:
+    """The result of running a dynamics from a batch of starts.
+
+    iterates (n_rec, batch, dim) at ``times`` (iteration index, or time t for the flow);
+    values (n_rec, batch); step_sizes (n_rec, batch): the step used to leave each recorded
+    iterate (NaN once a start has stopped, and for the flow). Per start: ``status`` (one of
+    converged / diverged / cycling / stalled / moving; "stalled" means not converged under a
+    summable schedule, whose paths have finite length), ``limit_label`` in words, ``limit_index`` into
+    ``critical_points`` (-1 if none), ``stopped_at`` (step or time at which it converged or
+    diverged; -1 if it ran to the end), ``period`` (for cycling starts).
+    """
+
+    method: str
+    schedule: str
+    iterates: np.ndarray
+    times: np.ndarray
+    values: np.ndarray
+    step_sizes: np.ndarray
+    final: np.ndarray
+    status: np.ndarray
+    limit_label: np.ndarray
+    limit_index: np.ndarray
+    stopped_at: np.ndarray
+    period: np.ndarray
+    critical_points: list = field(repr=False)
+    grad_norm: np.ndarray = field(repr=False, default=None)
+
+    @property
+    def batch(self) -> int:
+        return self.final.shape[0]
+
+    @property
+    def dim(self) -> int:
+        return self.final.shape[1]
+
+    def trajectory(self, i: int = 0) -> np.ndarray:
+        """Recorded iterates of start i, shape (n_rec, dim)."""
+        return self.iterates[:, i, :]
+
+    def fractions(self) -> dict[str, float]:
+        """Fraction of starts per outcome label, e.g. {'sharp minimum': 0.42, ...}."""
+        names = [self._outcome(i) for i in range(self.batch)]
+        return {k: v / self.batch for k, v in sorted(Counter(names).items())}
+
+    def _outcome(self, i: int) -> str:
+        s = self.status[i]
+        return str(self.limit_label[i]) if s == "converged" else str(s)
+
+    def describe(self, i: int = 0) -> str:
+        """The outcome of start i in words."""
+        s, unit = self.status[i], ("t = " if self.method == "gradient flow" else "step ")
+        at = self.stopped_at[i]
+        when = f"{at:g}" if self.method == "gradient flow" else f"{int(at)}"
+        if s == "converged":
+            return f"converged to the {self.limit_label[i]} (at {unit}{when})"
+        if s == "diverged":
+            return f"diverged at {unit}{when}: the iterate left every bounded region"
+        if s == "cycling":
+            return f"cycling with period {self.period[i]} (not converging)"
+        gn = self.grad_norm[i] if self.grad_norm is not None else float("nan")
+        if s == "stalled":
+            return (f"stalled at a non-critical point (|grad f| = {gn:.3g}): the steps are "
+                    "summable, so the path has finite length and stops short")
+        return f"still moving after the last step (|grad f| = {gn:.3g})"
+
+
+def _starts(starts, dim: int) -> np.ndarray:
+    x = _as_points(starts, dim, "starts")
+    if x.ndim == 1:
+        x = x[None, :]
+    if x.ndim != 2:
+        raise ValueError(f"starts must have shape (batch, {dim}) or ({dim},); got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("starts must be finite numbers (no NaN or inf)")
+    return x.copy()
+
+
+def _positive_int(n, name: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"{name} must be a nonnegative integer; got {n!r}")
+    return int(n)
+
+
+def _escape_radius(landscape: Landscape, radius) -> float:
+    if radius is None:
+        return 1e6 * (1.0 + float(np.max(np.abs(landscape.bounds))))
+    r = float(radius)
+    if not np.isfinite(r) or r <= 0:
+        raise ValueError(f"escape_radius must be a finite positive number; got {radius!r}")
+    return r
+
+
+def label_limits(landscape: Landscape, points: np.ndarray, tol: float | None = None):
+    """Match points to the landscape's listed critical points: (index or -1, label)."""
+    cps = landscape.critical_points()
+    n = points.shape[0]
+    index = np.full(n, -1)
+    labels = np.empty(n, dtype=object)
+    if tol is None:
+        tol = 1e-3 * (1.0 + float(np.max(np.ptp(landscape.bounds, axis=1))))
+    if cps:
+        centres = np.stack([c.x for c in cps])
+        d = np.linalg.norm(points[:, None, :] - centres[None], axis=-1)
+        nearest = np.argmin(d, axis=1)
+        hit = d[np.arange(n), nearest] <= tol
+        index[hit] = nearest[hit]
+    for i in range(n):
+        labels[i] = cps[index[i]].label if index[i] >= 0 else _unlisted_label(landscape, points[i])
+    return index, labels
+
+
+def _unlisted_label(landscape: Landscape, x: np.ndarray) -> str:
+    coords = ", ".join(f"{v:.3g}" for v in x)
+    if landscape.dim <= 3 and landscape.smooth:
+        eig = np.linalg.eigvalsh(landscape.hess(x))
+        return f"critical point ({coords}), sharpness {eig[-1]:.3g}"
+    return f"critical point ({coords})"
+
+
+def _iterate(landscape, starts, n_steps, schedule, direction, *, method, record_every, gtol,
+             escape_radius, keep_path=True):
+    """Run x_{k+1} = x_k - a_k d_k(x_k) on a compacted set of still-running starts."""
+    schedule = as_schedule(schedule)
+    x = _starts(starts, landscape.dim)
+    n_steps = _positive_int(n_steps, "n_steps")
+    if record_every is not None:
+        record_every = _positive_int(record_every, "record_every")
+        if record_every == 0:
+            raise ValueError("record_every must be >= 1 (or None to keep only the final point)")
+    gtol = float(gtol)
+    if not np.isfinite(gtol) or gtol < 0:
+        raise ValueError(f"gtol must be a finite number >= 0; got {gtol!r}")
+    radius = _escape_radius(landscape, escape_radius)
+    B = x.shape[0]
+    per_start_step = np.ndim(getattr(schedule, "a", 0.0)) > 0
+    if per_start_step and np.shape(schedule.a) != (B,):
+        raise ValueError(f"an array of steps needs one per start: shape ({B},); got {np.shape(schedule.a)}")
+
+    status = np.full(B, "moving", dtype=object)
+    stopped_at = np.full(B, -1)
+    ids = np.arange(B)
+    xa = x.copy()
+    rec_x, rec_t, rec_a = [], [], []
+    cur_a = np.full(B, np.nan)
+    tail = np.empty((min(_TAIL, n_steps + 1), B, landscape.dim))
+    tail_start = n_steps + 1 - tail.shape[0]
+
+    def record(k):
+        x[ids] = xa
+        if keep_path and (k % record_every == 0 or k == n_steps):
+            rec_x.append(x.copy())
+            rec_t.append(k)
+            rec_a.append(cur_a.copy())
+        if k >= tail_start:
+            tail[k - tail_start] = x
+
+    with np.errstate(all="ignore"):
+        for k in range(n_steps + 1):
+            if ids.size:
+                g = direction(k, xa, ids)
+                g2 = np.einsum("ij,ij->i", g, g)
+                done = g2 <= gtol * gtol
+                if done.any():
+                    status[ids[done]] = "converged"
+                    stopped_at[ids[done]] = k
+                    x[ids[done]] = xa[done]
+                    cur_a[ids[done]] = np.nan
+                    keep = ~done
+                    ids, xa, g = ids[keep], xa[keep], g[keep]
+            if k == n_steps or not ids.size:
+                cur_a[ids] = np.nan
+                record(k)
+                if not ids.size and k < n_steps:
+                    if keep_path:  # pad: every start has stopped
+                        rec_x.append(x.copy()); rec_t.append(n_steps); rec_a.append(cur_a.copy())
+                    if n_steps >= tail_start:
+                        tail[max(k - tail_start, 0):] = x
+                    break
+                continue
+            a = schedule.step(k, xa, g, landscape)
+            a = a[ids] if per_start_step else a
+            cur_a[ids] = a
+            record(k)
+            xn = xa - np.reshape(a, (-1, 1)) * g
+            bad = ~np.isfinite(xn).all(axis=1) | (np.abs(xn).max(axis=1) > radius)
+            if bad.any():
+                status[ids[bad]] = "diverged"
+                stopped_at[ids[bad]] = k + 1
+                cur_a[ids[bad]] = np.nan
+                x[ids[bad]] = xa[bad]
+                keep = ~bad
+                ids, xn = ids[keep], xn[keep]
+            xa = xn
+
+    period = _detect_cycles(tail, status)
+    status[(status == "moving") & (period > 0)] = "cycling"
+    if schedule.summable:
+        status[status == "moving"] = "stalled"
+    final = x
+    g_final = np.linalg.norm(np.asarray(direction_full(landscape, final)), axis=1)
+    return _make_path(landscape, method, str(schedule), rec_x, rec_t, rec_a, final, status,
+                      stopped_at, period, g_final, keep_path)
+
+
+def direction_full(landscape, x):
+    with np.errstate(all="ignore"):
+        return landscape.grad(x)
+
+
+def _detect_cycles(tail: np.ndarray, status: np.ndarray) -> np.ndarray:
+    """Smallest period p >= 2 with x_k = x_{k-p} (to 1e-9, relative) over the trailing iterates."""
+    T = tail.shape[0]
+    period = np.zeros(status.shape[0], dtype=int)
+    moving = status == "moving"
+    if T < 8 or not moving.any():
+        return period
+    seg = tail[:, moving]
+    scale = 1.0 + np.abs(seg).max(axis=(0, 2))
+    found = np.zeros(seg.shape[1], dtype=int)
+    still = np.abs(seg[1:] - seg[:-1]).max(axis=(0, 2)) <= 1e-9 * scale
+    found[still] = -1  # not moving at all: no cycle
+    for p in range(2, T // 2):
+        diff = np.abs(seg[p:] - seg[:-p]).max(axis=(0, 2))
+        new = (found == 0) & (diff <= 1e-9 * scale)
+        found[new] = p
+    period[moving] = np.maximum(found, 0)
+    return period
+
+
+def _make_path(landscape, method, schedule, rec_x, rec_t, rec_a, final, status, stopped_at,
+               period, g_final, keep_path):
+    if keep_path:
+        iterates = np.stack(rec_x)
+        times = np.asarray(rec_t, dtype=float)
+        steps = np.stack(rec_a)
+    else:
+        iterates, times, steps = final[None].copy(), np.array([np.nan]), np.full((1, final.shape[0]), np.nan)
+    with np.errstate(all="ignore"):
+        values = landscape.value(iterates)
+    index = np.full(final.shape[0], -1)
+    labels = np.array([""] * final.shape[0], dtype=object)
+    conv = status == "converged"
+    if conv.any():
+        index[conv], labels[conv] = label_limits(landscape, final[conv])
+    return Path(method, schedule, iterates, times, values, steps, final, status, labels, index,
+                stopped_at, period, landscape.critical_points(), g_final)
+
+
+def gradient_descent(landscape: Landscape, starts, step, n_steps: int = 500, *,
+                     record_every: int | None = 1, gtol: float = 1e-10,
+                     escape_radius: float | None = None) -> Path:
+    """Gradient descent x_{k+1} = x_k - a_k grad f(x_k) from every start.
+
+    ``step`` is a number (constant step) or a schedule. A start stops when |grad f| <= gtol
+    (converged) or leaves ``escape_radius`` (diverged). ``record_every=None`` keeps only the
+    final points (for basin maps over many starts).
+    """
+    return _iterate(landscape, starts, n_steps, step,
+                    lambda k, x, ids: landscape._grad_fn(x, **landscape.params),
+                    method="gradient descent", record_every=record_every or 1, gtol=gtol,
+                    escape_radius=escape_radius, keep_path=record_every is not None)
+
+
+def subgradient_method(landscape: Landscape, starts, step, n_steps: int = 200, *,
+                       record_every: int | None = 1, escape_radius: float | None = None) -> Path:
+    """x_{k+1} = x_k - a v_k with v_k a subgradient (``landscape.grad``); stops only where v_k = 0."""
+    return _iterate(landscape, starts, n_steps, step,
+                    lambda k, x, ids: landscape._grad_fn(x, **landscape.params),
+                    method="subgradient method", record_every=record_every or 1, gtol=0.0,
+                    escape_radius=escape_radius, keep_path=record_every is not None)
+
+
+def sgd(landscape: FiniteSum, starts, step, n_steps: int = 500, *, batch_size: int = 1,
+        seed: int | None = 0, record_every: int | None = 1, gtol: float = 1e-10,
+        escape_radius: float | None = None) -> Path:
+    """Minibatch SGD: x_{k+1} = x_k - a_k (1/b) sum_{i in B_k} grad f_i(x_k).
+
+    Each start draws its own minibatch of ``batch_size`` distinct samples every step from a
+    generator seeded with ``seed`` (same seed, same runs). A start stops when the full gradient
+    is <= gtol (possible only at a minimum every sample shares, i.e. with interpolation).
+    """
+    if not isinstance(landscape, FiniteSum):
+        raise ValueError("sgd needs a finite-sum landscape (e.g. interpolating_quadratics(), "
+                         f"sharp_flat_2d_sum()); got {landscape!r}")
+    n = landscape.n_samples
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or not 1 <= batch_size <= n:
+        raise ValueError(f"batch_size must be an integer in [1, {n}] (the number of samples); "
+                         f"got {batch_size!r}")
+    rng = np.random.default_rng(seed)
+    B = _starts(starts, landscape.dim).shape[0]
+    b = int(batch_size)
+
+    def direction(k, x, ids):
+        if b == n:
+            idx = np.broadcast_to(np.arange(n), (B, n))
+        elif b == 1:
+            idx = rng.integers(0, n, size=(B, 1))
+        else:
+            idx = np.argpartition(rng.random((B, n)), b - 1, axis=1)[:, :b]
+        full = landscape._grad_fn(x, **landscape.params)
+        c = landscape.weights[idx[ids]].mean(axis=1) / landscape.weights.mean()
+        g = c[:, None] * full
+        # converged only if the *full* gradient vanishes
+        return np.where((np.einsum("ij,ij->i", full, full) <= gtol * gtol)[:, None], 0.0, g)
+
+    return _iterate(landscape, starts, n_steps, step, direction, method=f"SGD (batch {b})",
+                    record_every=record_every or 1, gtol=gtol, escape_radius=escape_radius,
+                    keep_path=record_every is not None)
+
+
+def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: int = 201, *,
+                  gtol: float = 1e-10, rtol: float = 1e-10, atol: float = 1e-12,
+                  escape_radius: float | None = None, method: str = "DOP853") -> Path:
+    """Gradient flow x'(t) = -grad f(x(t)) with scipy's solve_ivp, sampled on a time grid.
+
+    All starts are integrated as one system. Integration stops once |grad f| <= gtol at every
+    start (the path then stays put); a start that leaves ``escape_radius`` is frozen there and
+    flagged diverged. ``times`` has ``n_times`` points in [0, t_max].
+    """
+    from scipy.integrate import solve_ivp
+
+    x0 = _starts(starts, landscape.dim)
+    t_max = float(t_max)
+    if not np.isfinite(t_max) or t_max <= 0:
+        raise ValueError(f"t_max must be a finite positive time; got {t_max!r}")
+    n_times = _positive_int(n_times, "n_times")
+    if n_times < 2:
+        raise ValueError(f"n_times must be >= 2; got {n_times}")
+    radius = _escape_radius(landscape, escape_radius)
+    B, dim = x0.shape
+    times = np.linspace(0.0, t_max, n_times)
+
+    def rhs(t, y):
+        z = y.reshape(B, dim)
+        with np.errstate(all="ignore"):
+            g = landscape._grad_fn(z, **landscape.params)
+        out = np.abs(z).max(axis=1) > radius
+        g = np.where(out[:, None] | ~np.isfinite(g), 0.0, g)
+        return -g.ravel()
+
+    def settled(t, y):
+        z = y.reshape(B, dim)
+        with np.errstate(all="ignore"):
+            g = landscape._grad_fn(z, **landscape.params)
+        out = np.abs(z).max(axis=1) > radius
+        gmax = np.max(np.where(out, 0.0, np.linalg.norm(g, axis=1)))
+        return gmax - gtol
+
+    settled.terminal = True
+    sol = solve_ivp(rhs, (0.0, t_max), x0.ravel(), method=method, t_eval=times, rtol=rtol,
+                    atol=atol, events=settled)
+    Y = sol.y.T.reshape(-1, B, dim)
+    if Y.shape[0] < n_times:  # stopped early: the flow stays at its (critical) end point
+        last = sol.y_events[0][0].reshape(B, dim) if sol.t_events[0].size else Y[-1]
+        Y = np.concatenate([Y, np.broadcast_to(last, (n_times - Y.shape[0], B, dim))])
+    final = Y[-1].copy()
+    with np.errstate(all="ignore"):
+        gnorm = np.linalg.norm(landscape.grad(final), axis=1)
+    far = np.abs(Y).max(axis=2) > radius
+    status = np.where(gnorm <= max(gtol, 1e-8), "converged", "moving").astype(object)
+    stopped_at = np.full(B, -1.0)
+    div = far.any(axis=0)
+    status[div] = "diverged"
+    stopped_at[div] = times[np.argmax(far[:, div], axis=0)]
+    conv = status == "converged"
+    if conv.any():
+        below = np.linalg.norm(Y[:, conv] - final[conv], axis=2) <= 1e-9 * (1 + np.abs(final[conv]).max(axis=1))
+        stopped_at[conv] = times[np.argmax(below, axis=0)]
+    return _make_path(landscape, "gradient flow", "continuous time", list(Y), list(times),
+                      [np.full(B, np.nan)] * n_times, final, status, stopped_at,
+                      np.zeros(B, dtype=int), gnorm, True)

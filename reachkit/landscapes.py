@@ -1,0 +1,765 @@
+"""Loss landscapes: value, gradient and Hessian, vectorised over inputs of shape ``(..., dim)``.
+
+Every landscape declares its parameters (default and allowed range) so that a widget can build
+its sliders from them, its plotting bounds, and the critical points known in closed form, each
+with a label ("sharp minimum", "saddle", ...). Derivatives are analytic; ``tests/`` checks them
+against finite differences.
+
+Build your own with :func:`from_functions`; it is usable everywhere a built-in landscape is.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+KINDS = ("minimum", "saddle", "maximum", "degenerate", "minimum and maximum")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A declared landscape parameter: a slider is made from ``default``, ``low``, ``high``."""
+
+    name: str
+    default: float
+    low: float
+    high: float
+    description: str = ""
+    log: bool = False  # a log-scale slider suits it
+
+
+@dataclass(frozen=True)
+class CriticalPoint:
+    """A point where grad f = 0, with its classification and a label in words."""
+
+    x: np.ndarray
+    kind: str  # one of KINDS
+    label: str
+
+    def __repr__(self) -> str:
+        coords = ", ".join(f"{v:.6g}" for v in np.atleast_1d(self.x))
+        return f"CriticalPoint(({coords}), {self.kind!r}, {self.label!r})"
+
+
+def _as_points(x, dim: int, name: str = "x") -> np.ndarray:
+    """Check ``x`` has shape ``(..., dim)`` (a scalar is accepted when dim == 1)."""
+    arr = np.asarray(x, dtype=float)
+    if dim == 1 and arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim == 0 or arr.shape[-1] != dim:
+        raise ValueError(
+            f"{name} must have shape (..., {dim}) for this {dim}-D landscape; got shape {arr.shape}"
+        )
+    return arr
+
+
+class Landscape:
+    """A function f: R^dim -> R with its derivatives, parameters and known critical points.
+
+    ``value_fn(x, **params)`` takes an array of shape ``(..., dim)`` and returns ``(...)``;
+    ``grad_fn`` returns ``(..., dim)``; ``hess_fn`` returns ``(..., dim, dim)`` or is None
+    (then central finite differences of the gradient are used). ``critical_fn(**params)``
+    returns the closed-form critical points. ``lipschitz_fn(**params)`` returns a global
+    Lipschitz constant L of the gradient, or None when there is none (e.g. quartics: the
+    gradient is only locally Lipschitz). ``smooth`` is False for nonsmooth functions such as
+    |x|, whose ``grad`` is then a subgradient.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        dim: int,
+        value_fn: Callable,
+        grad_fn: Callable,
+        hess_fn: Callable | None = None,
+        *,
+        bounds: Sequence[Sequence[float]],
+        params: Sequence[Param] = (),
+        values: Mapping[str, float] | None = None,
+        critical_fn: Callable | None = None,
+        lipschitz_fn: Callable | None = None,
+        smooth: bool = True,
+        formula: str = "",
+    ):
+        if int(dim) != dim or dim < 1:
+            raise ValueError(f"dim must be a positive integer; got {dim!r}")
+        self.name = name
+        self.dim = int(dim)
+        self._value_fn, self._grad_fn, self._hess_fn = value_fn, grad_fn, hess_fn
+        self.bounds = np.asarray(bounds, dtype=float).reshape(self.dim, 2)
+        self.param_specs = tuple(params)
+        self._critical_fn = critical_fn
+        self._lipschitz_fn = lipschitz_fn
+        self.smooth = smooth
+        self.formula = formula
+        self.params = self._checked_params(values or {})
+
+    # -- parameters ---------------------------------------------------------------------------
+    def _checked_params(self, values: Mapping[str, float]) -> dict[str, float]:
+        specs = {p.name: p for p in self.param_specs}
+        unknown = set(values) - set(specs)
+        if unknown:
+            allowed = ", ".join(specs) or "none"
+            raise ValueError(f"unknown parameter(s) {sorted(unknown)} for {self.name}; allowed: {allowed}")
+        checked = {}
+        for p in self.param_specs:
+            v = float(values.get(p.name, p.default))
+            if not (p.low <= v <= p.high):
+                raise ValueError(
+                    f"parameter {p.name!r} of {self.name} must be in [{p.low}, {p.high}]; got {v}"
+                )
+            checked[p.name] = v
+        return checked
+
+    def with_params(self, **values: float) -> "Landscape":
+        """A copy with some parameters changed (checked against their declared ranges)."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.params = self._checked_params({**self.params, **values})
+        new.__dict__.pop("_critical_cache", None)
+        return new
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def value(self, x) -> np.ndarray:
+        """f(x) for x of shape (..., dim); returns shape (...)."""
+        return np.asarray(self._value_fn(_as_points(x, self.dim), **self.params), dtype=float)
+
+    def grad(self, x) -> np.ndarray:
+        """grad f(x) (a subgradient where f is not differentiable); shape (..., dim)."""
+        return np.asarray(self._grad_fn(_as_points(x, self.dim), **self.params), dtype=float)
+
+    def hess(self, x) -> np.ndarray:
+        """Hessian of f at x; shape (..., dim, dim). Finite differences if none was given."""
+        x = _as_points(x, self.dim)
+        if self._hess_fn is not None:
+            return np.asarray(self._hess_fn(x, **self.params), dtype=float)
+        return finite_difference_hessian(self._grad_fn_bound, x)
+
+    def _grad_fn_bound(self, x):
+        return self._grad_fn(x, **self.params)
+
+    @property
+    def lipschitz(self) -> float | None:
+        """Global Lipschitz constant of the gradient, or None if the gradient is only locally Lipschitz."""
+        return None if self._lipschitz_fn is None else float(self._lipschitz_fn(**self.params))
+
+    def critical_points(self) -> list[CriticalPoint]:
+        """Critical points known in closed form, labelled (empty if none were declared)."""
+        if "_critical_cache" not in self.__dict__:
+            found = [] if self._critical_fn is None else list(self._critical_fn(**self.params))
+            self._critical_cache = found
+        return list(self._critical_cache)
+
+    def minima(self) -> list[CriticalPoint]:
+        return [c for c in self.critical_points() if c.kind == "minimum"]
+
+    def grid(self, n: int = 200, bounds=None):
+        """Grid points covering ``bounds``: 1-D returns (xs, points); 2-D returns (X, Y, points)."""
+        b = self.bounds if bounds is None else np.asarray(bounds, dtype=float).reshape(self.dim, 2)
+        axes = [np.linspace(lo, hi, n) for lo, hi in b]
+        if self.dim == 1:
+            return axes[0], axes[0][:, None]
+        if self.dim == 2:
+            X, Y = np.meshgrid(*axes)
+            return X, Y, np.stack([X, Y], axis=-1)
+        raise ValueError(f"grid is for 1-D and 2-D landscapes; this one has dim={self.dim}")
+
+    def __repr__(self) -> str:
+        ps = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
+        return f"<Landscape {self.name}({ps}) dim={self.dim}>"
+
+
+def finite_difference_hessian(grad_fn: Callable, x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+    """Central differences of the gradient, symmetrised: H_ij = (d_j g_i + d_i g_j) / 2."""
+    dim = x.shape[-1]
+    cols = []
+    for j in range(dim):
+        e = np.zeros(dim)
+        e[j] = eps
+        cols.append((np.asarray(grad_fn(x + e)) - np.asarray(grad_fn(x - e))) / (2 * eps))
+    H = np.stack(cols, axis=-1)
+    return 0.5 * (H + np.swapaxes(H, -1, -2))
+
+
+def from_functions(
+    value: Callable,
+    grad: Callable,
+    hess: Callable | None = None,
+    *,
+    dim: int,
+    bounds: Sequence[Sequence[float]],
+    name: str = "custom",
+    params: Sequence[Param] = (),
+    critical_points: Sequence[tuple[Sequence[float], str, str]] | Callable = (),
+    lipschitz: float | Callable | None = None,
+    smooth: bool = True,
+) -> Landscape:
+    """A landscape from your own functions, usable everywhere a built-in one is.
+
+    ``value(x, **params)`` and ``grad(x, **params)`` take x of shape (..., dim) (write them with
+    numpy so they broadcast over leading axes). Without ``hess``, the Hessian is computed by
+    central finite differences of ``grad``. ``critical_points`` is a list of
+    ``(x, kind, label)`` triples (or a function of the parameters returning CriticalPoints).
+    """
+    if callable(critical_points):
+        critical_fn = critical_points
+    else:
+        points = [CriticalPoint(np.asarray(x, dtype=float).reshape(dim), kind, label)
+                  for x, kind, label in critical_points]
+        for c in points:
+            if c.kind not in KINDS:
+                raise ValueError(f"critical point kind must be one of {KINDS}; got {c.kind!r}")
+        critical_fn = lambda **_: points  # noqa: E731
+    lipschitz_fn = lipschitz if callable(lipschitz) or lipschitz is None else (lambda **_: lipschitz)
+    return Landscape(name, dim, value, grad, hess, bounds=bounds, params=params,
+                     critical_fn=critical_fn, lipschitz_fn=lipschitz_fn, smooth=smooth)
+
+
+def _cp(x, kind, label) -> CriticalPoint:
+    return CriticalPoint(np.atleast_1d(np.asarray(x, dtype=float)), kind, label)
+
+
+def _eye_like(x, dim):
+    return np.broadcast_to(np.eye(dim), x.shape[:-1] + (dim, dim)).copy()
+
+
+# ----------------------------------------------------------------------------------------------
+# Quadratic
+# ----------------------------------------------------------------------------------------------
+def quadratic(curvatures: Sequence[float] = (1.0, 10.0)) -> Landscape:
+    """f(x) = sum_i c_i x_i^2 / 2: Hessian diag(c), the simplest model of a minimum (c_i > 0)."""
+    c = np.asarray(curvatures, dtype=float).ravel()
+    if c.size == 0 or not np.all(np.isfinite(c)):
+        raise ValueError(f"curvatures must be a non-empty list of finite numbers; got {curvatures!r}")
+    dim = c.size
+    if np.all(c > 0):
+        kind, label = "minimum", "minimum"
+    elif np.all(c < 0):
+        kind, label = "maximum", "maximum"
+    elif np.any(c == 0):
+        kind, label = "degenerate", "degenerate critical point"
+    else:
+        kind, label = "saddle", "saddle"
+    span = 2.0
+    return Landscape(
+        "quadratic", dim,
+        lambda x: 0.5 * np.sum(c * x**2, axis=-1),
+        lambda x: c * x,
+        lambda x: _eye_like(x, dim) * c,
+        bounds=[(-span, span)] * dim,
+        critical_fn=lambda: [_cp(np.zeros(dim), kind, label)],
+        lipschitz_fn=lambda: float(np.max(np.abs(c))),
+        formula=r"f(x) = \tfrac12 \sum_i c_i x_i^2",
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Piecewise-quadratic sharp/flat double well (C^{1,1}, semi-algebraic)
+# ----------------------------------------------------------------------------------------------
+_PW_SHARP_MIN, _PW_FLAT_MIN, _PW_LEFT, _PW_RIGHT = -1.0, 2.0, -0.9, 1.0
+
+
+def _pw_pieces(sharp, flat):
+    """f' = sharp (x+1) on x <= -0.9, linear on [-0.9, 1], flat (x-2) on x >= 1."""
+    g_left = sharp * (_PW_LEFT - _PW_SHARP_MIN)          # f'(-0.9) > 0
+    g_right = flat * (_PW_RIGHT - _PW_FLAT_MIN)          # f'(1) < 0
+    slope = (g_right - g_left) / (_PW_RIGHT - _PW_LEFT)  # < 0 on the hump
+    f_left = 0.5 * sharp * (_PW_LEFT - _PW_SHARP_MIN) ** 2
+    f_right = f_left + g_left * (_PW_RIGHT - _PW_LEFT) + 0.5 * slope * (_PW_RIGHT - _PW_LEFT) ** 2
+    offset = f_right - 0.5 * flat * (_PW_RIGHT - _PW_FLAT_MIN) ** 2  # f(2) so that f is C^1
+    return g_left, slope, f_left, offset
+
+
+def _pw_value(x, sharp, flat):
+    g_left, slope, f_left, offset = _pw_pieces(sharp, flat)
+    t = x[..., 0]
+    d = t - _PW_LEFT
+    return np.where(
+        t <= _PW_LEFT, 0.5 * sharp * (t - _PW_SHARP_MIN) ** 2,
+        np.where(t >= _PW_RIGHT, offset + 0.5 * flat * (t - _PW_FLAT_MIN) ** 2,
+                 f_left + g_left * d + 0.5 * slope * d**2))
+
+
+def _pw_grad(x, sharp, flat):
+    g_left, slope, _, _ = _pw_pieces(sharp, flat)
+    t = x[..., 0]
+    g = np.where(t <= _PW_LEFT, sharp * (t - _PW_SHARP_MIN),
+                 np.where(t >= _PW_RIGHT, flat * (t - _PW_FLAT_MIN), g_left + slope * (t - _PW_LEFT)))
+    return g[..., None]
+
+
+def _pw_hess(x, sharp, flat):
+    _, slope, _, _ = _pw_pieces(sharp, flat)
+    t = x[..., 0]
+    h = np.where(t <= _PW_LEFT, sharp, np.where(t >= _PW_RIGHT, flat, slope))
+    return h[..., None, None]
+
+
+def _pw_critical(sharp, flat):
+    g_left, slope, _, _ = _pw_pieces(sharp, flat)
+    hump = _PW_LEFT - g_left / slope
+    return [_cp(_PW_SHARP_MIN, "minimum", "sharp minimum"),
+            _cp(hump, "maximum", "local maximum (hump)"),
+            _cp(_PW_FLAT_MIN, "minimum", "flat minimum")]
+
+
+def sharp_flat_double_well(sharp: float = 20.0, flat: float = 1.0) -> Landscape:
+    """Piecewise-quadratic double well: f'' = sharp near the minimum -1, f'' = flat near 2.
+
+    f' = sharp (x + 1) for x <= -0.9, linear on [-0.9, 1], flat (x - 2) for x >= 1: C^{1,1}
+    and semi-algebraic, with a hump (local maximum) where the linear piece crosses zero.
+    """
+    return Landscape(
+        "sharp/flat double well (piecewise quadratic)", 1, _pw_value, _pw_grad, _pw_hess,
+        bounds=[(-3.0, 5.0)],
+        params=[Param("sharp", 20.0, 2.0, 60.0, "curvature of the sharp minimum at x = -1", log=True),
+                Param("flat", 1.0, 0.1, 4.0, "curvature of the flat minimum at x = 2", log=True)],
+        values={"sharp": sharp, "flat": flat},
+        critical_fn=_pw_critical,
+        lipschitz_fn=lambda sharp, flat: max(sharp, flat, -_pw_pieces(sharp, flat)[1]),
+        formula=r"f'(x) = \lambda_s (x+1)\ (x\le -0.9),\ \text{linear},\ \lambda_f (x-2)\ (x \ge 1)",
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Smooth double well with adjustable sharpness: f = A e^{b x} (x - m1)^2 (x - m2)^2 / 2
+# ----------------------------------------------------------------------------------------------
+_SM_M1, _SM_M2 = -1.0, 2.0
+
+
+def _smooth_coeffs(sharp, flat):
+    """Choose b, A so that f''(m1) = sharp and f''(m2) = flat (f'' = A e^{b m} d^2 at m)."""
+    d = _SM_M2 - _SM_M1
+    b = math.log(flat / sharp) / d
+    A = sharp * math.exp(-b * _SM_M1) / d**2
+    return b, A
+
+
+def _smooth_parts(t, sharp, flat):
+    """Return e = A e^{b t}, p = (t-m1)^2 (t-m2)^2 / 2 and its first two derivatives, and b."""
+    b, A = _smooth_coeffs(sharp, flat)
+    u, v = t - _SM_M1, t - _SM_M2
+    p = 0.5 * u**2 * v**2
+    dp = u * v * (u + v)
+    ddp = u**2 + v**2 + 4 * u * v
+    e = A * np.exp(b * t)
+    return e, p, dp, ddp, b
+
+
+def _smooth_value1(t, sharp, flat):
+    e, p, *_ = _smooth_parts(t, sharp, flat)
+    return e * p
+
+
+def _smooth_d1(t, sharp, flat):
+    e, p, dp, _, b = _smooth_parts(t, sharp, flat)
+    return e * (dp + b * p)
+
+
+def _smooth_d2(t, sharp, flat):
+    e, p, dp, ddp, b = _smooth_parts(t, sharp, flat)
+    return e * (ddp + 2 * b * dp + b * b * p)
+
+
+def _smooth_other_critical(sharp, flat):
+    """Roots of (2t - m1 - m2) + (b/2)(t - m1)(t - m2) = 0: the hump, and (if b != 0) a far max."""
+    b, _ = _smooth_coeffs(sharp, flat)
+    s, q = _SM_M1 + _SM_M2, _SM_M1 * _SM_M2
+    if abs(b) < 1e-12:
+        return [s / 2], None
+    # (b/2) t^2 + (2 - (b/2) s) t + ((b/2) q - s) = 0
+    roots = np.roots([b / 2, 2 - b / 2 * s, b / 2 * q - s]).real
+    inside = [r for r in roots if _SM_M1 < r < _SM_M2]
+    outside = [r for r in roots if not (_SM_M1 < r < _SM_M2)]
+    return inside, (outside[0] if outside else None)
+
+
+def _smooth_critical(sharp, flat):
+    inside, far = _smooth_other_critical(sharp, flat)
+    pts = [_cp(_SM_M1, "minimum", "sharp minimum" if sharp >= flat else "flat minimum"),
+           _cp(inside[0], "maximum", "local maximum (hump)"),
+           _cp(_SM_M2, "minimum", "flat minimum" if sharp >= flat else "sharp minimum")]
+    if far is not None:
+        pts.append(_cp(far, "maximum", "local maximum (far side)"))
+    return pts
+
+
+def smooth_double_well(sharp: float = 20.0, flat: float = 1.0) -> Landscape:
+    """Smooth double well f(x) = A e^{bx} (x + 1)^2 (x - 2)^2 / 2 with f''(-1) = sharp, f''(2) = flat.
+
+    Both minima have f = 0 (equal depth: they differ only in sharpness). The factor e^{bx}
+    (definable in an o-minimal structure with exp) tilts the curvatures; the hump and a far
+    local maximum solve a quadratic. The gradient is only locally Lipschitz.
+    """
+    return Landscape(
+        "smooth sharp/flat double well", 1,
+        lambda x, sharp, flat: _smooth_value1(x[..., 0], sharp, flat),
+        lambda x, sharp, flat: _smooth_d1(x[..., 0], sharp, flat)[..., None],
+        lambda x, sharp, flat: _smooth_d2(x[..., 0], sharp, flat)[..., None, None],
+        bounds=[(-2.2, 4.0)],
+        params=[Param("sharp", 20.0, 2.0, 60.0, "curvature f''(-1)", log=True),
+                Param("flat", 1.0, 0.1, 4.0, "curvature f''(2)", log=True)],
+        values={"sharp": sharp, "flat": flat},
+        critical_fn=_smooth_critical,
+        formula=r"f(x) = A e^{bx} (x+1)^2 (x-2)^2 / 2",
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# 2-D: sharp narrow basin and wide flat basin: f(x, y) = w(x) + k(x) y^2 / 2
+# ----------------------------------------------------------------------------------------------
+def _sf2_value(z, sharp, flat):
+    x, y = z[..., 0], z[..., 1]
+    e, p, *_ = _smooth_parts(x, sharp, flat)
+    k = _sf2_k(x, sharp, flat)
+    return e * p + 0.5 * k * y**2
+
+
+def _sf2_k(x, sharp, flat):
+    """k(x) = sharp e^{b (x - m1)}: k(-1) = sharp, k(2) = flat."""
+    b, _ = _smooth_coeffs(sharp, flat)
+    return sharp * np.exp(b * (x - _SM_M1))
+
+
+def _sf2_grad(z, sharp, flat):
+    x, y = z[..., 0], z[..., 1]
+    b, _ = _smooth_coeffs(sharp, flat)
+    k = _sf2_k(x, sharp, flat)
+    return np.stack([_smooth_d1(x, sharp, flat) + 0.5 * b * k * y**2, k * y], axis=-1)
+
+
+def _sf2_hess(z, sharp, flat):
+    x, y = z[..., 0], z[..., 1]
+    b, _ = _smooth_coeffs(sharp, flat)
+    k = _sf2_k(x, sharp, flat)
+    hxx = _smooth_d2(x, sharp, flat) + 0.5 * b * b * k * y**2
+    hxy = b * k * y
+    return np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, k], -1)], -2)
+
+
+def _sf2_critical(sharp, flat):
+    out = []
+    for c in _smooth_critical(sharp, flat):
+        kind = c.kind if c.kind == "minimum" else "saddle"
+        label = c.label if c.kind == "minimum" else c.label.replace("local maximum", "saddle")
+        out.append(_cp([c.x[0], 0.0], kind, label))
+    return out
+
+
+def sharp_flat_2d(sharp: float = 20.0, flat: float = 1.0) -> Landscape:
+    """2-D landscape f(x, y) = w(x) + k(x) y^2 / 2: a sharp narrow basin and a wide flat basin.
+
+    w is :func:`smooth_double_well` and k(x) = sharp e^{b(x+1)} interpolates the curvatures, so
+    the Hessian is sharp * I at the minimum (-1, 0) and flat * I at (2, 0); the hump becomes a
+    saddle. Critical points are exactly those of w on the axis y = 0 (k > 0).
+    """
+    return Landscape(
+        "sharp and flat basins (2-D)", 2, _sf2_value, _sf2_grad, _sf2_hess,
+        bounds=[(-2.0, 4.0), (-2.0, 2.0)],
+        params=[Param("sharp", 20.0, 2.0, 60.0, "sharpness of the minimum at (-1, 0)", log=True),
+                Param("flat", 1.0, 0.1, 4.0, "sharpness of the minimum at (2, 0)", log=True)],
+        values={"sharp": sharp, "flat": flat},
+        critical_fn=_sf2_critical,
+        formula=r"f(x,y) = w(x) + \tfrac12 k(x) y^2",
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Curve of minima: f = (xy - 1)^2 / 2
+# ----------------------------------------------------------------------------------------------
+def _xy_value(z):
+    r = z[..., 0] * z[..., 1] - 1
+    return 0.5 * r**2
+
+
+def _xy_grad(z):
+    x, y = z[..., 0], z[..., 1]
+    r = x * y - 1
+    return np.stack([r * y, r * x], axis=-1)
+
+
+def _xy_hess(z):
+    x, y = z[..., 0], z[..., 1]
+    r = x * y - 1
+    hxy = 2 * x * y - 1
+    return np.stack([np.stack([y * y, hxy], -1), np.stack([hxy, x * x], -1)], -2)
+
+
+def curve_of_minima() -> Landscape:
+    """f(x, y) = (xy - 1)^2 / 2: minima on the hyperbola xy = 1, a saddle at 0.
+
+    At (t, 1/t) the Hessian has eigenvalues 0 and t^2 + 1/t^2: sharpness varies along the
+    curve, flattest at (1, 1) and (-1, -1). Gradient flow conserves x^2 - y^2; a GD step
+    multiplies it by 1 - a^2 (xy - 1)^2. The gradient is only locally Lipschitz.
+    """
+    return Landscape(
+        "curve of minima (xy - 1)^2 / 2", 2, _xy_value, _xy_grad, _xy_hess,
+        bounds=[(-3.0, 3.0), (-3.0, 3.0)],
+        critical_fn=lambda: [_cp([1.0, 1.0], "minimum", "flattest minimum (1, 1)"),
+                             _cp([-1.0, -1.0], "minimum", "flattest minimum (-1, -1)"),
+                             _cp([0.0, 0.0], "saddle", "saddle")],
+        formula=r"f(x,y) = \tfrac12 (xy - 1)^2",
+    )
+
+
+def curve_point(t: float) -> np.ndarray:
+    """The point (t, 1/t) of the curve of minima xy = 1 (t != 0)."""
+    if not np.isfinite(t) or t == 0:
+        raise ValueError(f"t must be a finite nonzero number; got {t!r}")
+    return np.array([t, 1.0 / t])
+
+
+# ----------------------------------------------------------------------------------------------
+# Saddle x^2/2 + y^4/4 - y^2/2
+# ----------------------------------------------------------------------------------------------
+def saddle() -> Landscape:
+    """f(x, y) = x^2/2 + y^4/4 - y^2/2: a strict saddle at 0 and minima at (0, +-1).
+
+    The saddle's stable set is the line y = 0 (measure zero): only starts with y0 = 0 reach it.
+    """
+    return Landscape(
+        "saddle x^2/2 + y^4/4 - y^2/2", 2,
+        lambda z: 0.5 * z[..., 0] ** 2 + 0.25 * z[..., 1] ** 4 - 0.5 * z[..., 1] ** 2,
+        lambda z: np.stack([z[..., 0], z[..., 1] ** 3 - z[..., 1]], axis=-1),
+        lambda z: np.stack([np.stack([np.ones_like(z[..., 0]), np.zeros_like(z[..., 0])], -1),
+                            np.stack([np.zeros_like(z[..., 0]), 3 * z[..., 1] ** 2 - 1], -1)], -2),
+        bounds=[(-2.0, 2.0), (-2.0, 2.0)],
+        critical_fn=lambda: [_cp([0.0, 0.0], "saddle", "saddle"),
+                             _cp([0.0, 1.0], "minimum", "minimum (0, 1)"),
+                             _cp([0.0, -1.0], "minimum", "minimum (0, -1)")],
+        formula=r"f(x,y) = \tfrac12 x^2 + \tfrac14 y^4 - \tfrac12 y^2",
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Plateau, cubic, absolute value
+# ----------------------------------------------------------------------------------------------
+def plateau() -> Landscape:
+    """f(x) = max(|x| - 1, 0)^2 / 2: every point of [-1, 1] is a minimum; inside it also a maximum.
+
+    Only the edges +-1 are reached from outside; an interior point is reached only by starting
+    on it. The gradient is 1-Lipschitz.
+    """
+    def grad(x):
+        t = x[..., 0]
+        return (np.sign(t) * np.maximum(np.abs(t) - 1, 0))[..., None]
+
+    def hess(x):
+        return (np.abs(x[..., 0]) > 1).astype(float)[..., None, None]
+
+    return Landscape(
+        "plateau max(|x| - 1, 0)^2 / 2", 1,
+        lambda x: 0.5 * np.maximum(np.abs(x[..., 0]) - 1, 0) ** 2, grad, hess,
+        bounds=[(-3.0, 3.0)],
+        critical_fn=lambda: [_cp(-1.0, "minimum", "plateau edge -1"),
+                             _cp(0.0, "minimum and maximum", "plateau interior"),
+                             _cp(1.0, "minimum", "plateau edge +1")],
+        lipschitz_fn=lambda: 1.0,
+        formula=r"f(x) = \tfrac12 \max(|x|-1, 0)^2",
+    )
+
+
+def cubic() -> Landscape:
+    """f(x) = x^3: 0 is a degenerate critical point (neither minimum nor maximum)."""
+    return Landscape(
+        "cubic x^3", 1,
+        lambda x: x[..., 0] ** 3,
+        lambda x: 3 * x**2,
+        lambda x: (6 * x[..., 0])[..., None, None],
+        bounds=[(-1.0, 1.0)],
+        critical_fn=lambda: [_cp(0.0, "degenerate", "degenerate point (inflection)")],
+        formula=r"f(x) = x^3",
+    )
+
+
+def absolute_value() -> Landscape:
+    """f(x) = |x|, nonsmooth; ``grad`` returns the subgradient sign(x) (0 at 0)."""
+    return Landscape(
+        "absolute value |x|", 1,
+        lambda x: np.abs(x[..., 0]),
+        lambda x: np.sign(x),
+        lambda x: np.zeros(x.shape[:-1] + (1, 1)),
+        bounds=[(-2.0, 2.0)],
+        critical_fn=lambda: [_cp(0.0, "minimum", "minimum (kink)")],
+        smooth=False,
+        formula=r"f(x) = |x|",
+    )
+
+
+def piecewise_linear() -> Landscape:
+    """f(x) = max(-x, x/2, 2x - 3) (convex, piecewise linear); ``grad`` is a subgradient."""
+    def value(x):
+        t = x[..., 0]
+        return np.maximum.reduce([-t, 0.5 * t, 2 * t - 3])
+
+    def grad(x):
+        t = x[..., 0]
+        pieces = np.stack([-t, 0.5 * t, 2 * t - 3])
+        slopes = np.array([-1.0, 0.5, 2.0])
+        g = slopes[np.argmax(pieces, axis=0)]
+        return np.where(t == 0, 0.0, g)[..., None]
+
+    return Landscape(
+        "piecewise linear max(-x, x/2, 2x-3)", 1, value, grad,
+        lambda x: np.zeros(x.shape[:-1] + (1, 1)),
+        bounds=[(-2.0, 4.0)],
+        critical_fn=lambda: [_cp(0.0, "minimum", "minimum (kink)")],
+        smooth=False,
+        formula=r"f(x) = \max(-x,\ x/2,\ 2x-3)",
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Himmelblau
+# ----------------------------------------------------------------------------------------------
+_HIMMELBLAU_GUESSES = [
+    ((3.0, 2.0), "minimum", "minimum (3, 2)"),
+    ((-2.805118, 3.131312), "minimum", "minimum (-2.81, 3.13)"),
+    ((-3.779310, -3.283186), "minimum", "minimum (-3.78, -3.28)"),
+    ((3.584428, -1.848126), "minimum", "minimum (3.58, -1.85)"),
+    ((-0.270845, -0.923039), "maximum", "local maximum"),
+    ((0.086677, 2.884254), "saddle", "saddle (0.09, 2.88)"),
+    ((-3.073026, -0.081353), "saddle", "saddle (-3.07, -0.08)"),
+    ((3.385154, 0.073852), "saddle", "saddle (3.39, 0.07)"),
+    ((-0.127961, -1.953715), "saddle", "saddle (-0.13, -1.95)"),
+]
+
+
+def _hb_grad(z):
+    x, y = z[..., 0], z[..., 1]
+    a, b = x * x + y - 11, x + y * y - 7
+    return np.stack([4 * x * a + 2 * b, 2 * a + 4 * y * b], axis=-1)
+
+
+def _hb_hess(z):
+    x, y = z[..., 0], z[..., 1]
+    hxx = 12 * x * x + 4 * y - 42
+    hyy = 12 * y * y + 4 * x - 26
+    hxy = 4 * (x + y)
+    return np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
+
+
+def _hb_critical():
+    """Newton-refine tabulated approximations to machine precision."""
+    out = []
+    for x0, kind, label in _HIMMELBLAU_GUESSES:
+        x = np.array(x0)
+        for _ in range(20):
+            x = x - np.linalg.solve(_hb_hess(x), _hb_grad(x))
+        out.append(_cp(x, kind, label))
+    return out
+
+
+def himmelblau() -> Landscape:
+    """Himmelblau's f = (x^2 + y - 11)^2 + (x + y^2 - 7)^2: four minima, four saddles, one maximum."""
+    return Landscape(
+        "Himmelblau", 2,
+        lambda z: (z[..., 0] ** 2 + z[..., 1] - 11) ** 2 + (z[..., 0] + z[..., 1] ** 2 - 7) ** 2,
+        _hb_grad, _hb_hess,
+        bounds=[(-5.0, 5.0), (-5.0, 5.0)],
+        critical_fn=_hb_critical,
+        formula=r"f(x,y) = (x^2+y-11)^2 + (x+y^2-7)^2",
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Finite sums for SGD
+# ----------------------------------------------------------------------------------------------
+class FiniteSum(Landscape):
+    """f(x) = (1/n) sum_i f_i(x) with f_i = c_i g(x) (interpolation: every f_i is minimal where g is).
+
+    ``sample_grad(x, idx)`` is the minibatch gradient (1/b) sum_{i in idx} grad f_i(x) for x of
+    shape (batch, dim) and idx of shape (batch, b), so SGD noise is real sampling noise.
+    With a base ``g`` normalised so that mean(c) = 1, f = g.
+    """
+
+    def __init__(self, base: Landscape, weights: Sequence[float], name: str):
+        w = np.asarray(weights, dtype=float).ravel()
+        if w.size < 1 or not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise ValueError(f"weights must be finite and nonnegative; got {weights!r}")
+        scale = w.mean()
+        if scale <= 0:
+            raise ValueError("weights must not all be zero")
+        base_specs = base.param_specs
+        super().__init__(
+            name, base.dim,
+            lambda x, **p: scale * base._value_fn(x, **p),
+            lambda x, **p: scale * base._grad_fn(x, **p),
+            None if base._hess_fn is None else (lambda x, **p: scale * base._hess_fn(x, **p)),
+            bounds=base.bounds, params=base_specs, values=base.params,
+            critical_fn=base._critical_fn,
+            lipschitz_fn=None if base._lipschitz_fn is None
+            else (lambda **p: scale * base._lipschitz_fn(**p)),
+            smooth=base.smooth,
+            formula=r"f(x) = \frac1n \sum_i c_i\, g(x)",
+        )
+        self.base = base
+        self.weights = w
+
+    @property
+    def n_samples(self) -> int:
+        return self.weights.size
+
+    def with_params(self, **values):
+        return FiniteSum(self.base.with_params(**values), self.weights, self.name)
+
+    def sample_grad(self, x, idx) -> np.ndarray:
+        """Minibatch gradient: mean over idx[..., j] of c_i grad g(x); x (..., dim), idx (..., b)."""
+        x = _as_points(x, self.dim)
+        c = self.weights[np.asarray(idx)].mean(axis=-1)
+        return c[..., None] * self.base._grad_fn(x, **self.params)
+
+    def sample_hessians(self, x) -> np.ndarray:
+        """Per-sample Hessians c_i H_g(x), shape (n, ..., dim, dim)."""
+        H = self.base.hess(x)
+        return self.weights.reshape((-1,) + (1,) * H.ndim) * H
+
+
+def interpolating_quadratics(weights: Sequence[float] = (0.5, 1.5)) -> FiniteSum:
+    """f(x) = mean_i a_i x^2 / 2: every sample is minimal at 0 (an interpolating minimum).
+
+    With a = (0.5, 1.5) and batch 1: GD is stable iff eta < 2; SGD is mean-square stable iff
+    E(1 - eta a_i)^2 <= 1 (eta <= 1.6) and converges almost surely iff E log|1 - eta a_i| < 0.
+    """
+    base = Landscape("x^2/2", 1, lambda x: 0.5 * x[..., 0] ** 2, lambda x: x,
+                     lambda x: np.ones(x.shape[:-1] + (1, 1)), bounds=[(-2.0, 2.0)],
+                     critical_fn=lambda: [_cp(0.0, "minimum", "minimum")],
+                     lipschitz_fn=lambda: 1.0)
+    return FiniteSum(base, weights, "interpolating quadratics mean a_i x^2/2")
+
+
+def sharp_flat_2d_sum(n_samples: int = 8, spread: float = 0.8, seed: int = 0,
+                      sharp: float = 20.0, flat: float = 1.0) -> FiniteSum:
+    """Finite sum of scaled copies c_i g of :func:`sharp_flat_2d` (mean c_i = 1).
+
+    The per-sample curvatures at each minimum are c_i times its sharpness, so minibatch noise
+    vanishes at both minima (interpolation) but is larger, in absolute terms, at the sharp one.
+    ``spread`` in [0, 1) sets c_i uniformly in [1 - spread, 1 + spread] (seeded).
+    """
+    if not (isinstance(n_samples, (int, np.integer)) and n_samples >= 1):
+        raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}")
+    if not (0 <= spread < 1):
+        raise ValueError(f"spread must be in [0, 1); got {spread!r}")
+    c = np.random.default_rng(seed).uniform(1 - spread, 1 + spread, n_samples)
+    c = c / c.mean()
+    return FiniteSum(sharp_flat_2d(sharp, flat), c, "sharp and flat basins, finite sum")
+
+
+BUILTIN = {
+    "quadratic": quadratic,
+    "sharp_flat_double_well": sharp_flat_double_well,
+    "smooth_double_well": smooth_double_well,
+    "sharp_flat_2d": sharp_flat_2d,
+    "curve_of_minima": curve_of_minima,
+    "saddle": saddle,
+    "plateau": plateau,
+    "cubic": cubic,
+    "absolute_value": absolute_value,
+    "piecewise_linear": piecewise_linear,
+    "himmelblau": himmelblau,
+    "interpolating_quadratics": interpolating_quadratics,
+    "sharp_flat_2d_sum": sharp_flat_2d_sum,
+}
