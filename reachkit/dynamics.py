@@ -86,6 +86,16 @@ class Path:
         return f"still moving after the last step (|grad f| = {gn:.3g})"
 
 
+def concatenate_paths(parts: list[Path]) -> Path:
+    """One Path from runs of the same dynamics on consecutive slices of a batch of starts."""
+    first = parts[0]
+    cat = lambda name, axis: np.concatenate([getattr(p, name) for p in parts], axis=axis)  # noqa: E731
+    return Path(first.method, first.schedule, cat("iterates", 1), first.times, cat("values", 1),
+                cat("step_sizes", 1), cat("final", 0), cat("status", 0), cat("limit_label", 0),
+                cat("limit_index", 0), cat("stopped_at", 0), cat("period", 0),
+                first.critical_points, cat("grad_norm", 0))
+
+
 def _starts(starts, dim: int) -> np.ndarray:
     x = _as_points(starts, dim, "starts")
     if x.ndim == 1:
@@ -139,6 +149,16 @@ def _unlisted_label(landscape: Landscape, x: np.ndarray) -> str:
     return f"critical point ({coords})"
 
 
+def _sqnorm(v: np.ndarray) -> np.ndarray:
+    """Row-wise |v|^2 for v of shape (n, dim); column sums are faster than einsum for small dim."""
+    if v.shape[1] > 4:
+        return np.einsum("ij,ij->i", v, v)
+    out = v[:, 0] * v[:, 0]
+    for j in range(1, v.shape[1]):
+        out += v[:, j] * v[:, j]
+    return out
+
+
 def _iterate(landscape, starts, n_steps, schedule, direction, *, method, record_every, gtol,
              escape_radius, keep_path=True):
     """Run x_{k+1} = x_k - a_k d_k(x_k) on a compacted set of still-running starts."""
@@ -160,12 +180,13 @@ def _iterate(landscape, starts, n_steps, schedule, direction, *, method, record_
 
     status = np.full(B, "moving", dtype=object)
     stopped_at = np.full(B, -1)
-    ids = np.arange(B)
+    ids = np.arange(B)  # starts still running; xa holds their iterates
     xa = x.copy()
     rec_x, rec_t, rec_a = [], [], []
-    cur_a = np.full(B, np.nan)
+    cur_a = np.full(B, np.nan)  # step used to leave the current iterate (NaN once stopped)
     tail = np.empty((min(_TAIL, n_steps + 1), B, landscape.dim))
     tail_start = n_steps + 1 - tail.shape[0]
+    r2max = radius * radius
 
     def record(k):
         x[ids] = xa
@@ -176,41 +197,34 @@ def _iterate(landscape, starts, n_steps, schedule, direction, *, method, record_
         if k >= tail_start:
             tail[k - tail_start] = x
 
+    def stop(mask, what, k, point):
+        status[ids[mask]] = what
+        stopped_at[ids[mask]] = k
+        x[ids[mask]] = point[mask]
+        cur_a[ids[mask]] = np.nan
+        return ~mask
+
     with np.errstate(all="ignore"):
         for k in range(n_steps + 1):
-            if ids.size:
-                g = direction(k, xa, ids)
-                g2 = np.einsum("ij,ij->i", g, g)
-                done = g2 <= gtol * gtol
-                if done.any():
-                    status[ids[done]] = "converged"
-                    stopped_at[ids[done]] = k
-                    x[ids[done]] = xa[done]
-                    cur_a[ids[done]] = np.nan
-                    keep = ~done
-                    ids, xa, g = ids[keep], xa[keep], g[keep]
+            g = direction(k, xa, ids)
+            done = _sqnorm(g) <= gtol * gtol
+            if done.any():
+                keep = stop(done, "converged", k, xa)
+                ids, xa, g = ids[keep], xa[keep], g[keep]
             if k == n_steps or not ids.size:
-                cur_a[ids] = np.nan
-                record(k)
-                if not ids.size and k < n_steps:
-                    if keep_path:  # pad: every start has stopped
-                        rec_x.append(x.copy()); rec_t.append(n_steps); rec_a.append(cur_a.copy())
-                    if n_steps >= tail_start:
-                        tail[max(k - tail_start, 0):] = x
-                    break
-                continue
+                for j in range(k, n_steps + 1):  # stopped starts stay where they are
+                    record(j)
+                break
             a = schedule.step(k, xa, g, landscape)
             a = a[ids] if per_start_step else a
             cur_a[ids] = a
-            record(k)
-            xn = xa - np.reshape(a, (-1, 1)) * g
-            bad = ~np.isfinite(xn).all(axis=1) | (np.abs(xn).max(axis=1) > radius)
+            if keep_path or k >= tail_start:
+                record(k)
+            g *= np.reshape(a, (-1, 1)) if np.ndim(a) else a
+            xn = np.subtract(xa, g, out=g)
+            bad = ~(_sqnorm(xn) <= r2max)  # also catches inf and NaN
             if bad.any():
-                status[ids[bad]] = "diverged"
-                stopped_at[ids[bad]] = k + 1
-                cur_a[ids[bad]] = np.nan
-                x[ids[bad]] = xa[bad]
-                keep = ~bad
+                keep = stop(bad, "diverged", k + 1, xa)
                 ids, xn = ids[keep], xn[keep]
             xa = xn
 
@@ -239,10 +253,11 @@ def _detect_cycles(tail: np.ndarray, status: np.ndarray) -> np.ndarray:
     seg = tail[:, moving]
     scale = 1.0 + np.abs(seg).max(axis=(0, 2))
     found = np.zeros(seg.shape[1], dtype=int)
-    still = np.abs(seg[1:] - seg[:-1]).max(axis=(0, 2)) <= 1e-9 * scale
+    m = T // 2  # compare the last m iterates with those p steps earlier
+    still = np.abs(seg[-m:] - seg[-m - 1:-1]).max(axis=(0, 2)) <= 1e-9 * scale
     found[still] = -1  # not moving at all: no cycle
-    for p in range(2, T // 2):
-        diff = np.abs(seg[p:] - seg[:-p]).max(axis=(0, 2))
+    for p in range(2, T - m + 1):
+        diff = np.abs(seg[T - m:] - seg[T - m - p:T - p]).max(axis=(0, 2))
         new = (found == 0) & (diff <= 1e-9 * scale)
         found[new] = p
     period[moving] = np.maximum(found, 0)
