@@ -1,0 +1,47 @@
+# Developer commands for reachkit. The first target that needs Python creates
+# $(VENV) and installs the package with its test extra; later runs reuse it,
+# and an edited pyproject.toml triggers a re-install.
+
+VENV ?= .venv
+PYTHON ?= python3
+PY = $(VENV)/bin/python
+STAMP = $(VENV)/.installed
+
+NOTEBOOKS = $(wildcard notebooks/*.ipynb)
+START_NOTEBOOK = notebooks/00_start_here.ipynb
+LAB_ARGS ?=
+# Jupyter refuses to start as root (containers, CI machines) without this flag.
+LAB_ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root)
+PYTEST_ARGS ?=
+
+.PHONY: lab test bench lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install -e '.[test]'
+	touch $@
+
+lab: $(STAMP)
+	mkdir -p notebooks
+	test -e notebooks/.gitkeep || touch notebooks/.gitkeep
+	if [ -f $(START_NOTEBOOK) ]; then \
+		$(PY) -m jupyter lab $(START_NOTEBOOK) $(LAB_ROOT_FLAG) $(LAB_ARGS); \
+	else \
+		$(PY) -m jupyter lab notebooks/ $(LAB_ROOT_FLAG) $(LAB_ARGS); \
+	fi
+
+# Every notebook in notebooks/ runs under nbval (lax: only cells marked
+# with "# NBVAL_CHECK_OUTPUT" compare outputs) in this venv's own kernel.
+test: $(STAMP)
+	$(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+lint: $(STAMP)
+	$(PY) -m ruff check $(wildcard reachkit tests benchmarks)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
+	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +

@@ -1,0 +1,253 @@
+"""Consistency checks for the packaging and developer files.
+
+These guard the pieces that are easy to let drift apart: the pip route
+(pyproject.toml + Makefile), the conda route (environment.yml), Binder
+(binder/) and the README's badge.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# conda-forge package name -> PyPI distribution name, where they differ.
+CONDA_TO_PYPI = {
+    "matplotlib-base": "matplotlib",
+}
+# Conda entries that are not Python dependencies of the package.
+CONDA_ONLY = {"python", "pip", "setuptools"}
+
+
+def _canon(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _pyproject() -> dict:
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+def _conda_dependency_strings(path: Path) -> list[str]:
+    """Plain string entries of the ``dependencies`` list of a conda env file."""
+    try:
+        import yaml
+    except ImportError:  # pragma: no cover - tiny fallback parser
+        deps, inside = [], False
+        for raw in path.read_text().splitlines():
+            line = raw.split("#", 1)[0].rstrip()
+            if not line:
+                continue
+            if not line.startswith((" ", "-")):
+                inside = line.startswith("dependencies:")
+                continue
+            stripped = line.strip()
+            if inside and line.startswith("  - ") and stripped != "- pip:":
+                deps.append(stripped[2:].strip())
+        return deps
+    data = yaml.safe_load(path.read_text())
+    return [d for d in data["dependencies"] if isinstance(d, str)]
+
+
+_CONDA_SPEC = re.compile(
+    r"^\s*([A-Za-z0-9_.\-]+)\s*(?:(==|=|>=|<=|>|<)\s*([0-9][0-9A-Za-z.*]*))?\s*$"
+)
+
+
+def _conda_pins() -> dict[str, tuple[str | None, str | None]]:
+    """Map PyPI-style name -> (operator, version) for each conda dependency."""
+    pins = {}
+    for spec in _conda_dependency_strings(ROOT / "environment.yml"):
+        m = _CONDA_SPEC.match(spec)
+        assert m, f"cannot parse conda dependency {spec!r} in environment.yml"
+        name, op, version = m.groups()
+        name = CONDA_TO_PYPI.get(name, name)
+        pins[_canon(name)] = (op, re.sub(r"\.\*$", "", version) if version else None)
+    return pins
+
+
+def _pin_is_compatible(op: str | None, pinned: str, requirement: Requirement) -> list[str]:
+    """Return the pyproject specifiers that a conda version spec contradicts.
+
+    conda's ``=2.4`` means any 2.4.x: its highest member is checked against
+    lower bounds and its lowest against upper bounds.
+    """
+    if op == "=":
+        high, low = pinned + ".99999", pinned
+    elif op in (">=", ">"):
+        high, low = None, pinned  # unbounded above
+    elif op in ("<=", "<"):
+        high, low = pinned, None
+    else:  # "==" or a bare version
+        high = low = pinned
+    problems = []
+    for spec in requirement.specifier:
+        candidate = high if spec.operator in (">=", ">") else low
+        if candidate is not None and not spec.contains(candidate, prereleases=True):
+            problems.append(f"{requirement.name}{spec} vs conda {op}{pinned}")
+    return problems
+
+
+# (a) -------------------------------------------------------------------------
+
+
+def test_binder_environment_is_byte_identical_copy():
+    root_env = (ROOT / "environment.yml").read_bytes()
+    binder_env = (ROOT / "binder" / "environment.yml").read_bytes()
+    assert binder_env == root_env, "binder/environment.yml must be a copy of environment.yml"
+
+
+def test_environment_uses_conda_forge_only():
+    try:
+        import yaml
+    except ImportError:  # pragma: no cover
+        pytest.skip("PyYAML not installed")
+    data = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert data["name"] == "reachkit"
+    assert "conda-forge" in data["channels"]
+    assert set(data["channels"]) <= {"conda-forge", "nodefaults"}
+    # No "pip: [-e .]" section: Binder builds the env before the repo is there.
+    assert all(isinstance(d, str) for d in data["dependencies"])
+
+
+# (b) -------------------------------------------------------------------------
+
+
+def test_every_runtime_dependency_is_in_environment_yml():
+    pins = _conda_pins()
+    runtime = [Requirement(r) for r in _pyproject()["project"]["dependencies"]]
+    missing = [r.name for r in runtime if _canon(r.name) not in pins]
+    assert not missing, f"runtime deps of pyproject.toml missing from environment.yml: {missing}"
+
+
+def test_environment_pins_satisfy_pyproject_bounds():
+    project = _pyproject()["project"]
+    reqs = [Requirement(r) for r in project["dependencies"]]
+    reqs += [Requirement(r) for r in project["optional-dependencies"]["test"]]
+    pins = _conda_pins()
+    problems, compared = [], 0
+    for req in reqs:
+        if req.marker is not None and not req.marker.evaluate({"python_version": "3.11"}):
+            continue
+        op, version = pins.get(_canon(req.name), (None, None))
+        if version is None:
+            continue
+        compared += 1
+        problems += _pin_is_compatible(op, version, req)
+    assert compared >= 5, "expected most dependencies to carry a version in environment.yml"
+    assert not problems, "environment.yml pins contradict pyproject.toml: " + "; ".join(problems)
+
+
+def test_environment_python_satisfies_requires_python():
+    op, version = _conda_pins()["python"]
+    assert version is not None, "environment.yml should pin python"
+    req = Requirement("python" + _pyproject()["project"]["requires-python"])
+    assert not _pin_is_compatible(op, version, req)
+
+
+def test_environment_conda_only_entries_are_known():
+    """Anything in environment.yml beyond pyproject's deps must be deliberate."""
+    project = _pyproject()["project"]
+    declared = {
+        _canon(Requirement(r).name)
+        for r in project["dependencies"] + project["optional-dependencies"]["test"]
+    }
+    extra = set(_conda_pins()) - declared - CONDA_ONLY
+    assert not extra, f"environment.yml has packages pyproject.toml does not declare: {extra}"
+
+
+def test_conda_pin_comparison_catches_conflicts():
+    """The comparison used above must be able to fail."""
+    assert _pin_is_compatible("=", "1.25", Requirement("numpy>=1.26"))
+    assert not _pin_is_compatible("=", "2.4", Requirement("numpy>=1.26"))
+    assert not _pin_is_compatible("=", "0.9", Requirement("ipympl>=0.9.4"))  # 0.9.* admits 0.9.4
+    assert _pin_is_compatible("=", "0.8", Requirement("ipympl>=0.9.4"))
+    assert _pin_is_compatible("=", "2.0", Requirement("numpy>=1.26,<2"))
+    assert _pin_is_compatible("<", "60", Requirement("setuptools>=64"))
+    assert not _pin_is_compatible(">=", "64", Requirement("setuptools>=64"))
+
+
+# (c) -------------------------------------------------------------------------
+
+
+def test_binder_postbuild_is_executable_and_installs_package():
+    post = ROOT / "binder" / "postBuild"
+    mode = post.stat().st_mode
+    assert mode & stat.S_IXUSR, "binder/postBuild must be executable"
+    assert os.access(post, os.X_OK)
+    text = post.read_text()
+    assert text.startswith("#!/bin/bash\n")
+    assert "set -euo pipefail" in text
+    install = [
+        ln for ln in text.splitlines() if "pip install" in ln and not ln.lstrip().startswith("#")
+    ]
+    assert install, "binder/postBuild must pip-install the package"
+    assert any(re.search(r"(^|\s)-e \.(\s|$)", ln) for ln in install)
+    assert any("--no-deps" in ln for ln in install), "deps come from environment.yml"
+    subprocess.run(["bash", "-n", str(post)], check=True)
+
+
+def test_ci_run_is_executable_and_runs_make_test():
+    ci = ROOT / ".ci" / "run"
+    assert os.access(ci, os.X_OK), ".ci/run must be executable"
+    text = ci.read_text()
+    assert "set -euo pipefail" in text
+    assert re.search(r"^[^#]*\bmake test\b", text, re.M)
+    subprocess.run(["bash", "-n", str(ci)], check=True)
+
+
+# (d) -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["lab", "test", "bench", "lint", "clean"])
+def test_makefile_defines_target(target):
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(rf"^{target}\s*:", makefile, re.M), f"Makefile has no '{target}' target"
+    phony = " ".join(re.findall(r"^\.PHONY\s*:(.*)$", makefile, re.M)).split()
+    assert target in phony, f"'{target}' should be .PHONY"
+
+
+def test_pyproject_declares_package_and_extras():
+    data = _pyproject()
+    assert data["project"]["name"] == "reachkit"
+    assert data["tool"]["setuptools"]["packages"] == ["reachkit"]
+    test_extra = {
+        _canon(Requirement(r).name) for r in data["project"]["optional-dependencies"]["test"]
+    }
+    assert {"pytest", "nbval", "playwright", "nbstripout", "ruff"} <= test_extra
+    markers = data["tool"]["pytest"]["ini_options"]["markers"]
+    assert any(m.startswith("browser:") for m in markers)
+
+
+# (e) -------------------------------------------------------------------------
+
+
+def test_readme_binder_badge_points_to_notebook():
+    readme = (ROOT / "README.md").read_text()
+    m = re.search(
+        r"\[!\[Binder\]\(https://mybinder\.org/badge_logo\.svg\)\]"
+        r"\((https://mybinder\.org/v2/gh/[^)\s]+)\)",
+        readme,
+    )
+    assert m, "README.md has no Binder badge"
+    url = m.group(1)
+    up = re.search(r"[?&]urlpath=lab/tree/([^&#]+)", url)
+    assert up, f"Binder badge URL has no urlpath=lab/tree/...: {url}"
+    path = up.group(1)
+    assert re.fullmatch(r"notebooks/\d\d_[A-Za-z0-9_\-]+\.ipynb", path), path
+    if not (ROOT / path).exists():
+        pytest.skip(f"{path} is not written yet (notebooks come later)")
+    assert (ROOT / path).is_file()
