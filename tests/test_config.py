@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.version import Version
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -197,6 +198,14 @@ def test_binder_postbuild_is_executable_and_installs_package():
     assert install, "binder/postBuild must pip-install the package"
     assert any(re.search(r"(^|\s)-e \.(\s|$)", ln) for ln in install)
     assert any("--no-deps" in ln for ln in install), "deps come from environment.yml"
+    if any("--no-build-isolation" in ln for ln in install):
+        # The build backend then comes from environment.yml; setuptools < 70.1
+        # needs the separate `wheel` package for an editable install.
+        op, version = _conda_pins().get("setuptools", (None, None))
+        assert version is not None, "environment.yml must provide setuptools for postBuild"
+        assert op in (">=", ">", "=", "==") and Version(version) >= Version("70.1"), (
+            f"environment.yml needs setuptools>=70.1, has {op}{version}"
+        )
     subprocess.run(["bash", "-n", str(post)], check=True)
 
 
