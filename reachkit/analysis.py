@@ -195,3 +195,257 @@ def summarize_limits(landscape: Landscape, path: Path) -> LimitSummary:
     conv = path.status == "converged"
     lam = sharpness(landscape, path.final[conv]) if conv.any() else np.empty(0)
     return LimitSummary(path.fractions(), np.asarray(lam), path.batch)
+
+
+# ----------------------------------------------------------------------------------------------
+# Reachability made constructive
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class ReachResult:
+    """A start from which the dynamics converges to ``target``, and how well it does.
+
+    ``path`` is the forward run from ``start``; ``final_distance`` and ``closest_distance`` say
+    how close it gets. ``fragile`` is True when the good starts form a set of measure zero that
+    rounding can miss (a saddle, a point of a curve of minima); ``note`` explains in words.
+    """
+
+    target: np.ndarray
+    target_kind: str
+    start: np.ndarray
+    path: Path
+    final_distance: float
+    closest_distance: float
+    success: bool
+    fragile: bool
+    note: str
+    method: str
+
+
+def _resolve_target(landscape: Landscape, target) -> tuple[np.ndarray, str, str]:
+    """(point, kind, label) from a CriticalPoint, a label, an index or coordinates."""
+    cps = landscape.critical_points()
+    if isinstance(target, CriticalPoint):
+        return np.asarray(target.x, float), target.kind, target.label
+    if isinstance(target, str):
+        for c in cps:
+            if c.label == target:
+                return c.x.copy(), c.kind, c.label
+        raise ValueError(f"no critical point labelled {target!r}; known: {[c.label for c in cps]}")
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        if not 0 <= target < len(cps):
+            raise ValueError(f"target index must be in [0, {len(cps)}); got {target}")
+        c = cps[target]
+        return c.x.copy(), c.kind, c.label
+    x = _as_points(target, landscape.dim, "target").reshape(landscape.dim)
+    g = np.linalg.norm(landscape.grad(x))
+    if not g <= 1e-8 * (1 + np.linalg.norm(x)):
+        raise ValueError(f"target must be a critical point (grad f = 0); |grad f| = {g:.3g} there")
+    idx, labels = label_limits(landscape, x[None], tol=1e-9)
+    kind = cps[idx[0]].kind if idx[0] >= 0 else classify(landscape, x)
+    return x, kind, str(labels[0])
+
+
+def _candidate_directions(landscape: Landscape, x: np.ndarray) -> list[np.ndarray]:
+    """Directions to leave the target backwards: +-eigenvectors of its Hessian with eigenvalue >= 0
+    (the stable and centre directions), stiffest first."""
+    eig, vec = np.linalg.eigh(landscape.hess(x))
+    scale = 1e-9 * max(1.0, float(np.abs(eig).max()))
+    order = [i for i in np.argsort(-eig) if eig[i] >= -scale]
+    return [s * vec[:, i] for i in order for s in (1.0, -1.0)]
+
+
+def _gd_preimage(landscape: Landscape, z: np.ndarray, a: float, iters: int = 30) -> np.ndarray:
+    """Solve y - a grad f(y) = z row-wise by Newton's method (unique when a < 1/L: the GD map is
+    then a homeomorphism). Rows where Newton fails come back as NaN."""
+    with np.errstate(all="ignore"):
+        y = z + a * landscape.grad(z)
+        eye = np.eye(z.shape[-1])
+        for _ in range(iters):
+            r = y - a * landscape.grad(y) - z
+            if np.all(np.abs(r) <= 1e-15 * (1 + np.abs(z))):
+                break
+            J = eye - a * landscape.hess(y)
+            singular = ~np.isfinite(J).all(axis=(1, 2)) | (np.abs(np.linalg.det(J)) < 1e-12)
+            J[singular] = eye
+            y = y - np.linalg.solve(J, r[..., None])[..., 0]
+            y[singular] = np.nan
+        r = y - a * landscape.grad(y) - z
+        ok = np.all(np.abs(r) <= 1e-12 * (1 + np.abs(z)), axis=-1)
+    y[~ok] = np.nan
+    return y
+
+
+def _backward_gd(landscape, target, offsets, steps_rev, r_stop):
+    """Run the GD map backwards from target + offsets (one row each) through the steps
+    a_{N-1}, ..., a_0. Rows whose preimage fails or that run past r_stop become NaN."""
+    y = target + offsets
+    for a in steps_rev:
+        y = _gd_preimage(landscape, y, float(a))
+        with np.errstate(invalid="ignore"):
+            y[np.linalg.norm(y - target, axis=1) > r_stop] = np.nan
+        if np.isnan(y).all():
+            break
+    return y
+
+
+def _shoot(run_final, start, target, tangent, tol, max_iter=40):
+    """Secant iteration on s so that the limit of the run from start + s * tangent has no
+    component along ``tangent`` away from the target (for non-isolated targets)."""
+    def miss(s):
+        return float(np.dot(run_final(start + s * tangent) - target, tangent))
+
+    s0, m0 = 0.0, miss(0.0)
+    s1 = -m0 if m0 != 0 else 1e-8
+    m1 = miss(s1)
+    for _ in range(max_iter):
+        if abs(m1) <= tol or m1 == m0:
+            break
+        s0, s1, m0 = s1, s1 - m1 * (s1 - s0) / (m1 - m0), m1
+        m1 = miss(s1)
+    return start + s1 * tangent
+
+
+def reach(landscape: Landscape, target, step=None, *, method: str = "gd", radius: float | None = None,
+          tol: float = 1e-8, max_steps: int = 20000) -> ReachResult:
+    """A start away from ``target`` from which GD (with the given step or schedule) or the gradient
+    flow (``method="flow"``) converges to it: the reachability theorem made constructive.
+
+    The target is a critical point that is not a local maximum (a CriticalPoint, its label, its
+    index in ``landscape.critical_points()``, or coordinates). We leave the target backwards along
+    a stable or centre direction of its Hessian: for GD by inverting the GD map (unique preimages
+    for steps below 1/L), for the flow by integrating backwards in time, until the path is
+    ``radius`` away. If the forward run then settles on a different critical point next to the
+    target (a curve of minima), the start is refined by shooting along the critical set.
+    """
+    if not landscape.smooth:
+        raise ValueError("reach needs a smooth landscape (for |x| with a constant step, the starts "
+                         "that reach 0 are the lattice points x* + a Z)")
+    if method not in ("gd", "flow"):
+        raise ValueError(f"method must be 'gd' or 'flow'; got {method!r}")
+    x_star, kind, label = _resolve_target(landscape, target)
+    if kind in ("maximum", "minimum and maximum"):
+        raise ValueError(f"the target ({label}) is a local maximum: no path from elsewhere converges "
+                         "to it; it is reached only by starting on it")
+    width = float(np.min(np.ptp(landscape.bounds, axis=1)))
+    r = 0.3 * width if radius is None else float(radius)
+    if not np.isfinite(r) or r <= 0:
+        raise ValueError(f"radius must be a finite positive distance; got {radius!r}")
+    if method == "gd":
+        if step is None:
+            raise ValueError("reach with method='gd' needs a step size or a schedule (e.g. 0.04, power(0.04, 0.5))")
+        schedule = as_schedule(step)
+        if schedule.adaptive:
+            raise ValueError("reach inverts the GD map step by step; it needs a step rule that does "
+                             "not depend on the iterate (constant or a0/(k+1)^p), not an adaptive one")
+        if np.ndim(getattr(schedule, "a", 0.0)):
+            raise ValueError("reach needs one step rule for the single start, not an array of steps")
+        start, n_land = _start_gd(landscape, x_star, schedule, r, max_steps)
+        n_total = n_land + max_steps
+
+        def run(s, n=n_total):
+            return gradient_descent(landscape, s, schedule, n, gtol=tol * 1e-3)
+    else:
+        start, t_land = _start_flow(landscape, x_star, r)
+        lam = np.linalg.eigvalsh(landscape.hess(x_star))
+        lam_pos = lam[lam > 1e-9]
+        t_total = t_land + (40.0 / lam_pos.min() if lam_pos.size else 200.0)
+
+        def run(s, n=None):
+            return gradient_flow(landscape, s, t_total, 801, gtol=tol * 1e-3)
+
+    if start is None:
+        return ReachResult(x_star, kind, np.full(landscape.dim, np.nan), None, np.inf, np.inf,
+                           False, kind != "minimum", _failure_note(landscape, x_star, label, step, method),
+                           method)
+    path = run(start)
+    final = path.final[0]
+    eig, vec = np.linalg.eigh(landscape.hess(x_star))
+    null = np.abs(eig) <= 1e-8 * max(1.0, np.abs(eig).max())
+    shot = False
+    if np.linalg.norm(final - x_star) > tol and null.any() and path.status[0] == "converged":
+        start = _shoot(lambda s: run(s).final[0], start, x_star, vec[:, np.argmax(null)], tol * 1e-2)
+        path, shot = run(start), True
+        final = path.final[0]
+    dist = np.linalg.norm(path.iterates[:, 0, :] - x_star, axis=1)
+    final_d = float(dist[-1])
+    fragile = kind in ("saddle", "degenerate") or shot or bool(null.any())
+    return ReachResult(x_star, kind, start, path, final_d, float(dist.min()), final_d <= max(tol, 1e-6),
+                       fragile, _note(label, kind, shot, null.any(), method), method)
+
+
+def _room(landscape, x_star, v, r):
+    """How far to go from x_star along v: r, capped to stay inside the plotting bounds."""
+    lo, hi = landscape.bounds[:, 0], landscape.bounds[:, 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(v > 0, (hi - x_star) / v, np.where(v < 0, (lo - x_star) / v, np.inf))
+    return min(r, 0.95 * float(np.min(t)))
+
+
+def _start_gd(landscape, x_star, schedule, r, max_steps):
+    """Find N and delta such that N backward GD steps from target + delta v end between r/2 and r
+    away: all deltas (log-spaced) run backwards at once, N doubling until one gets far enough."""
+    scale = 1.0 + float(np.linalg.norm(x_star))
+    deltas = np.logspace(-11, -2, 46) * scale
+    best, best_d = (None, 0), 0.0
+    for v in _candidate_directions(landscape, x_star):
+        r_v = _room(landscape, x_star, v, r)
+        n = 8
+        while n <= max_steps // 4:
+            Y = _backward_gd(landscape, x_star, deltas[:, None] * v, schedule.sizes(np.arange(n))[::-1], r_v)
+            d = np.linalg.norm(Y - x_star, axis=1)
+            d = np.where(np.isfinite(d), d, -1.0)
+            i = int(np.argmax(d))
+            if d[i] > best_d:
+                best, best_d = (Y[i], n), d[i]
+            if d[i] >= 0.5 * r_v or np.all(d < 0) or (d >= 0).sum() < 3:
+                break
+            n *= 2
+        if best_d >= 0.5 * r:
+            break
+    return best if best_d > 1e-3 * r else (None, 0)
+
+
+def _start_flow(landscape, x_star, r):
+    """Integrate x' = +grad f (the flow backwards in time) from target + delta v until |x - x*| = r."""
+    from scipy.integrate import solve_ivp
+
+    delta = 1e-4 * (1.0 + float(np.linalg.norm(x_star)))
+    best = (None, 0.0)
+    for v in _candidate_directions(landscape, x_star):
+        r_v = _room(landscape, x_star, v, r)
+
+        def far(t, z, r_v=r_v):
+            return np.linalg.norm(z - x_star) - r_v
+        far.terminal = True
+        sol = solve_ivp(lambda t, z: landscape.grad(z), (0.0, 1e5), x_star + delta * v,
+                        method="DOP853", rtol=1e-12, atol=1e-14, events=far)
+        if sol.t_events[0].size:
+            return sol.y_events[0][0], float(sol.t_events[0][0])
+        end = sol.y[:, -1]
+        if best[0] is None and np.linalg.norm(end - x_star) > 1e-3 * r:
+            best = (end, float(sol.t[-1]))
+    return best
+
+
+def _note(label, kind, shot, degenerate, method) -> str:
+    how = "gradient flow" if method == "flow" else "gradient descent"
+    if kind == "saddle":
+        return (f"The {label} is reached by {how} only from a set of starts of measure zero (its "
+                "stable manifold); a perturbation of 1e-16 can push the path off it, so this is "
+                "fragile in floating point.")
+    if shot:
+        return (f"The {label} is not isolated: each point of the set of minima is reached from a "
+                "thin family of starts, found here by shooting on the start; its digits matter.")
+    if degenerate or kind == "degenerate":
+        return f"The {label} is degenerate (a zero Hessian eigenvalue): convergence is slow (sublinear)."
+    return f"The {label} is an isolated minimum: starts near this one converge to it too."
+
+
+def _failure_note(landscape, x_star, label, step, method) -> str:
+    if method == "gd":
+        lam = float(sharpness(landscape, x_star))
+        a = getattr(as_schedule(step), "a", None)
+        if a is not None and lam > 0 and a > 2 / lam:
+            return (f"No start found: the step {a:g} exceeds 2/sharpness = {2 / lam:.3g} at the {label}, "
+                    "which is then linearly unstable; backward iterates do not move away.")
+    return f"No start away from the {label} was found by running the dynamics backwards."
