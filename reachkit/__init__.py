@@ -1,1 +1,39 @@
-"""reachkit: where gradient dynamics can go. Landscapes, dynamics, analysis and live explorers."""
+"""reachkit: where gradient dynamics can go.
+
+Landscapes (``reachkit.landscapes``), step rules (``schedules``), batched dynamics returning a
+``Path`` (``dynamics``), analysis including ``reach`` (``analysis``), and, imported on first use,
+live explorers (``widgets``), drawing (``plotting``), exports (``animation``) and a small numpy
+network (``network``). ``import reachkit`` loads numpy only; matplotlib, ipywidgets and scipy
+come when a function needs them.
+"""
+
+import importlib
+
+from . import analysis, dynamics, landscapes, schedules
+from .analysis import (basin_map, bifurcation, classify, find_critical_points, minima_thresholds,
+                       reach, sharpness, stability_threshold, summarize_limits)
+from .dynamics import Path, gradient_descent, gradient_flow, sgd, subgradient_method
+from .landscapes import Param, from_functions
+from .schedules import armijo, constant, polyak, power
+
+__version__ = "0.1.0"
+
+_LAZY_MODULES = ("widgets", "plotting", "animation", "network")
+_LAZY_NAMES = {"explore": "widgets", "save_animation": "animation", "lecture_style": "plotting"}
+
+
+def __getattr__(name):
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
+    raise AttributeError(f"module 'reachkit' has no attribute {name!r}")
+
+
+__all__ = [
+    "analysis", "dynamics", "landscapes", "schedules", "Path", "Param", "from_functions",
+    "gradient_descent", "gradient_flow", "sgd", "subgradient_method", "constant", "power",
+    "armijo", "polyak", "basin_map", "bifurcation", "classify", "find_critical_points",
+    "minima_thresholds", "reach", "sharpness", "stability_threshold", "summarize_limits",
+    "explore", "save_animation", "lecture_style",
+]

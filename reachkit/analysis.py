@@ -449,3 +449,55 @@ def _failure_note(landscape, x_star, label, step, method) -> str:
             return (f"No start found: the step {a:g} exceeds 2/sharpness = {2 / lam:.3g} at the {label}, "
                     "which is then linearly unstable; backward iterates do not move away.")
     return f"No start away from the {label} was found by running the dynamics backwards."
+
+
+# ----------------------------------------------------------------------------------------------
+# SGD at an interpolating minimum
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class InterpolationStability:
+    """Linear stability of GD and SGD at a minimum every sample shares, f = mean_i a_i x^2 / 2.
+
+    SGD multiplies x by m_B = 1 - eta * mean_{i in B} a_i at each step. GD is stable iff
+    |1 - eta mean a| < 1; SGD is mean-square stable iff E m_B^2 <= 1 (E x_k^2 stays bounded)
+    and converges almost surely iff E log|m_B| < 0. Expectations are exact (all minibatches).
+    """
+
+    step: float
+    batch_size: int
+    gd_factor: float
+    mean_square_factor: float
+    log_growth: float
+
+    @property
+    def gd_stable(self) -> bool:
+        return self.gd_factor < 1
+
+    @property
+    def mean_square_stable(self) -> bool:
+        return self.mean_square_factor <= 1
+
+    @property
+    def almost_surely_convergent(self) -> bool:
+        return self.log_growth < 0
+
+
+def interpolation_stability(weights, step: float, batch_size: int = 1) -> InterpolationStability:
+    """Exact GD / mean-square / almost-sure stability factors for mean_i a_i x^2/2 (minibatches
+    drawn without replacement, all equally likely)."""
+    from itertools import combinations
+
+    a = np.asarray(getattr(weights, "weights", weights), dtype=float).ravel()
+    n = a.size
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or not 1 <= batch_size <= n:
+        raise ValueError(f"batch_size must be an integer in [1, {n}]; got {batch_size!r}")
+    eta = float(step)
+    if not np.isfinite(eta) or eta <= 0:
+        raise ValueError(f"step must be a finite positive number; got {step!r}")
+    batches = np.array([a[list(c)].mean() for c in combinations(range(n), batch_size)])
+    m = 1 - eta * batches
+    with np.errstate(divide="ignore"):
+        log_growth = float(np.mean(np.log(np.abs(m))))
+    return InterpolationStability(eta, int(batch_size), abs(1 - eta * a.mean()),
+                                  float(np.mean(m**2)), log_growth)

@@ -324,150 +324,108 @@ def sharp_flat_double_well(sharp: float = 20.0, flat: float = 1.0) -> Landscape:
     )
 
 
-# ----------------------------------------------------------------------------------------------
-# Smooth double well with adjustable sharpness: f = A e^{b x} (x - m1)^2 (x - m2)^2 / 2
+# Smooth double well with adjustable sharpness (a polynomial: semi-algebraic)
+#   f(x) = h(x) (x - m1)^2 (x - m2)^2 / 2,  h(x) = A (1 + kappa (x - c)^2) > 0
 # ----------------------------------------------------------------------------------------------
 _SM_M1, _SM_M2 = -1.0, 2.0
+_SM_D = _SM_M2 - _SM_M1
 
 
-def _smooth_coeffs(sharp, flat):
-    """Choose b, A so that f''(m1) = sharp and f''(m2) = flat (f'' = A e^{b m} d^2 at m)."""
-    d = _SM_M2 - _SM_M1
-    b = math.log(flat / sharp) / d
-    A = sharp * math.exp(-b * _SM_M1) / d**2
-    return b, A
+def _tilt(sharp, flat):
+    """(A, kappa, c) with d^2 h(m1) = sharp and d^2 h(m2) = flat; h is smallest at the flatter minimum."""
+    if sharp >= flat:
+        return flat / _SM_D**2, (sharp / flat - 1) / _SM_D**2, _SM_M2
+    return sharp / _SM_D**2, (flat / sharp - 1) / _SM_D**2, _SM_M1
 
 
-def _smooth_parts(t, sharp, flat):
-    """Return e = A e^{b t}, p = (t-m1)^2 (t-m2)^2 / 2 and its first two derivatives, and b."""
-    b, A = _smooth_coeffs(sharp, flat)
+def _well_derivatives(t, sharp, flat):
+    """w, w', w'' of the 1-D well and h, h', h'' of the tilt, at t."""
+    A, kappa, c = _tilt(sharp, flat)
     u, v = t - _SM_M1, t - _SM_M2
-    p = 0.5 * u**2 * v**2
-    dp = u * v * (u + v)
-    ddp = u**2 + v**2 + 4 * u * v
-    e = A * np.exp(b * t)
-    return e, p, dp, ddp, b
+    p, dp, ddp = 0.5 * u**2 * v**2, u * v * (u + v), u**2 + v**2 + 4 * u * v
+    h, dh, ddh = A * (1 + kappa * (t - c) ** 2), 2 * A * kappa * (t - c), 2 * A * kappa
+    return (p * h, dp * h + p * dh, ddp * h + 2 * dp * dh + p * ddh), (h, dh, ddh)
 
 
-def _smooth_value1(t, sharp, flat):
-    e, p, *_ = _smooth_parts(t, sharp, flat)
-    return e * p
+def _well_hump(sharp, flat) -> float:
+    """The one root in (m1, m2) of (u + v) h + (u v / 2) h' = 0 (f'/(uv)): a cubic with one real root."""
+    from numpy.polynomial import Polynomial as P
+
+    A, kappa, c = _tilt(sharp, flat)
+    x = P([0.0, 1.0])
+    u, v = x - _SM_M1, x - _SM_M2
+    h = A * (1 + kappa * (x - c) ** 2)
+    cubic = (u + v) * h + u * v * (A * kappa) * (x - c)
+    roots = cubic.roots()
+    real = roots[np.abs(roots.imag) < 1e-9].real
+    return float(real[(real > _SM_M1) & (real < _SM_M2)][0])
 
 
-def _smooth_d1(t, sharp, flat):
-    e, p, dp, _, b = _smooth_parts(t, sharp, flat)
-    return e * (dp + b * p)
+def _well_critical(sharp, flat, hump_kind="maximum", hump_label="local maximum (hump)"):
+    first, second = ("sharp minimum", "flat minimum") if sharp >= flat else ("flat minimum", "sharp minimum")
+    return [(_SM_M1, "minimum", first), (_well_hump(sharp, flat), hump_kind, hump_label),
+            (_SM_M2, "minimum", second)]
 
 
-def _smooth_d2(t, sharp, flat):
-    e, p, dp, ddp, b = _smooth_parts(t, sharp, flat)
-    return e * (ddp + 2 * b * dp + b * b * p)
-
-
-def _smooth_other_critical(sharp, flat):
-    """Roots of (2t - m1 - m2) + (b/2)(t - m1)(t - m2) = 0: the hump, and (if b != 0) a far max."""
-    b, _ = _smooth_coeffs(sharp, flat)
-    s, q = _SM_M1 + _SM_M2, _SM_M1 * _SM_M2
-    if abs(b) < 1e-12:
-        return [s / 2], None
-    # (b/2) t^2 + (2 - (b/2) s) t + ((b/2) q - s) = 0
-    roots = np.roots([b / 2, 2 - b / 2 * s, b / 2 * q - s]).real
-    inside = [r for r in roots if _SM_M1 < r < _SM_M2]
-    outside = [r for r in roots if not (_SM_M1 < r < _SM_M2)]
-    return inside, (outside[0] if outside else None)
-
-
-def _smooth_critical(sharp, flat):
-    inside, far = _smooth_other_critical(sharp, flat)
-    pts = [_cp(_SM_M1, "minimum", "sharp minimum" if sharp >= flat else "flat minimum"),
-           _cp(inside[0], "maximum", "local maximum (hump)"),
-           _cp(_SM_M2, "minimum", "flat minimum" if sharp >= flat else "sharp minimum")]
-    if far is not None:
-        pts.append(_cp(far, "maximum", "local maximum (far side)"))
-    return pts
+_SHARP_FLAT_PARAMS = [Param("sharp", 20.0, 2.0, 60.0, "sharpness of the minimum at x = -1", log=True),
+                      Param("flat", 1.0, 0.1, 4.0, "sharpness of the minimum at x = 2", log=True)]
 
 
 def smooth_double_well(sharp: float = 20.0, flat: float = 1.0) -> Landscape:
-    """Smooth double well f(x) = A e^{bx} (x + 1)^2 (x - 2)^2 / 2 with f''(-1) = sharp, f''(2) = flat.
+    """Smooth double well f(x) = h(x) (x + 1)^2 (x - 2)^2 / 2 with f''(-1) = sharp, f''(2) = flat.
 
-    Both minima have f = 0 (equal depth: they differ only in sharpness). The factor e^{bx}
-    (definable in an o-minimal structure with exp) tilts the curvatures; the hump and a far
-    local maximum solve a quadratic. The gradient is only locally Lipschitz.
+    h(x) = A (1 + kappa (x - c)^2) > 0 tilts the curvatures; f is a polynomial (semi-algebraic),
+    coercive, and both minima have f = 0 (equal depth: they differ only in sharpness). Its only
+    other critical point is the hump, the real root of a cubic. The gradient is only locally
+    Lipschitz. Just above a step 2/sharp, GD settles on a genuine (attracting) period-2 orbit.
     """
     return Landscape(
         "smooth sharp/flat double well", 1,
-        lambda x, sharp, flat: _smooth_value1(x[..., 0], sharp, flat),
-        lambda x, sharp, flat: _smooth_d1(x[..., 0], sharp, flat)[..., None],
-        lambda x, sharp, flat: _smooth_d2(x[..., 0], sharp, flat)[..., None, None],
-        bounds=[(-2.2, 4.0)],
-        params=[Param("sharp", 20.0, 2.0, 60.0, "curvature f''(-1)", log=True),
-                Param("flat", 1.0, 0.1, 4.0, "curvature f''(2)", log=True)],
+        lambda x, sharp, flat: _well_derivatives(x[..., 0], sharp, flat)[0][0],
+        lambda x, sharp, flat: _well_derivatives(x[..., 0], sharp, flat)[0][1][..., None],
+        lambda x, sharp, flat: _well_derivatives(x[..., 0], sharp, flat)[0][2][..., None, None],
+        bounds=[(-1.8, 3.2)],
+        params=_SHARP_FLAT_PARAMS,
         values={"sharp": sharp, "flat": flat},
-        critical_fn=_smooth_critical,
-        formula=r"f(x) = A e^{bx} (x+1)^2 (x-2)^2 / 2",
+        critical_fn=lambda sharp, flat: [_cp(x, k, lab) for x, k, lab in _well_critical(sharp, flat)],
+        formula=r"f(x) = \tfrac12 h(x) (x+1)^2 (x-2)^2,\quad h(x) = A(1+\kappa (x-c)^2)",
     )
 
 
-# ----------------------------------------------------------------------------------------------
-# 2-D: sharp narrow basin and wide flat basin: f(x, y) = w(x) + k(x) y^2 / 2
-# ----------------------------------------------------------------------------------------------
+# 2-D: f(x, y) = w(x) + k(x) y^2 / 2 with k = d^2 h, so k(-1) = sharp and k(2) = flat.
 def _sf2_value(z, sharp, flat):
-    x, y = z[..., 0], z[..., 1]
-    e, p, *_ = _smooth_parts(x, sharp, flat)
-    k = _sf2_k(x, sharp, flat)
-    return e * p + 0.5 * k * y**2
-
-
-def _sf2_k(x, sharp, flat):
-    """k(x) = sharp e^{b (x - m1)}: k(-1) = sharp, k(2) = flat."""
-    b, _ = _smooth_coeffs(sharp, flat)
-    return sharp * np.exp(b * (x - _SM_M1))
+    (w, _, _), (h, _, _) = _well_derivatives(z[..., 0], sharp, flat)
+    return w + 0.5 * _SM_D**2 * h * z[..., 1] ** 2
 
 
 def _sf2_grad(z, sharp, flat):
-    """Fused: one exp per point (e^{bx} serves both w' and k)."""
-    x, y = z[..., 0], z[..., 1]
-    b, A = _smooth_coeffs(sharp, flat)
-    ebx = np.exp(b * x)
-    u, v = x - _SM_M1, x - _SM_M2
-    uv = u * v
-    k = (sharp * math.exp(-b * _SM_M1)) * ebx
-    gx = A * ebx * uv * ((u + v) + 0.5 * b * uv) + (0.5 * b) * k * y * y
-    return np.stack([gx, k * y], axis=-1)
+    y = z[..., 1]
+    (_, dw, _), (h, dh, _) = _well_derivatives(z[..., 0], sharp, flat)
+    return np.stack([dw + 0.5 * _SM_D**2 * dh * y * y, _SM_D**2 * h * y], axis=-1)
 
 
 def _sf2_hess(z, sharp, flat):
-    x, y = z[..., 0], z[..., 1]
-    b, _ = _smooth_coeffs(sharp, flat)
-    k = _sf2_k(x, sharp, flat)
-    hxx = _smooth_d2(x, sharp, flat) + 0.5 * b * b * k * y**2
-    hxy = b * k * y
-    return np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, k], -1)], -2)
-
-
-def _sf2_critical(sharp, flat):
-    out = []
-    for c in _smooth_critical(sharp, flat):
-        kind = c.kind if c.kind == "minimum" else "saddle"
-        label = c.label if c.kind == "minimum" else c.label.replace("local maximum", "saddle")
-        out.append(_cp([c.x[0], 0.0], kind, label))
-    return out
+    y = z[..., 1]
+    (_, _, ddw), (h, dh, ddh) = _well_derivatives(z[..., 0], sharp, flat)
+    hxx = ddw + 0.5 * _SM_D**2 * ddh * y * y
+    hxy = _SM_D**2 * dh * y
+    return np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, _SM_D**2 * h], -1)], -2)
 
 
 def sharp_flat_2d(sharp: float = 20.0, flat: float = 1.0) -> Landscape:
     """2-D landscape f(x, y) = w(x) + k(x) y^2 / 2: a sharp narrow basin and a wide flat basin.
 
-    w is :func:`smooth_double_well` and k(x) = sharp e^{b(x+1)} interpolates the curvatures, so
-    the Hessian is sharp * I at the minimum (-1, 0) and flat * I at (2, 0); the hump becomes a
-    saddle. Critical points are exactly those of w on the axis y = 0 (k > 0).
+    w is :func:`smooth_double_well` and k(x) = 9 h(x) > 0 interpolates the curvatures, so the
+    Hessian is sharp * I at the minimum (-1, 0) and flat * I at (2, 0); the hump becomes a saddle.
+    A polynomial (semi-algebraic) and coercive; its critical points are exactly those of w on y = 0.
     """
     return Landscape(
         "sharp and flat basins (2-D)", 2, _sf2_value, _sf2_grad, _sf2_hess,
-        bounds=[(-2.0, 4.0), (-2.0, 2.0)],
-        params=[Param("sharp", 20.0, 2.0, 60.0, "sharpness of the minimum at (-1, 0)", log=True),
-                Param("flat", 1.0, 0.1, 4.0, "sharpness of the minimum at (2, 0)", log=True)],
+        bounds=[(-1.8, 3.2), (-1.5, 1.5)],
+        params=_SHARP_FLAT_PARAMS,
         values={"sharp": sharp, "flat": flat},
-        critical_fn=_sf2_critical,
+        critical_fn=lambda sharp, flat: [
+            _cp([x, 0.0], k, lab) for x, k, lab in _well_critical(sharp, flat, "saddle", "saddle")],
         formula=r"f(x,y) = w(x) + \tfrac12 k(x) y^2",
     )
 

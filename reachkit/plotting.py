@@ -1,0 +1,385 @@
+"""Draw landscapes, paths, basin maps and bifurcation diagrams onto a matplotlib Axes.
+
+Each ``draw_*`` function draws onto an Axes you pass and returns the artists it made, so a
+caller (the live explorers, the animation exporter, a notebook cell) can move them later with
+``set_data`` instead of drawing again. Nothing here touches pyplot's figure registry
+(:func:`new_figure` makes a figure pyplot does not track) or imports ipywidgets.
+
+Colours are the Okabe-Ito palette (readable with the common colour-vision deficiencies);
+:func:`lecture_style` adds large fonts and thick lines for a projector.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import matplotlib as mpl
+import numpy as np
+from cycler import cycler
+from matplotlib.collections import LineCollection
+from matplotlib.colors import LinearSegmentedColormap, to_rgba
+from matplotlib.figure import Figure
+
+from .landscapes import Landscape
+
+# Okabe & Ito (2008), "Color Universal Design".
+OKABE_ITO = {
+    "orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73", "yellow": "#F0E442",
+    "blue": "#0072B2", "vermillion": "#D55E00", "reddish purple": "#CC79A7", "black": "#000000",
+}
+_OI = OKABE_ITO
+
+#: method key -> (name shown to the reader, colour)
+METHODS = {
+    "gd": ("GD", _OI["vermillion"]),
+    "sgd": ("SGD", _OI["blue"]),
+    "flow": ("gradient flow", _OI["bluish green"]),
+}
+
+#: a light grey ramp for the landscape, so coloured paths and basins stand out on it
+LANDSCAPE_CMAP = LinearSegmentedColormap.from_list("reachkit_landscape", ["#ffffff", "#8c8c8c"])
+
+_MARKERS = {"minimum": "o", "saddle": "X", "maximum": "^", "degenerate": "D",
+            "minimum and maximum": "s"}
+
+LECTURE_RC = {
+    "font.size": 16, "axes.titlesize": 18, "axes.labelsize": 16, "xtick.labelsize": 14,
+    "ytick.labelsize": 14, "legend.fontsize": 13, "lines.linewidth": 3.0,
+    "lines.markersize": 11, "axes.linewidth": 1.6, "xtick.major.width": 1.4,
+    "ytick.major.width": 1.4, "axes.prop_cycle": cycler(color=list(OKABE_ITO.values())),
+}
+
+
+class lecture_style:  # noqa: N801 (used like a function)
+    """Projector style: large fonts, thick lines, the colour-blind-safe Okabe-Ito cycle.
+
+    ``lecture_style()`` switches it on for the rest of the session and ``lecture_style(False)``
+    switches it off again; ``with lecture_style(): ...`` applies it only inside the block.
+    """
+
+    _before: dict | None = None  # rcParams before the first global switch-on
+
+    def __init__(self, on: bool = True):
+        self._saved = {k: mpl.rcParams[k] for k in LECTURE_RC}
+        if on:
+            if lecture_style._before is None:
+                lecture_style._before = dict(self._saved)
+            mpl.rcParams.update(LECTURE_RC)
+        elif lecture_style._before is not None:
+            mpl.rcParams.update(lecture_style._before)
+            lecture_style._before = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        mpl.rcParams.update(self._saved)
+        return False
+
+
+def is_lecture_style() -> bool:
+    """True while the lecture style is on."""
+    return all(mpl.rcParams[k] == v for k, v in LECTURE_RC.items())
+
+
+def new_figure(figsize=(6.0, 4.2), dpi: int = 100, nrows: int = 1, height_ratios=None):
+    """A figure with ``nrows`` axes and a plain Agg canvas, not registered with pyplot.
+
+    Nothing displays it behind your back and nothing leaks if you drop it. Returns (fig, axes)
+    with ``axes`` a list.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = Figure(figsize=figsize, dpi=dpi)
+    FigureCanvasAgg(fig)
+    gs = fig.add_gridspec(nrows, 1, height_ratios=height_ratios)
+    axes = [fig.add_subplot(gs[i]) for i in range(nrows)]
+    return fig, axes
+
+
+# ----------------------------------------------------------------------------------------------
+# The landscape
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class LandscapeArtists:
+    """What :func:`draw_landscape` drew: the graph (1-D) or filled contours and lines (2-D)."""
+
+    surface: object
+    lines: object = None
+    critical: list = field(default_factory=list)
+    labels: list = field(default_factory=list)
+
+
+def _value_limits(f: np.ndarray):
+    f = f[np.isfinite(f)]
+    lo, hi = float(f.min()), float(f.max())
+    pad = 0.08 * (hi - lo or 1.0)
+    return lo - pad, hi + pad
+
+
+def draw_landscape(ax, landscape: Landscape, *, n: int | None = None, levels: int = 18,
+                   critical: bool = True, annotate: int = 5) -> LandscapeArtists:
+    """Draw f over ``landscape.bounds``: its graph in 1-D, contours of log(1 + f - min f) in 2-D.
+
+    Critical points are marked by kind (o minimum, X saddle, ^ maximum, D degenerate) and, when
+    there are at most ``annotate`` of them, labelled in words. Axis limits are the bounds.
+    """
+    b = landscape.bounds
+    if landscape.dim == 1:
+        xs, pts = landscape.grid(n or 600)
+        f = landscape.value(pts)
+        (surface,) = ax.plot(xs, f, color="0.25", lw=mpl.rcParams["lines.linewidth"] * 0.9,
+                             zorder=2)
+        ax.set_xlim(*b[0])
+        ax.set_ylim(*_value_limits(f))
+        ax.set_xlabel("x")
+        ax.set_ylabel("f(x)")
+        out = LandscapeArtists(surface)
+    elif landscape.dim == 2:
+        X, Y, pts = landscape.grid(n or 120)
+        with np.errstate(all="ignore"):
+            Z = landscape.value(pts)
+            Z = np.log1p(np.clip(Z - np.nanmin(Z), 0, None))
+        surface = ax.contourf(X, Y, Z, levels=levels, cmap=LANDSCAPE_CMAP, zorder=0)
+        lines = ax.contour(X, Y, Z, levels=levels, colors="0.45", linewidths=0.5, zorder=1)
+        ax.set_xlim(*b[0])
+        ax.set_ylim(*b[1])
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        out = LandscapeArtists(surface, lines)
+    else:
+        raise ValueError(f"only 1-D and 2-D landscapes can be drawn; this one has dim={landscape.dim}")
+    if critical:
+        _draw_critical(ax, landscape, out, annotate)
+    return out
+
+
+def _draw_critical(ax, landscape, out: LandscapeArtists, annotate: int):
+    b = landscape.bounds
+    cps = [c for c in landscape.critical_points()
+           if np.all((c.x >= b[:, 0]) & (c.x <= b[:, 1]))]
+    for c in cps:
+        x = c.x[0]
+        y = float(landscape.value(c.x)) if landscape.dim == 1 else c.x[1]
+        (m,) = ax.plot([x], [y], _MARKERS.get(c.kind, "o"), color="white", mec="black",
+                       mew=1.2, ms=mpl.rcParams["lines.markersize"] * 1.1, zorder=3,
+                       label=c.label)
+        out.critical.append(m)
+        if len(cps) <= annotate:
+            t = ax.annotate(c.label, (x, y), xytext=(6, 6), textcoords="offset points",
+                            fontsize=mpl.rcParams["font.size"] * 0.75, color="0.15", zorder=3)
+            out.labels.append(t)
+
+
+# ----------------------------------------------------------------------------------------------
+# Paths
+# ----------------------------------------------------------------------------------------------
+def path_xy(landscape: Landscape, path, i: int = 0) -> np.ndarray:
+    """Plot coordinates of start i's recorded iterates, shape (n_rec, 2): (x_k, f(x_k)) in 1-D,
+    (x_k, y_k) in 2-D."""
+    traj = path.trajectory(i)
+    if traj.shape[1] == 1:
+        return np.column_stack([traj[:, 0], path.values[:, i]])
+    if traj.shape[1] == 2:
+        return traj.copy()
+    raise ValueError(f"only 1-D and 2-D paths can be drawn; this one has dim={traj.shape[1]}")
+
+
+class PathArtists:
+    """One run on an Axes: the whole path (thin), a fading trail and the current iterate.
+
+    ``set_path(xy)`` replaces the data; ``show(k)`` moves the marker to iterate k with the
+    trail behind it; ``show(k, whole=True)`` shows the whole path strongly and no trail (the
+    reduced-motion view).
+    """
+
+    def __init__(self, ax, xy=None, *, color, label: str = "", trail: int = 20,
+                 animated: bool = False):
+        lw = mpl.rcParams["lines.linewidth"]
+        ms = mpl.rcParams["lines.markersize"]
+        self.trail_length = int(trail)
+        (self.full,) = ax.plot([], [], ".-", color=color, lw=0.6 * lw, ms=0.45 * ms, alpha=0.35,
+                               label=label, animated=animated, zorder=4)
+        self.trail = LineCollection([], linewidths=1.4 * lw, capstyle="round",
+                                    animated=animated, zorder=5)
+        ax.add_collection(self.trail, autolim=False)
+        (self.marker,) = ax.plot([], [], "o", color=color, mec="black", mew=1.2, ms=1.2 * ms,
+                                 animated=animated, zorder=6)
+        self._rgba = np.array(to_rgba(color))
+        self.xy = np.empty((0, 2))
+        if xy is not None:
+            self.set_path(xy)
+
+    @property
+    def artists(self) -> list:
+        return [self.full, self.trail, self.marker]
+
+    def set_path(self, xy):
+        self.xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        self.full.set_data(self.xy[:, 0], self.xy[:, 1])
+
+    def show(self, k: int | None = None, whole: bool = False):
+        """Marker at iterate k (default: the last) with the fading trail up to it."""
+        n = len(self.xy)
+        k = n - 1 if k is None else int(np.clip(k, 0, max(n - 1, 0)))
+        self.full.set_alpha(0.9 if whole else 0.35)
+        if n == 0:
+            self.marker.set_data([], [])
+            self.trail.set_segments([])
+            return
+        self.marker.set_data(self.xy[k:k + 1, 0], self.xy[k:k + 1, 1])
+        lo = 0 if whole else max(0, k - self.trail_length)
+        pts = self.xy[lo:k + 1]
+        segs = np.stack([pts[:-1], pts[1:]], axis=1) if len(pts) > 1 else np.empty((0, 2, 2))
+        if whole or len(segs) == 0:
+            self.trail.set_segments([])
+            return
+        colors = np.tile(self._rgba, (len(segs), 1))
+        colors[:, 3] = np.linspace(0.08, 1.0, len(segs))
+        self.trail.set_segments(segs)
+        self.trail.set_color(colors)
+
+    def set_visible(self, on: bool):
+        for a in self.artists:
+            a.set_visible(on)
+
+
+def draw_path(ax, landscape: Landscape, path, i: int = 0, *, method: str | None = None,
+              color=None, label: str | None = None, trail: int = 20, k: int | None = None,
+              animated: bool = False) -> PathArtists:
+    """Draw start i of ``path`` with its marker at iterate k (default: the end).
+
+    ``method`` ("gd", "sgd", "flow") picks the standard colour and name.
+    """
+    name, col = METHODS.get(method, (path.method, _OI["vermillion"]))
+    pa = PathArtists(ax, path_xy(landscape, path, i), color=color or col,
+                     label=name if label is None else label, trail=trail, animated=animated)
+    pa.show(k)
+    return pa
+
+
+# ----------------------------------------------------------------------------------------------
+# Basins and bifurcations
+# ----------------------------------------------------------------------------------------------
+_OUTCOME_COLORS = {"diverged": "#222222", "cycling": _OI["reddish purple"],
+                   "stalled": "#b0b0b0", "moving": "#d9d9d9", "other critical point": "#7f7f7f"}
+_BASIN_COLORS = [_OI["orange"], _OI["sky blue"], _OI["yellow"], _OI["bluish green"],
+                 _OI["reddish purple"], _OI["blue"]]
+
+
+def basin_colors(landscape: Landscape, names) -> list:
+    """One colour per basin-map name: minima in palette colours, other outcomes in greys."""
+    minima = {c.label for c in landscape.minima()}
+    out, i = [], 0
+    for name in names:
+        if name in _OUTCOME_COLORS:
+            out.append(_OUTCOME_COLORS[name])
+        elif name in minima:
+            out.append(_BASIN_COLORS[i % len(_BASIN_COLORS)])
+            i += 1
+        else:  # a saddle or maximum reached (measure zero) or another listed point
+            out.append("#7f7f7f")
+    return out
+
+
+def _basin_rgba(landscape, basins, alpha):
+    cols = np.array([to_rgba(c, alpha) for c in basin_colors(landscape, basins.names)])
+    lab = np.atleast_2d(basins.labels)
+    return cols[lab]
+
+
+def draw_basins(ax, landscape: Landscape, basins, *, alpha: float = 0.45):
+    """Colour each start of a :class:`~reachkit.analysis.BasinMap` by where it ended.
+
+    2-D: an image under the contour lines. 1-D: a band over the whole height of the axes.
+    Returns the AxesImage (update it with :func:`update_basins`).
+    """
+    rgba = _basin_rgba(landscape, basins, alpha)
+    x0, x1 = basins.xs[0], basins.xs[-1]
+    if basins.ys is None:
+        y0, y1 = ax.get_ylim()
+    else:
+        y0, y1 = basins.ys[0], basins.ys[-1]
+    im = ax.imshow(rgba, extent=(x0, x1, y0, y1), origin="lower", aspect="auto",
+                   interpolation="nearest", zorder=0.5)
+    ax.set_xlim(*landscape.bounds[0])
+    if basins.ys is not None:
+        ax.set_ylim(*landscape.bounds[1])
+    else:
+        ax.set_ylim(y0, y1)
+    return im
+
+
+def update_basins(image, landscape: Landscape, basins, *, alpha: float = 0.45):
+    """Show a new basin map in an image made by :func:`draw_basins`."""
+    image.set_data(_basin_rgba(landscape, basins, alpha))
+
+
+def basin_legend(landscape: Landscape, basins, min_fraction: float = 0.0) -> list:
+    """(name, colour, fraction of starts) for each outcome present in the map."""
+    cols = basin_colors(landscape, basins.names)
+    out = []
+    for j, name in enumerate(basins.names):
+        frac = float(np.mean(basins.labels == j))
+        if frac > min_fraction:
+            out.append((name, cols[j], frac))
+    return out
+
+
+def draw_bifurcation(ax, bif, *, color="0.2", log: bool = True):
+    """Orbit diagram: the long-run iterates of 1-D GD against the step. Returns the Line2D."""
+    a = np.repeat(bif.steps, bif.points.shape[1])
+    (pts,) = ax.plot(a, bif.points.ravel(), ",", color=color, alpha=0.6, zorder=2,
+                     rasterized=True)
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlim(bif.steps[0], bif.steps[-1])
+    ax.set_xlabel("step size a")
+    ax.set_ylabel("long-run x")
+    return pts
+
+
+def draw_thresholds(ax, landscape: Landscape, *, vertical: bool = True) -> list:
+    """Dashed lines at 2/sharpness of each listed minimum (a step axis), labelled."""
+    from .analysis import minima_thresholds
+
+    out = []
+    for j, (label, lam, thr) in enumerate(minima_thresholds(landscape)):
+        if not np.isfinite(thr):
+            continue
+        col = _BASIN_COLORS[j % len(_BASIN_COLORS)]
+        line = (ax.axvline if vertical else ax.axhline)(thr, color=col, ls="--", lw=1.2, zorder=1,
+                                                        label=f"2/λ of the {label}")
+        out.append(line)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# A static picture in one call (notebooks, fallbacks)
+# ----------------------------------------------------------------------------------------------
+def plot_paths(landscape: Landscape, paths, ax=None, *, basins=None, legend: bool = True,
+               title: str | None = None):
+    """Landscape plus one or more paths (a Path, or a dict method -> Path) on one Axes.
+
+    Returns the Axes (a new untracked figure if ``ax`` is None; get it with ``ax.figure``).
+    """
+    if ax is None:
+        _, (ax,) = new_figure()
+    draw_landscape(ax, landscape)
+    if basins is not None:
+        draw_basins(ax, landscape, basins)
+    if not isinstance(paths, dict):
+        paths = {None: paths}
+    for m, p in paths.items():
+        draw_path(ax, landscape, p, method=m)
+    if legend:
+        ax.legend(loc="best", fontsize="small", framealpha=0.8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def alt_text(lines) -> str:
+    """Escape plain-text lines for an HTML attribute or body."""
+    return html.escape("\n".join(lines), quote=True)
