@@ -1,0 +1,151 @@
+"""Analysis: thresholds, critical points, basin maps, bifurcations, and reach."""
+
+import numpy as np
+import pytest
+
+from reachkit import analysis as A, landscapes as L, schedules as S
+from reachkit.dynamics import gradient_descent, gradient_flow
+
+
+def test_stability_threshold_is_two_over_sharpness():
+    ls = L.sharp_flat_2d(sharp=25.0, flat=0.5)
+    sharp, flat = ls.minima()
+    assert A.stability_threshold(ls, sharp.x) == pytest.approx(2 / 25)
+    assert A.stability_threshold(ls, flat.x) == pytest.approx(4.0)
+    labels = [t[0] for t in A.minima_thresholds(ls)]
+    assert labels == ["sharp minimum", "flat minimum"]
+    assert np.isinf(A.stability_threshold(L.cubic(), [0.0]))
+
+
+@pytest.mark.parametrize("make", [L.sharp_flat_2d, L.himmelblau, L.saddle, L.smooth_double_well])
+def test_numerical_critical_points_match_the_closed_forms(make):
+    ls = make()
+    found = A.find_critical_points(ls, n_starts=300)
+    listed = [c for c in ls.critical_points()
+              if np.all((c.x >= ls.bounds[:, 0]) & (c.x <= ls.bounds[:, 1]))]
+    assert len(found) == len(listed)
+    for c in listed:
+        match = [f for f in found if np.linalg.norm(f.x - c.x) < 1e-8]
+        assert len(match) == 1, c
+        assert match[0].kind == c.kind and match[0].label == c.label
+
+
+def test_basin_map_is_one_batched_run_with_the_right_labels():
+    ls = L.sharp_flat_double_well()
+    bm = A.basin_map(ls, 0.04, n=801, n_steps=2000, bounds=[(-3, 5)])
+    assert bm.labels.shape == (801,)
+    assert bm.fraction("sharp minimum") == pytest.approx(0.42, abs=0.01)
+    hump = ls.critical_points()[1].x[0]
+    sharp = bm.names.index("sharp minimum")
+    np.testing.assert_array_equal(bm.labels == sharp, bm.xs < hump)
+
+
+def test_basin_map_2d_agrees_with_single_runs():
+    ls = L.sharp_flat_2d()
+    bm = A.basin_map(ls, 0.03, n=40, n_steps=1500)
+    rng = np.random.default_rng(0)
+    for i, j in rng.integers(0, 40, size=(12, 2)):
+        p = gradient_descent(ls, [[bm.xs[j], bm.ys[i]]], 0.03, 1500, gtol=1e-8)
+        expected = p.limit_label[0] if p.status[0] == "converged" else p.status[0]
+        assert bm.names[bm.labels[i, j]] == expected
+
+
+def test_sharp_basin_shrinks_then_vanishes_as_the_step_grows():
+    ls = L.sharp_flat_2d()
+    fractions = [A.basin_map(ls, a, n=64, n_steps=1500).fraction("sharp minimum")
+                 for a in (0.02, 0.06, 0.099, 0.101, 0.15)]
+    assert fractions[0] > 0.2
+    assert fractions[3] == 0.0 and fractions[4] == 0.0  # above 2/20 nothing converges to it
+
+
+def test_bifurcation_period_doubling_of_the_smooth_well():
+    ls = L.smooth_double_well()
+    bif = A.bifurcation(ls, [0.095, 0.105, 0.125], starts=[-0.95], n_transient=4000, n_keep=32)
+    distinct = [np.unique(np.round(row, 8)).size for row in bif.points]
+    assert distinct[0] == 1 and bif.points[0, 0] == pytest.approx(-1.0)
+    assert distinct[1] == 2
+    assert distinct[2] >= 4
+
+
+def test_summarize_limits_histogram_fact():
+    ls = L.curve_of_minima()
+    starts = np.random.default_rng(1).uniform(-2.5, 2.5, size=(1500, 2))
+    a = 0.25
+    path = gradient_descent(ls, starts, a, 4000, record_every=None)
+    summary = A.summarize_limits(ls, path)
+    assert summary.n_runs == 1500
+    assert summary.limit_sharpness.size == round(1500 * (1 - sum(
+        v for k, v in summary.fractions.items() if k in ("diverged", "moving", "cycling"))))
+    assert summary.limit_sharpness.max() <= 2 / a + 1e-6
+
+
+# -- reach ---------------------------------------------------------------------------------------
+SCHEDULES = {"constant": 0.04, "decaying": S.power(0.04, 0.5), "flow": None}
+# the saddle and the curve have flatter stable directions: larger (still < 1/L locally) steps
+SCHEDULES_FLAT = {"constant": 0.1, "decaying": S.power(0.3, 0.5), "flow": None}
+
+
+def _check(result, ls, target, schedule):
+    assert result.success, result.note
+    assert np.linalg.norm(result.start - target) >= 0.3, "the start must be away from the target"
+    assert result.final_distance <= 1e-6
+    # an independent forward run from the returned start
+    if schedule is None:
+        p = gradient_flow(ls, result.start[None], result.path.times[-1], 801, gtol=1e-11)
+    else:
+        p = gradient_descent(ls, result.start[None], schedule, result.path.iterates.shape[0] - 1,
+                             gtol=1e-11)
+    assert np.linalg.norm(p.final[0] - target) <= 1e-6
+
+
+@pytest.mark.parametrize("kind", SCHEDULES)
+def test_reach_sharp_minimum_of_the_double_well(kind):
+    ls = L.sharp_flat_double_well()
+    step = SCHEDULES[kind]
+    res = A.reach(ls, "sharp minimum", step, method="flow" if step is None else "gd")
+    _check(res, ls, np.array([-1.0]), step)
+    assert not res.fragile
+
+
+@pytest.mark.parametrize("kind", SCHEDULES_FLAT)
+def test_reach_the_saddle(kind):
+    ls = L.saddle()
+    step = SCHEDULES_FLAT[kind]
+    res = A.reach(ls, "saddle", step, method="flow" if step is None else "gd")
+    _check(res, ls, np.zeros(2), step)
+    assert res.fragile and "measure zero" in res.note
+    assert res.start[1] == 0.0  # its stable manifold is the line y = 0
+
+
+@pytest.mark.parametrize("kind", SCHEDULES_FLAT)
+def test_reach_a_chosen_point_of_the_curve_of_minima(kind):
+    ls = L.curve_of_minima()
+    target = L.curve_point(2.0)
+    step = SCHEDULES_FLAT[kind]
+    res = A.reach(ls, target, step, method="flow" if step is None else "gd")
+    _check(res, ls, target, step)
+    assert res.fragile
+
+
+def test_reach_uses_different_starts_for_flow_and_gd_on_the_curve():
+    ls = L.curve_of_minima()
+    target = L.curve_point(2.0)
+    flow = A.reach(ls, target, method="flow", radius=1.0)
+    gd = A.reach(ls, target, 0.2, radius=1.0)
+    # the flow keeps x^2 - y^2; GD shrinks it by (1 - a^2 r^2) per step: different invariants
+    inv = lambda z: z[0] ** 2 - z[1] ** 2  # noqa: E731
+    assert inv(flow.start) == pytest.approx(inv(target), abs=1e-6)
+    assert inv(gd.start) > inv(target) + 1e-3
+
+
+def test_reach_refuses_maxima_and_explains_unstable_steps():
+    with pytest.raises(ValueError, match="local maximum"):
+        A.reach(L.sharp_flat_double_well(), "local maximum (hump)", 0.04)
+    with pytest.raises(ValueError, match="local maximum"):
+        A.reach(L.plateau(), "plateau interior", 0.1)
+    with pytest.raises(ValueError, match="critical point"):
+        A.reach(L.saddle(), [0.5, 0.5], 0.1)
+    with pytest.raises(ValueError, match="adaptive"):
+        A.reach(L.saddle(), "saddle", S.armijo())
+    res = A.reach(L.sharp_flat_double_well(), "sharp minimum", 0.12)  # 0.12 > 2/20
+    assert not res.success and "2/sharpness" in res.note
