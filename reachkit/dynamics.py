@@ -115,7 +115,8 @@ def _positive_int(n, name: str) -> int:
 
 def _escape_radius(landscape: Landscape, radius) -> float:
     if radius is None:
-        return 1e6 * (1.0 + float(np.max(np.abs(landscape.bounds))))
+        bounds = getattr(landscape, "bounds", None)
+        return 1e6 * (1.0 + (0.0 if bounds is None else float(np.max(np.abs(bounds)))))
     r = float(radius)
     if not np.isfinite(r) or r <= 0:
         raise ValueError(f"escape_radius must be a finite positive number; got {radius!r}")
@@ -129,7 +130,8 @@ def label_limits(landscape: Landscape, points: np.ndarray, tol: float | None = N
     index = np.full(n, -1)
     labels = np.empty(n, dtype=object)
     if tol is None:
-        tol = 1e-3 * (1.0 + float(np.max(np.ptp(landscape.bounds, axis=1))))
+        bounds = getattr(landscape, "bounds", None)
+        tol = 1e-3 * (1.0 + (0.0 if bounds is None else float(np.max(np.ptp(bounds, axis=1)))))
     if cps:
         centres = np.stack([c.x for c in cps])
         d = np.linalg.norm(points[:, None, :] - centres[None], axis=-1)
