@@ -7,13 +7,13 @@ frozen at its last finite iterate and flagged ``diverged`` with the step; no ove
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections import Counter
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .landscapes import FiniteSum, Landscape, _as_points
-from .schedules import Schedule, as_schedule
+from .schedules import as_schedule
 
 STATUSES = ("converged", "diverged", "cycling", "stalled", "moving")
 _TAIL = 64  # trailing iterates kept to detect cycles

@@ -10,8 +10,7 @@ Build your own with :func:`from_functions`; it is usable everywhere a built-in l
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -446,7 +445,6 @@ def _xy_grad(z):
 
 def _xy_hess(z):
     x, y = z[..., 0], z[..., 1]
-    r = x * y - 1
     hxy = 2 * x * y - 1
     return np.stack([np.stack([y * y, hxy], -1), np.stack([hxy, x * x], -1)], -2)
 

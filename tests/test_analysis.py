@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from reachkit import analysis as A, landscapes as L, schedules as S
+from reachkit import analysis as A
+from reachkit import landscapes as L
+from reachkit import schedules as S
 from reachkit.dynamics import gradient_descent, gradient_flow
 
 

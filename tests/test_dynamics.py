@@ -5,7 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from reachkit import analysis, landscapes as L, schedules as S
+from reachkit import analysis
+from reachkit import landscapes as L
+from reachkit import schedules as S
 from reachkit.dynamics import gradient_descent, gradient_flow, sgd, subgradient_method
 
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from reachkit import analysis, landscapes as L
+from reachkit import analysis
+from reachkit import landscapes as L
 from reachkit.landscapes import BUILTIN, Param, from_functions
 
 ALL = {name: make() for name, make in BUILTIN.items()}
