@@ -111,9 +111,16 @@ class LandscapeArtists:
     labels: list = field(default_factory=list)
 
 
-def _value_limits(f: np.ndarray):
+def _value_limits(landscape: Landscape, f: np.ndarray):
+    """y-limits of a 1-D graph: all of it, unless steep walls would flatten the critical points
+    (then up to a few times their spread of values)."""
     f = f[np.isfinite(f)]
     lo, hi = float(f.min()), float(f.max())
+    b = landscape.bounds[0]
+    crit = [float(landscape.value(c.x)) for c in landscape.critical_points()
+            if b[0] <= c.x[0] <= b[1]]
+    if len(crit) >= 2 and max(crit) - min(crit) > 0:
+        hi = min(hi, max(crit) + 4.0 * (max(crit) - min(crit)))
     pad = 0.08 * (hi - lo or 1.0)
     return lo - pad, hi + pad
 
@@ -132,7 +139,7 @@ def draw_landscape(ax, landscape: Landscape, *, n: int | None = None, levels: in
         (surface,) = ax.plot(xs, f, color="0.25", lw=mpl.rcParams["lines.linewidth"] * 0.9,
                              zorder=2)
         ax.set_xlim(*b[0])
-        ax.set_ylim(*_value_limits(f))
+        ax.set_ylim(*_value_limits(landscape, f))
         ax.set_xlabel("x")
         ax.set_ylabel("f(x)")
         out = LandscapeArtists(surface)
@@ -166,9 +173,12 @@ def _draw_critical(ax, landscape, out: LandscapeArtists, annotate: int):
                        mew=1.2, ms=mpl.rcParams["lines.markersize"] * 1.1, zorder=3,
                        label=c.label)
         out.critical.append(m)
-        if len(cps) <= annotate:
-            t = ax.annotate(c.label, (x, y), xytext=(6, 6), textcoords="offset points",
-                            fontsize=mpl.rcParams["font.size"] * 0.75, color="0.15", zorder=3)
+        if len(cps) <= annotate:  # minima labelled below the point, the others above
+            below = c.kind == "minimum"
+            t = ax.annotate(c.label, (x, y), xytext=(0, -9 if below else 9),
+                            textcoords="offset points", ha="center",
+                            va="top" if below else "bottom",
+                            fontsize=mpl.rcParams["font.size"] * 0.75, color="0.1", zorder=3)
             out.labels.append(t)
 
 

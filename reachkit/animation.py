@@ -1,0 +1,226 @@
+"""Save a run as an animation for slides: GIF (Pillow), MP4 (ffmpeg) or a self-contained HTML player.
+
+    from reachkit.animation import save_animation
+    save_animation(landscapes.sharp_flat_2d(), "gd.gif", step=0.12, start=(0.2, 0.9))
+    explorer.save("run.mp4")                       # the run an explorer shows
+
+The format comes from the file extension. Frames are drawn with :mod:`reachkit.plotting` (the
+same artists as the live explorers). The static landscape is rendered once; each frame only
+redraws the moving path artists on a copy of it (blitting), so a 60-frame GIF takes a second or
+two rather than a full figure draw per frame.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import io
+import pathlib
+
+import numpy as np
+
+from . import dynamics, plotting, schedules
+from .landscapes import FiniteSum, Landscape
+
+__all__ = ["save_animation", "run_paths", "ffmpeg_available", "FORMATS"]
+
+FORMATS = (".gif", ".mp4", ".html", ".htm")
+
+
+def ffmpeg_available() -> str | None:
+    """Path of an ffmpeg executable (imageio-ffmpeg's bundled one first), or None."""
+    try:
+        import imageio_ffmpeg
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception:  # not installed, or no binary for this platform
+        import shutil
+        return shutil.which("ffmpeg")
+
+
+def run_paths(landscape: Landscape, *, start=None, step=0.05, methods=("gd",), n_steps: int = 60,
+              batch_size: int = 1, seed: int = 0) -> dict:
+    """Compute the runs to animate: {method: Path} for "gd", "sgd", "flow" from one start.
+
+    ``step`` is a number or a schedule; the flow runs for the total time of the GD steps.
+    """
+    if start is None:
+        b = landscape.bounds
+        start = b[:, 0] + np.array([0.4, 0.8])[:landscape.dim] * (b[:, 1] - b[:, 0])
+    sched = schedules.as_schedule(step)
+    out = {}
+    for m in methods:
+        if m == "gd":
+            out[m] = dynamics.gradient_descent(landscape, start, sched, n_steps)
+        elif m == "sgd":
+            if not isinstance(landscape, FiniteSum):
+                raise ValueError("SGD needs a finite-sum landscape (e.g. landscapes.sharp_flat_2d_sum())")
+            out[m] = dynamics.sgd(landscape, start, sched, n_steps, batch_size=batch_size, seed=seed)
+        elif m == "flow":
+            total = sched.total(n_steps) if isinstance(sched, schedules.PowerDecay) else \
+                n_steps * float(getattr(sched, "a", getattr(sched, "a0", 0.05)))
+            out[m] = dynamics.gradient_flow(landscape, start, t_max=total, n_times=n_steps + 1)
+        else:
+            raise ValueError(f"unknown method {m!r}; choose from 'gd', 'sgd', 'flow'")
+    return out
+
+
+def _frame_indices(n_rec: int, max_frames: int) -> np.ndarray:
+    """At most ``max_frames`` iterate indices from 0 to n_rec - 1, always keeping the last."""
+    if n_rec <= max_frames:
+        return np.arange(n_rec)
+    return np.unique(np.linspace(0, n_rec - 1, max_frames).round().astype(int))
+
+
+def _render_frames(landscape, paths, *, max_frames, dpi, figsize, trail, lecture, title,
+                   hold_last):
+    """Yield RGB frames (H, W, 3) uint8: background drawn once, moving artists blitted."""
+    with plotting.lecture_style() if lecture else contextlib.nullcontext():
+        fig, (ax,) = plotting.new_figure(figsize=figsize, dpi=dpi)
+        plotting.draw_landscape(ax, landscape)
+        artists = {m: plotting.draw_path(ax, landscape, p, method=m, trail=trail, animated=True)
+                   for m, p in paths.items()}
+        ax.legend(handles=[a.full for a in artists.values()], loc="upper right",
+                  fontsize="small", framealpha=0.85)
+        ax.set_title(title or landscape.name, fontsize="medium")
+        counter = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", ha="left",
+                          animated=True, bbox=dict(fc="white", ec="none", alpha=0.7))
+        fig.tight_layout()
+    flow_only = list(paths) == ["flow"]
+    canvas = fig.canvas
+    canvas.draw()  # animated artists are left out of this background
+    bg = canvas.copy_from_bbox(fig.bbox)
+    n_rec = max(len(p.times) for p in paths.values())
+    frames = list(_frame_indices(n_rec, max_frames)) + [n_rec - 1] * hold_last
+    for k in frames:
+        canvas.restore_region(bg)
+        for pa in artists.values():
+            pa.show(k)
+            for a in pa.artists:
+                ax.draw_artist(a)
+        t = paths["flow"].times[min(k, len(paths["flow"].times) - 1)] if flow_only else None
+        counter.set_text(f"t = {t:.3g}" if flow_only else f"k = {k}")
+        ax.draw_artist(counter)
+        yield np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def _caption(landscape, paths) -> str:
+    parts = [f"{plotting.METHODS.get(m, (m,))[0]}: {p.describe(0)}" for m, p in paths.items()]
+    return f"{landscape.name}. " + "; ".join(parts)
+
+
+def save_animation(landscape: Landscape, filename, paths=None, *, start=None, step=0.05,
+                   methods=("gd",), n_steps: int = 60, batch_size: int = 1, seed: int = 0,
+                   fps: int = 15, max_frames: int = 60, dpi: int = 80, figsize=(6.0, 4.4),
+                   trail: int = 15, lecture: bool = False, title: str | None = None,
+                   hold_last: int | None = None, loop: bool = True) -> pathlib.Path | None:
+    """Write a run as ``.gif``, ``.mp4`` or ``.html`` (a player that needs no kernel).
+
+    ``paths`` is a Path (drawn as GD) or a dict {"gd"|"sgd"|"flow": Path}, e.g. an explorer's
+    ``paths``; without it the runs are computed from ``start``, ``step`` (number or schedule),
+    ``methods`` and ``n_steps``. At most ``max_frames`` frames (evenly spaced iterates, the
+    last one held for ``hold_last`` frames, default half a second). Returns the file path, or
+    None when MP4 was asked for and no ffmpeg is available (a message says so).
+    """
+    out = pathlib.Path(filename)
+    ext = out.suffix.lower()
+    if ext not in FORMATS:
+        raise ValueError(f"unknown animation format {out.suffix!r}; use one of {FORMATS}")
+    if landscape.dim not in (1, 2):
+        raise ValueError(f"only 1-D and 2-D landscapes can be animated; this one has dim={landscape.dim}")
+    if int(max_frames) < 1 or int(fps) < 1:
+        raise ValueError(f"max_frames and fps must be >= 1; got {max_frames!r}, {fps!r}")
+    ffmpeg = None
+    if ext == ".mp4":
+        ffmpeg = ffmpeg_available()
+        if ffmpeg is None:
+            print(f"MP4 skipped: no ffmpeg found (pip install imageio-ffmpeg); {out} not written.")
+            return None
+    if paths is None:
+        paths = run_paths(landscape, start=start, step=step, methods=methods, n_steps=n_steps,
+                          batch_size=batch_size, seed=seed)
+    elif isinstance(paths, dynamics.Path):
+        paths = {"gd" if paths.method == "gradient descent" else
+                 "flow" if paths.method == "gradient flow" else "sgd": paths}
+    if not paths:
+        raise ValueError("nothing to animate: no paths given and no methods selected")
+    hold = max(1, fps // 2) if hold_last is None else int(hold_last)
+    frames = _render_frames(landscape, paths, max_frames=int(max_frames), dpi=dpi,
+                            figsize=figsize, trail=trail, lecture=lecture, title=title,
+                            hold_last=hold)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if ext == ".gif":
+        _write_gif(out, frames, fps, loop)
+    elif ext == ".mp4":
+        _write_mp4(out, frames, fps, ffmpeg)
+    else:
+        _write_html(out, frames, fps, loop, _caption(landscape, paths))
+    return out
+
+
+def _write_gif(out, frames, fps, loop):
+    from PIL import Image
+
+    images = [Image.fromarray(f) for f in frames]
+    # one shared adaptive palette keeps the file small and the colours steady between frames
+    pal = images[-1].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    frames_p = [im.quantize(palette=pal, dither=Image.Dither.NONE) for im in images]
+    frames_p[0].save(out, save_all=True, append_images=frames_p[1:], duration=int(1000 / fps),
+                     loop=0 if loop else 1, optimize=False, disposal=1)
+
+
+def _write_mp4(out, frames, fps, ffmpeg):
+    import os
+
+    import imageio_ffmpeg
+
+    os.environ.setdefault("IMAGEIO_FFMPEG_EXE", ffmpeg)
+    frames = iter(frames)
+    first = next(frames)
+    h, w = first.shape[:2]
+    # libx264 with yuv420p needs even sizes: pad by one pixel if needed
+    ph, pw = h + h % 2, w + w % 2
+
+    def pad(f):
+        if (ph, pw) == f.shape[:2]:
+            return f
+        g = np.full((ph, pw, 3), 255, np.uint8)
+        g[:h, :w] = f
+        return g
+
+    writer = imageio_ffmpeg.write_frames(str(out), (pw, ph), fps=fps, codec="libx264",
+                                         pix_fmt_in="rgb24", pix_fmt_out="yuv420p",
+                                         macro_block_size=1, quality=7)
+    writer.send(None)
+    writer.send(pad(first))
+    for f in frames:
+        writer.send(pad(f))
+    writer.close()
+
+
+def _write_html(out, frames, fps, loop, caption):
+    """A self-contained page: matplotlib's JavaScript player (``to_jshtml``) with JPEG frames.
+
+    The frames are already rendered, so the player's figure is a single image, cheap to redraw.
+    """
+    import matplotlib as mpl
+    from matplotlib.animation import FuncAnimation
+
+    frames = list(frames)
+    h, w = frames[0].shape[:2]
+    fig, (ax,) = plotting.new_figure(figsize=(w / 100, h / 100), dpi=100)
+    ax.set_position([0, 0, 1, 1])
+    ax.set_axis_off()
+    im = ax.imshow(frames[0], interpolation="nearest")
+
+    def show(k):
+        im.set_data(frames[k])
+        return (im,)
+
+    anim = FuncAnimation(fig, show, frames=len(frames), interval=1000 / fps, repeat=loop)
+    with mpl.rc_context({"animation.frame_format": "jpeg"}):
+        player = anim.to_jshtml(fps=fps, default_mode="loop" if loop else "once")
+    page = (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(caption[:80])}</title></head><body>\n"
+        f"{player}\n<p>{html.escape(caption)}</p>\n</body></html>\n")
+    out.write_text(page, encoding="utf-8")
