@@ -305,6 +305,24 @@ def _shoot(run_final, start, target, tangent, tol, max_iter=40):
     return start + s1 * tangent
 
 
+def _shoot_saddle(run, start, target, unstable, rounds: int = 8, n: int = 33):
+    """Bisection, batched: the runs from start + s * u leave a saddle on one side or the other
+    (sign of <x_end - x*, u>); the sign change brackets the saddle's stable manifold."""
+    lo, hi = -1e-2, 1e-2
+    for _ in range(rounds):
+        s = np.linspace(lo, hi, n)
+        ends = run(start + s[:, None] * unstable).final
+        side = np.sign((ends - target) @ unstable)
+        change = np.flatnonzero(side[:-1] * side[1:] <= 0)
+        if not change.size:
+            break
+        lo, hi = s[change[0]], s[change[0] + 1]
+        if side[change[0]] == 0:
+            hi = lo
+            break
+    return start + 0.5 * (lo + hi) * unstable
+
+
 def reach(landscape: Landscape, target, step=None, *, method: str = "gd", radius: float | None = None,
           tol: float = 1e-8, max_steps: int = 20000) -> ReachResult:
     """A start away from ``target`` from which GD (with the given step or schedule) or the gradient
@@ -366,6 +384,9 @@ def reach(landscape: Landscape, target, step=None, *, method: str = "gd", radius
         start = _shoot(lambda s: run(s).final[0], start, x_star, vec[:, np.argmax(null)], tol * 1e-2)
         path, shot = run(start), True
         final = path.final[0]
+    if np.linalg.norm(final - x_star) > tol and kind == "saddle":
+        start, shot = _shoot_saddle(run, start, x_star, vec[:, np.argmin(eig)]), True
+        path = run(start)
     dist = np.linalg.norm(path.iterates[:, 0, :] - x_star, axis=1)
     final_d = float(dist[-1])
     fragile = kind in ("saddle", "degenerate") or shot or bool(null.any())
