@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import io
 import pathlib
 
 import numpy as np

@@ -355,7 +355,7 @@ def draw_thresholds(ax, landscape: Landscape, *, vertical: bool = True) -> list:
     from .analysis import minima_thresholds
 
     out = []
-    for j, (label, lam, thr) in enumerate(minima_thresholds(landscape)):
+    for j, (label, _lam, thr) in enumerate(minima_thresholds(landscape)):
         if not np.isfinite(thr):
             continue
         col = _BASIN_COLORS[j % len(_BASIN_COLORS)]

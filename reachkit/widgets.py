@@ -21,6 +21,7 @@ import contextlib
 import html
 import io
 import math
+import warnings
 
 import ipywidgets as W
 import numpy as np
@@ -99,6 +100,7 @@ class Explorer:
         self.basin_resolution = int(basin_resolution)
         self.basin_steps = int(basin_steps)
         self.paths: dict[str, dynamics.Path] = {}
+        self._runs: dict[str, tuple] = {}
         self.basin_map = None
         self.bif = None
         self.error: str | None = None
@@ -180,7 +182,7 @@ class Explorer:
                            tooltip="play / pause the run", show_repeat=False)
         self.frame = W.IntSlider(value=1, min=0, max=1, description="iterate k", style=_STYLE,
                                  tooltip="which iterate the marker shows")
-        W.jslink((self.play, "value"), (self.frame, "value"))
+        self.play_link = W.jslink((self.play, "value"), (self.frame, "value"))  # in the browser
         self.speed = W.IntSlider(value=20, min=1, max=60, description="frames/s", style=_STYLE,
                                  tooltip="animation speed")
         self.basins = W.Checkbox(value=basins, description="basins", indent=False,
@@ -272,7 +274,9 @@ class Explorer:
             self.view = W.Image(format="png", layout=W.Layout(width=f"{size[0] * 100:.0f}px"))
         else:
             c = Canvas(self.fig)
-            FigureManager(c, id(self))
+            with warnings.catch_warnings():  # ipympl's Toolbar vs traitlets, harmless
+                warnings.filterwarnings("ignore", "Passing unrecognized arguments", DeprecationWarning)
+                FigureManager(c, id(self))
             c.header_visible = c.footer_visible = c.toolbar_visible = False
             self.view = c
         self.canvas_kind = "image" if kind == "image" else "ipympl"
@@ -374,8 +378,23 @@ class Explorer:
                                           n_times=n + 1)
         raise ValueError(f"unknown method {method!r}")
 
+    def _run_key(self, method: str) -> tuple:
+        """Everything ``run(method)`` depends on (a run is reused while its key is unchanged)."""
+        key = (method, tuple(self.landscape.params.items()), tuple(s.value for s in self.start),
+               self.n_steps.value)
+        if method == "flow":
+            return key + (self.flow_horizon(),)
+        key += (self.schedule.value, self.step.value,
+                self.exponent.value if self.schedule.value == "power" else None)
+        return key + ((self.batch_size.value, self.seed.value) if method == "sgd" else ())
+
     def _compute_paths(self):
-        new = {m: self.run(m) for m in self.active_methods}  # all or nothing
+        new, keys = {}, {}
+        for m in self.active_methods:  # all or nothing: an error keeps the previous runs
+            keys[m] = self._run_key(m)
+            old = self._runs.get(m)
+            new[m] = old[1] if old is not None and old[0] == keys[m] else self.run(m)
+        self._runs = {m: (keys[m], new[m]) for m in new}
         self.paths = new
         for m, pa in self.artists.items():
             if m in new:
@@ -526,7 +545,10 @@ class Explorer:
             kind = {"constant": "constant step", "power": f"a_k = a/(k+1)^{_g(self.exponent.value, 3)}",
                     "armijo": "adaptive step (Armijo)"}[self.schedule.value]
             lines.append(f"Step a_k = {_g(a)} ({kind}) against each minimum's 2/sharpness:")
-        for label, lam_min, thr in analysis.minima_thresholds(ls):
+        rows = analysis.minima_thresholds(ls)
+        if not rows:
+            lines.append("(no minimum is listed for this landscape)")
+        for label, lam_min, thr in rows:
             line = f"{label}: sharpness λ = {_g(lam_min)}, 2/λ = {_g(thr)}"
             if m != "flow":
                 if a > thr:
@@ -644,7 +666,7 @@ class Explorer2D(Explorer):
             if tb is not None and str(getattr(tb, "mode", "")):
                 return  # zooming or panning
             with self._batch():
-                for s, v in zip(self.start, (event.xdata, event.ydata)):
+                for s, v in zip(self.start, (event.xdata, event.ydata), strict=True):
                     s.value = float(np.clip(v, s.min, s.max))
         except Exception as exc:  # pragma: no cover - defensive
             self.error = f"{type(exc).__name__}: {exc}"
