@@ -95,6 +95,7 @@ class Explorer:
             raise ValueError(f"canvas must be 'auto', 'ipympl' or 'image'; got {canvas!r}")
         self.base = landscape
         self.landscape = landscape
+        self.thresholds = analysis.minima_thresholds(landscape)  # [(label, λ, 2/λ)] per minimum
         self.lecture = bool(lecture)
         self.trail_length = int(trail)
         self.basin_resolution = int(basin_resolution)
@@ -452,6 +453,7 @@ class Explorer:
             if "params" in what:
                 values = {k: float(s.value) for k, s in self.params.items()}
                 self.landscape = self.base.with_params(**values)
+                self.thresholds = analysis.minima_thresholds(self.landscape)
                 with self._styled():
                     self._draw_landscape()
                 full = True
@@ -545,7 +547,7 @@ class Explorer:
             kind = {"constant": "constant step", "power": f"a_k = a/(k+1)^{_g(self.exponent.value, 3)}",
                     "armijo": "adaptive step (Armijo)"}[self.schedule.value]
             lines.append(f"Step a_k = {_g(a)} ({kind}) against each minimum's 2/sharpness:")
-        rows = analysis.minima_thresholds(ls)
+        rows = self.thresholds
         if not rows:
             lines.append("(no minimum is listed for this landscape)")
         for label, lam_min, thr in rows:
@@ -698,7 +700,7 @@ class Explorer1D(Explorer):
         return out + [self.step_line] if self.ax_bif.get_visible() else out
 
     def _bifurcation_steps(self):
-        thr = [t for _, _, t in analysis.minima_thresholds(self.landscape) if np.isfinite(t)]
+        thr = [t for _, _, t in self.thresholds if np.isfinite(t)]
         lo, hi = self.step.min, self.step.max  # log10 exponents
         lo10 = max(lo, math.log10(0.25 * min(thr))) if thr else lo
         hi10 = min(hi, math.log10(3.0 * max(thr))) if thr else hi

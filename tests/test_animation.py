@@ -1,0 +1,88 @@
+"""reachkit.animation.save_animation writes files that open: GIF frames, an HTML player, MP4."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from reachkit import dynamics, landscapes
+from reachkit.animation import _frame_indices, ffmpeg_available, run_paths, save_animation
+
+SMALL = dict(max_frames=12, dpi=40, figsize=(4.0, 3.0))
+
+
+def test_gif_has_the_frames_and_loops(tmp_path):
+    ls = landscapes.sharp_flat_2d()
+    out = save_animation(ls, tmp_path / "gd.gif", step=0.12, start=(0.2, 0.9), n_steps=11,
+                         fps=10, hold_last=0, **SMALL)
+    with Image.open(out) as im:
+        assert im.n_frames == 12  # iterates 0..11, each frame different (the counter changes)
+        assert im.size == (160, 120)
+        assert im.info.get("loop") == 0 and im.info.get("duration") == 100
+
+
+def test_frames_are_spread_over_the_run_and_keep_the_end():
+    idx = _frame_indices(501, 60)
+    assert idx[0] == 0 and idx[-1] == 500 and len(idx) == 60
+    assert list(_frame_indices(5, 60)) == [0, 1, 2, 3, 4]
+
+
+def test_html_player_is_self_contained(tmp_path):
+    ls = landscapes.sharp_flat_double_well()
+    out = save_animation(ls, tmp_path / "gd.html", step=0.05, start=-0.5, n_steps=30, **SMALL)
+    text = out.read_text()
+    assert text.startswith("<!DOCTYPE html>") and "</html>" in text
+    assert "Animation" in text and "data:image/jpeg;base64," in text  # the JS player, JPEG frames
+    assert "converged to the sharp minimum" in text  # caption in words
+    assert 5_000 < out.stat().st_size < 2_000_000
+
+
+def test_mp4_when_ffmpeg_is_available(tmp_path, capsys):
+    ls = landscapes.saddle()
+    out = save_animation(ls, tmp_path / "gd.mp4", step=0.1, start=(1.0, 0.01), n_steps=20, **SMALL)
+    if ffmpeg_available() is None:
+        assert out is None and "MP4 skipped" in capsys.readouterr().out
+        return
+    data = out.read_bytes()
+    assert data[4:8] == b"ftyp" and len(data) > 1000
+
+
+def test_mp4_is_skipped_with_a_message_without_ffmpeg(tmp_path, monkeypatch, capsys):
+    import reachkit.animation as A
+
+    monkeypatch.setattr(A, "ffmpeg_available", lambda: None)
+    assert save_animation(landscapes.saddle(), tmp_path / "x.mp4", **SMALL) is None
+    assert "MP4 skipped" in capsys.readouterr().out and not (tmp_path / "x.mp4").exists()
+
+
+def test_given_paths_are_drawn_as_they_are(tmp_path):
+    ls = landscapes.sharp_flat_2d_sum()
+    x0 = (0.2, 0.9)
+    paths = {"gd": dynamics.gradient_descent(ls, x0, 0.05, 20),
+             "sgd": dynamics.sgd(ls, x0, 0.05, 20, seed=3)}
+    out = save_animation(ls, tmp_path / "both.gif", paths=paths, lecture=True, **SMALL)
+    with Image.open(out) as im:
+        assert im.n_frames >= 10
+    # one Path alone is drawn under its own method's name
+    out = save_animation(ls, tmp_path / "one.gif", paths=paths["sgd"], **SMALL)
+    assert out.exists()
+
+
+def test_run_paths_matches_the_dynamics():
+    ls = landscapes.sharp_flat_2d_sum()
+    runs = run_paths(ls, start=(0.2, 0.9), step=0.05, methods=("gd", "sgd", "flow"), n_steps=20,
+                     batch_size=2, seed=5)
+    np.testing.assert_allclose(runs["gd"].iterates,
+                               dynamics.gradient_descent(ls, (0.2, 0.9), 0.05, 20).iterates)
+    np.testing.assert_allclose(runs["sgd"].iterates,
+                               dynamics.sgd(ls, (0.2, 0.9), 0.05, 20, batch_size=2, seed=5).iterates)
+    assert runs["flow"].times[-1] == pytest.approx(20 * 0.05)
+
+
+def test_bad_requests_raise_clear_errors(tmp_path):
+    ls = landscapes.saddle()
+    with pytest.raises(ValueError, match="unknown animation format"):
+        save_animation(ls, tmp_path / "x.avi")
+    with pytest.raises(ValueError, match="finite-sum"):
+        save_animation(ls, tmp_path / "x.gif", methods=("sgd",))
+    with pytest.raises(ValueError, match="1-D and 2-D"):
+        save_animation(landscapes.quadratic((1.0, 1.0, 1.0)), tmp_path / "x.gif")
