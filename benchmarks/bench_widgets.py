@@ -148,8 +148,9 @@ def main() -> dict:
     _frontend_ready(ex1)
     one_d = _time_updates(ex1, np.geomspace(0.01, 0.3, 40))
     ex1.close()
-    from reachkit.animation import save_animation
     import tempfile
+
+    from reachkit.animation import save_animation
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         save_animation(ls, os.path.join(tmp, "run.gif"), step=0.12, start=start, n_steps=59,
