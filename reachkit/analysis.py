@@ -522,3 +522,85 @@ def interpolation_stability(weights, step: float, batch_size: int = 1) -> Interp
         log_growth = float(np.mean(np.log(np.abs(m))))
     return InterpolationStability(eta, int(batch_size), abs(1 - eta * a.mean()),
                                   float(np.mean(m**2)), log_growth)
+
+
+# ----------------------------------------------------------------------------------------------
+# SGD ensembles (notebook 04)
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class SGDOutcomes:
+    """Where SGD runs from the same starts end, on a grid of step sizes x batch sizes.
+
+    ``fractions[i, j, m]`` is the fraction of starts that, with step ``steps[i]`` and batch size
+    ``batch_sizes[j]``, ended at ``names[m]``: a listed critical point's label, or "diverged",
+    "cycling", "stalled", "moving", "other critical point" (as in :class:`BasinMap`). A batch
+    size equal to the number of samples is full-batch gradient descent.
+    """
+
+    steps: np.ndarray
+    batch_sizes: np.ndarray
+    names: list[str]
+    fractions: np.ndarray  # (n_steps_values, n_batch_sizes, n_names)
+    n_starts: int
+    n_steps: int
+
+    def fraction(self, name: str) -> np.ndarray:
+        """Fraction of starts ending at ``name``, shape (len(steps), len(batch_sizes))."""
+        if name not in self.names:
+            raise ValueError(f"unknown outcome {name!r}; known: {self.names}")
+        return self.fractions[:, :, self.names.index(name)]
+
+    def table(self, name: str) -> str:
+        """The fractions for ``name`` as a text table: one row per step, one column per batch."""
+        head = "step    " + "".join(f"batch {b:<4d}" for b in self.batch_sizes)
+        rows = [f"{a:<8.4g}" + "".join(f"{v:<10.3f}" for v in row)
+                for a, row in zip(self.steps, self.fraction(name), strict=True)]
+        return "\n".join([f"fraction ending at: {name}", head, *rows])
+
+
+def outcome_indices(landscape: Landscape, path: Path) -> tuple[np.ndarray, list[str]]:
+    """Per start, the index into ``names`` of where it ended (names as in :class:`BasinMap`)."""
+    names = [c.label for c in landscape.critical_points()] + list(OUTCOMES)
+    k = len(landscape.critical_points())
+    idx = np.where(path.limit_index >= 0, path.limit_index, k + len(OUTCOMES) - 1)
+    for j, s in enumerate(OUTCOMES[:-1]):
+        idx = np.where(path.status == s, k + j, idx)
+    return idx, names
+
+
+def sgd_outcomes(landscape, steps, batch_sizes, starts, n_steps: int = 2000, *, seed: int = 0,
+                 gtol: float = 1e-10) -> SGDOutcomes:
+    """Run SGD from every start for every (step, batch size) pair and count where runs end.
+
+    One batched :func:`~reachkit.dynamics.sgd` run per batch size covers all (step, start)
+    pairs at once (one step per run). Every cell uses the same starts and the same ``seed``.
+    Use it on a finite sum with interpolation (e.g. ``sharp_flat_2d_sum()``), where runs can
+    settle at a minimum; without interpolation constant-step SGD keeps moving.
+    """
+    from .dynamics import sgd
+    from .landscapes import FiniteSum
+
+    if not isinstance(landscape, FiniteSum):
+        raise ValueError(f"sgd_outcomes needs a finite-sum landscape; got {landscape!r}")
+    a = np.asarray(steps, dtype=float).ravel()
+    if a.size == 0 or not np.all(np.isfinite(a)) or np.any(a <= 0):
+        raise ValueError(f"steps must be a non-empty list of finite positive numbers; got {steps!r}")
+    bs = np.asarray(batch_sizes).ravel()
+    n = landscape.n_samples
+    if bs.size == 0 or not all(isinstance(b, (int, np.integer)) and not isinstance(b, bool)
+                               and 1 <= b <= n for b in bs.tolist()):
+        raise ValueError(f"batch_sizes must be integers in [1, {n}]; got {batch_sizes!r}")
+    x0 = _as_points(starts, landscape.dim, "starts").reshape(-1, landscape.dim)
+    S = np.repeat(a, x0.shape[0])
+    X = np.tile(x0, (a.size, 1))
+    fr = None
+    for j, b in enumerate(bs.tolist()):
+        path = sgd(landscape, X, Constant(S), n_steps, batch_size=int(b), seed=seed,
+                   record_every=None, gtol=gtol)
+        idx, names = outcome_indices(landscape, path)
+        counts = np.stack([np.bincount(row, minlength=len(names))
+                           for row in idx.reshape(a.size, x0.shape[0])])
+        if fr is None:
+            fr = np.zeros((a.size, bs.size, len(names)))
+        fr[:, j, :] = counts / x0.shape[0]
+    return SGDOutcomes(a, bs.astype(int), names, fr, int(x0.shape[0]), int(n_steps))

@@ -316,7 +316,9 @@ def sgd(landscape: FiniteSum, starts, step, n_steps: int = 500, *, batch_size: i
 
     Each start draws its own minibatch of ``batch_size`` distinct samples every step from a
     generator seeded with ``seed`` (same seed, same runs). A start stops when the full gradient
-    is <= gtol (possible only at a minimum every sample shares, i.e. with interpolation).
+    is <= gtol: with interpolation (a minimum every sample shares) SGD can settle there. A sum
+    with its own per-sample gradients (``shifted_quadratics``) stops only where every sample's
+    gradient is <= gtol, so without interpolation constant-step SGD keeps moving.
     """
     if not isinstance(landscape, FiniteSum):
         raise ValueError("sgd needs a finite-sum landscape (e.g. interpolating_quadratics(), "
@@ -329,6 +331,9 @@ def sgd(landscape: FiniteSum, starts, step, n_steps: int = 500, *, batch_size: i
     rng = np.random.default_rng(seed)
     B = _starts(starts, landscape.dim).shape[0]
     b = int(batch_size)
+    # scaled copies c_i g: the minibatch gradient is the full one times a factor; any other
+    # finite sum (e.g. shifted_quadratics) supplies its own per-sample gradients
+    per_sample = type(landscape).sample_grad is not FiniteSum.sample_grad
 
     def direction(k, x, ids):
         if b == n:
@@ -337,6 +342,19 @@ def sgd(landscape: FiniteSum, starts, step, n_steps: int = 500, *, batch_size: i
             idx = rng.integers(0, n, size=(B, 1))
         else:
             idx = np.argpartition(rng.random((B, n)), b - 1, axis=1)[:, :b]
+        if per_sample:
+            # at rest only where every possible minibatch gradient vanishes (for b < n: every
+            # sample's); elsewhere a zero minibatch gradient (x exactly on one sample's minimum,
+            # e.g. step 1) is a step that does not move, not convergence: report a direction too
+            # small to change x, so the run goes on
+            g = landscape.sample_grad(x, idx[ids])
+            each = g[:, None, :] if b == n else \
+                landscape.sample_grad(x[:, None, :], np.arange(n)[:, None])  # (batch, n, dim)
+            rest = np.einsum("bnd,bnd->bn", each, each).max(axis=1) <= gtol * gtol
+            # (2^-537: its square is the smallest float > 0; x - a 2^-537 rounds to x unless
+            # |x| < 1e-140, so it moves x by at most about 1e-162)
+            g[~rest & ~g.any(axis=1)] = 2.0**-537
+            return np.where(rest[:, None], 0.0, g)
         full = landscape._grad_fn(x, **landscape.params)
         c = landscape.weights[idx[ids]].mean(axis=1) / landscape.weights.mean()
         g = c[:, None] * full
@@ -344,7 +362,8 @@ def sgd(landscape: FiniteSum, starts, step, n_steps: int = 500, *, batch_size: i
         return np.where((np.einsum("ij,ij->i", full, full) <= gtol * gtol)[:, None], 0.0, g)
 
     return _iterate(landscape, starts, n_steps, step, direction, method=f"SGD (batch {b})",
-                    record_every=record_every or 1, gtol=gtol, escape_radius=escape_radius,
+                    record_every=record_every or 1, gtol=0.0 if per_sample else gtol,
+                    escape_radius=escape_radius,
                     keep_path=record_every is not None)
 
 

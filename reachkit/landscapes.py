@@ -724,3 +724,65 @@ BUILTIN = {
     "interpolating_quadratics": interpolating_quadratics,
     "sharp_flat_2d_sum": sharp_flat_2d_sum,
 }
+
+
+# ----------------------------------------------------------------------------------------------
+# A finite sum without interpolation (notebook 04)
+# ----------------------------------------------------------------------------------------------
+class ShiftedQuadratics(FiniteSum):
+    """f(x) = (1/n) sum_i |x - s_i|^2 / 2: every sample has its own minimum s_i.
+
+    f is minimal at the mean shift s_bar, where no sample is minimal: the minibatch gradient
+    there, s_bar - mean_{i in B} s_i, is not zero (gradient noise at the minimum, no
+    interpolation). Unlike the scaled copies of :class:`FiniteSum`, the samples differ by more
+    than a factor, so ``sample_grad`` computes the per-sample gradients (``sgd`` calls it).
+    """
+
+    def __init__(self, shifts):
+        s = np.asarray(shifts, dtype=float)
+        if s.ndim == 1:
+            s = s[:, None]
+        if s.ndim != 2 or s.shape[0] < 1 or not np.all(np.isfinite(s)):
+            raise ValueError("shifts must be a non-empty list of finite numbers (n,) or points "
+                             f"(n, dim); got {shifts!r}")
+        dim, mean = s.shape[1], s.mean(axis=0)
+        spread = float(np.mean(np.sum((s - mean) ** 2, axis=1)))  # mean |s_i - s_bar|^2
+        span = max(2.0, 2.0 * float(np.abs(s - mean).max()))
+        base = Landscape(
+            "mean of shifted quadratics", dim,
+            lambda x: 0.5 * np.sum((x - mean) ** 2, axis=-1) + 0.5 * spread,
+            lambda x: x - mean,
+            lambda x: _eye_like(x, dim),
+            bounds=[(m - span, m + span) for m in mean],
+            critical_fn=lambda: [_cp(mean, "minimum", "minimum (mean of the shifts)")],
+            lipschitz_fn=lambda: 1.0,
+        )
+        super().__init__(base, np.ones(s.shape[0]), "shifted quadratics mean |x - s_i|^2/2")
+        self.formula = r"f(x) = \frac1n \sum_i \tfrac12 |x - s_i|^2"
+        self.shifts = s
+
+    def with_params(self, **values):
+        self._checked_params(values)  # no parameters: only an empty call is allowed
+        return self
+
+    def sample_grad(self, x, idx) -> np.ndarray:
+        """Minibatch gradient x - mean_{i in idx} s_i; x (..., dim), idx (..., b)."""
+        x = _as_points(x, self.dim)
+        return x - self.shifts[np.asarray(idx)].mean(axis=-2)
+
+    def sample_hessians(self, x) -> np.ndarray:
+        """Per-sample Hessians (all the identity), shape (n, ..., dim, dim)."""
+        H = _eye_like(_as_points(x, self.dim), self.dim)
+        return np.broadcast_to(H, (self.n_samples,) + H.shape).copy()
+
+
+def shifted_quadratics(shifts: Sequence[float] = (-1.0, 0.0, 2.0, 3.0)) -> ShiftedQuadratics:
+    """f(x) = mean_i (x - s_i)^2 / 2 (a non-interpolating finite sum; minimum at mean(s)).
+
+    Constant-step SGD does not converge here: with batch 1 and step a < 2, x_k - mean(s)
+    settles into a stationary spread of variance a Var(s) / (2 - a).
+    """
+    return ShiftedQuadratics(shifts)
+
+
+BUILTIN["shifted_quadratics"] = shifted_quadratics
