@@ -108,6 +108,7 @@ class Explorer:
         self._pending: set[str] = set()
         self._hold = 0
         self._bg = None
+        self._blit_pending = False
         self._cache: dict[str, tuple] = {}
         self._closed = False
         self._build_controls(step, start, methods, schedule, exponent, n_steps, batch_size, seed,
@@ -279,9 +280,11 @@ class Explorer:
                 warnings.filterwarnings("ignore", "Passing unrecognized arguments", DeprecationWarning)
                 FigureManager(c, id(self))
             c.header_visible = c.footer_visible = c.toolbar_visible = False
+            c.handle_draw = self._handle_draw  # the front-end's "draw" request (see _push)
             self.view = c
         self.canvas_kind = "image" if kind == "image" else "ipympl"
         self.fig.canvas.mpl_connect("draw_event", self._on_draw)
+        self.fig.canvas.mpl_connect("resize_event", lambda _e: setattr(self, "_bg", None))
         self._make_axes()
         self.artists = {m: plotting.PathArtists(self.ax, color=plotting.METHODS[m][1],
                                                 label=plotting.METHODS[m][0],
@@ -309,20 +312,37 @@ class Explorer:
         c.blit(self.fig.bbox)
 
     def _push(self, full: bool):
-        """Show the changes: blit the moving artists, or ask for a full redraw."""
+        """Show the changes: a blit of the moving artists, or a full redraw.
+
+        With ipympl both wait for the front-end's next "draw" request (``draw_idle``), which it
+        sends only once it has the previous image: ipympl's front-end keeps one image in flight,
+        and a diff image pushed while another is still loading would be dropped, leaving a
+        ghost of the old path. Without a front-end nothing is drawn (the artists are current).
+        """
         if self._closed:
             return
-        c = self.fig.canvas
         if self.canvas_kind == "image":
             self.view.value = self.png()
-        elif full or self._bg is None:
+            return
+        if full or self._bg is None:
             self._bg = None  # stale until the next draw_event
-            c.draw_idle()
+            self._blit_pending = False
         else:
+            self._blit_pending = True
+        self.fig.canvas.draw_idle()
+
+    def _handle_draw(self, event=None):
+        """The front-end asks for a frame: blit if only the moving artists changed, else draw."""
+        c = self.fig.canvas
+        if self._blit_pending and self._bg is not None:
+            self._blit_pending = False
             c.restore_region(self._bg)
             for a in self._moving():
                 a.axes.draw_artist(a)
             c.blit(self.fig.bbox)
+        else:
+            self._blit_pending = False
+            c.draw()  # draw_event -> _on_draw keeps the new background
 
     def _draw_landscape(self):
         """(Re)draw the static layer for the current landscape."""

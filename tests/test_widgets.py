@@ -401,22 +401,72 @@ def test_reset_restores_the_initial_run(ex2, monkeypatch):
 # ----------------------------------------------------------------------------------------------
 def test_blit_for_moving_artists_full_draw_for_the_landscape(ex2, monkeypatch):
     c = ex2.fig.canvas
-    assert ex2._bg is None  # no front-end yet: nothing drawn, updates ask for draw_idle
+    assert ex2._bg is None  # no front-end yet: nothing drawn
     frontend_ready(ex2)
     assert ex2._bg is not None
-    counts = {"blit": 0, "draw_idle": 0}
-    real_blit = c.blit
-    monkeypatch.setattr(c, "blit", lambda bbox=None: (counts.__setitem__("blit", counts["blit"] + 1),
-                                                      real_blit(bbox)))
-    monkeypatch.setattr(c, "draw_idle", lambda: counts.__setitem__("draw_idle", counts["draw_idle"] + 1))
+    counts = {"blit": 0, "draw": 0, "draw_idle": 0}
+
+    def count(name, real=None):
+        def f(*args):
+            counts[name] += 1
+            return real(*args) if real else None
+        return f
+
+    monkeypatch.setattr(c, "blit", count("blit", c.blit))
+    monkeypatch.setattr(c, "draw", count("draw", c.draw))
+    monkeypatch.setattr(c, "draw_idle", count("draw_idle"))
+
+    def browser_asks_for_a_frame():
+        c._handle_message(c, {"type": "draw"}, [])
+
+    # a moving-artist change asks the front-end for a frame; the frame is a blit
     ex2.step.value = 0.07
+    assert counts == {"blit": 0, "draw": 0, "draw_idle": 1}
+    browser_asks_for_a_frame()
+    assert counts == {"blit": 1, "draw": 0, "draw_idle": 1}
+    # several changes before the front-end is ready give one frame showing the latest state
     ex2.frame.value = 4
     ex2.start[0].value = 0.0
-    assert counts == {"blit": 3, "draw_idle": 0}
-    ex2.params["flat"].value = 2.0  # the landscape changes: full redraw, background dropped
-    assert counts["draw_idle"] == 1 and ex2._bg is None
-    ex2.step.value = 0.08  # until the front-end draws, no blit over a stale background
-    assert counts == {"blit": 3, "draw_idle": 2}
+    browser_asks_for_a_frame()
+    assert counts == {"blit": 2, "draw": 0, "draw_idle": 3}
+    buf = np.asarray(c.get_renderer().buffer_rgba())
+    assert buf.shape[:2] == (440, 600)
+    # the landscape changes: a full redraw, and the old background is dropped at once
+    ex2.params["flat"].value = 2.0
+    assert ex2._bg is None
+    ex2.step.value = 0.08  # no blit over a stale background
+    browser_asks_for_a_frame()
+    assert counts["draw"] == 1 and counts["blit"] == 3  # 3rd: the redraw's own, from draw_event
+    assert ex2._bg is not None
+
+
+def test_the_blitted_frames_composite_to_the_current_picture(ex2):
+    """Replay the images ipympl sends the way its front-end paints them (full, or diff over the
+    last image): after a run of updates the page shows the current path and no old one."""
+    import io
+
+    from PIL import Image
+
+    c = ex2.fig.canvas
+    sent = []
+    real = c.send_binary
+    c.send_binary = lambda data: (sent.append((c._current_image_mode, data)), real(data))
+    frontend_ready(ex2)
+    for a in np.geomspace(0.03, 0.09, 8):
+        ex2.step.value = float(a)
+        c._handle_message(c, {"type": "draw"}, [])
+    ex2.start[0].value, ex2.start[1].value = -0.7, -0.8
+    c._handle_message(c, {"type": "draw"}, [])
+    page = None
+    for mode, data in sent:
+        im = np.asarray(Image.open(io.BytesIO(data)).convert("RGBA"))
+        if page is None or mode == "full":
+            page = im.copy()
+        else:
+            page[im[..., 3] > 0] = im[im[..., 3] > 0]
+    with Image.open(io.BytesIO(ex2.png())) as im:
+        want = np.asarray(im.convert("RGBA"))
+    assert np.abs(page.astype(int) - want.astype(int)).max() <= 2
 
 
 def test_animated_artists_are_left_out_of_the_background(ex2):
