@@ -57,6 +57,24 @@ def _point(x) -> str:
     return _g(x[0]) if x.size == 1 else "(" + ", ".join(_g(v, 3) for v in x) + ")"
 
 
+def _grid(lo: float, hi: float, value: float, step: float, inside: bool = True):
+    """Slider (min, max, step) with ``value`` exactly on the slider's grid min + k * step.
+
+    A browser slider snaps to that grid, so a value off it would be shown rounded. With
+    ``inside`` the range stays within [lo, hi] (the step is adjusted); otherwise the range is
+    widened to whole steps around ``value``.
+    """
+    if inside:
+        k = max(1, round((value - lo) / step)) if value > lo else 0
+        if k:
+            step = (value - lo) / k
+        n = max(1, math.floor((hi - lo) / step + 1e-9))
+        return lo, lo + n * step, step
+    below = math.ceil((value - lo) / step - 1e-9)
+    above = math.ceil((hi - value) / step - 1e-9)
+    return value - below * step, value + above * step, step
+
+
 def _default_step(landscape: Landscape):
     """A stable default step and a slider range that reaches well past every 2/sharpness."""
     thr = [t for _, _, t in analysis.minima_thresholds(landscape) if np.isfinite(t) and t > 0]
@@ -128,9 +146,10 @@ class Explorer:
         a0 = a0 if step is None else float(step)
         if not (np.isfinite(a0) and a0 > 0):
             raise ValueError(f"step must be a finite positive number; got {step!r}")
-        lo, hi = min(lo, a0), max(hi, a0)
+        e_lo, e_hi, e_step = _grid(math.log10(min(lo, a0)), math.log10(max(hi, a0)),
+                                   math.log10(a0), 0.005, inside=False)
         self.step = W.FloatLogSlider(
-            value=a0, base=10, min=math.log10(lo), max=math.log10(hi), step=0.005,
+            value=a0, base=10, min=e_lo, max=e_hi, step=e_step,
             readout_format=".4g", description="step a", style=_STYLE,
             tooltip="step size (a0 for the decaying and adaptive schedules); log scale")
         self.schedule = W.Dropdown(options=_SCHEDULES, value=schedule, description="schedule",
@@ -165,7 +184,8 @@ class Explorer:
             b_lo, b_hi = ls.bounds[j]
             self.start.append(W.FloatSlider(
                 value=float(np.clip(x0[j], b_lo, b_hi)), min=b_lo, max=b_hi,
-                step=(b_hi - b_lo) / 1000, readout_format=".3f", description=f"start {name}0",
+                step=10 ** math.floor(math.log10((b_hi - b_lo) / 500)), readout_format=".3f",
+                description=f"start {name}0",
                 style=_STYLE, tooltip=f"initial point, coordinate {name}"
                 + (" (or click on the plot)" if self.dim == 2 else "")))
         self.params = {}
@@ -174,12 +194,13 @@ class Explorer:
             common = dict(description=p.name, style=_STYLE, continuous_update=False,
                           tooltip=p.description or p.name, readout_format=".3g")
             if p.log:
-                lo10, hi10 = math.log10(p.low), math.log10(p.high)
-                self.params[p.name] = W.FloatLogSlider(value=v, base=10, min=lo10, max=hi10,
-                                                       step=(hi10 - lo10) / 200, **common)
+                lo, hi, st = _grid(math.log10(p.low), math.log10(p.high), math.log10(v),
+                                   (math.log10(p.high) - math.log10(p.low)) / 200)
+                self.params[p.name] = W.FloatLogSlider(value=v, base=10, min=lo, max=hi, step=st,
+                                                       **common)
             else:
-                self.params[p.name] = W.FloatSlider(value=v, min=p.low, max=p.high,
-                                                    step=(p.high - p.low) / 200, **common)
+                lo, hi, st = _grid(p.low, p.high, v, (p.high - p.low) / 200)
+                self.params[p.name] = W.FloatSlider(value=v, min=lo, max=hi, step=st, **common)
         self.play = W.Play(value=1, min=0, max=1, interval=50, description="play",
                            tooltip="play / pause the run", show_repeat=False)
         self.frame = W.IntSlider(value=1, min=0, max=1, description="iterate k", style=_STYLE,
@@ -616,18 +637,23 @@ class Explorer:
     def widget(self) -> W.Widget:
         """The whole explorer as one ipywidgets box (built on first use)."""
         if getattr(self, "_widget", None) is None:
-            row = dict(layout=W.Layout(flex_flow="row wrap", align_items="center"))
-            controls = [
-                W.HBox([self.play, self.frame, self.speed], **row),
-                W.HBox([self.step, self.schedule, self.exponent, self.n_steps], **row),
-                W.HBox([W.Label("methods:"), *self.methods.values(), self.batch_size, self.seed],
-                       **row),
-                W.HBox([*self.start, *self.params.values()], **row),
-                W.HBox([self.basins, *([self.bifurcation] if self.dim == 1 else []),
-                        self.reduced_motion, self.reset], **row),
-            ]
-            top = W.HBox([self.view, W.VBox([self.readout, self.status])], **row)
-            self._widget = W.VBox([top, *controls])
+            def row(*children, align="center"):
+                return W.HBox(list(children), layout=W.Layout(flex_flow="row wrap",
+                                                              align_items=align))
+
+            gap = W.Layout(margin="0 0 0 2em")
+            self.batch_size.layout, self.seed.layout.margin = gap, "0 0 0 1em"
+            top = row(self.view, W.VBox([self.readout, self.status],
+                                        layout=W.Layout(margin="1em 0 0 1em")), align="flex-start")
+            self._widget = W.VBox([
+                top,
+                row(self.play, self.frame, self.speed),
+                row(self.step, self.schedule, self.exponent, self.n_steps),
+                row(W.Label("methods:"), *self.methods.values(), self.batch_size, self.seed),
+                row(*self.start, *self.params.values()),
+                row(self.basins, *([self.bifurcation] if self.dim == 1 else []),
+                    self.reduced_motion, self.reset),
+            ])
         return self._widget
 
     def png(self, dpi=None) -> bytes:

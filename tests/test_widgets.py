@@ -545,7 +545,7 @@ def _rss() -> float:
 
 
 def test_500_updates_keep_figures_and_memory_flat():
-    ex = explore(landscapes.sharp_flat_2d(), n_steps=20)
+    ex = explore(landscapes.sharp_flat_2d(), n_steps=5)
     w = ex.widget
     steps = np.geomspace(0.01, 0.3, 50)
     for a in steps[:10]:  # warm caches
