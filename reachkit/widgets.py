@@ -506,7 +506,7 @@ class Explorer:
                         self._legend()
                         full = True
                     full |= self._update_overlays(what)
-            self._sync_frames("motion" in what)
+            self._sync_frames()
             self._show_frame()
             self.error = None
             self.status.value = self._status_html()
@@ -532,7 +532,8 @@ class Explorer:
         self._cache["methods"] = now
         return changed
 
-    def _sync_frames(self, motion_changed: bool):
+    def _sync_frames(self):
+        """Scrubber and Play cover the run; the marker stays at the end if it was there."""
         n = max([len(p.times) for p in self.paths.values()], default=1) - 1
         at_end = self.frame.value >= self.frame.max
         reduced = self.reduced_motion.value
@@ -641,8 +642,7 @@ class Explorer:
                 return W.HBox(list(children), layout=W.Layout(flex_flow="row wrap",
                                                               align_items=align))
 
-            gap = W.Layout(margin="0 0 0 2em")
-            self.batch_size.layout, self.seed.layout.margin = gap, "0 0 0 1em"
+            self.batch_size.layout.margin, self.seed.layout.margin = "0 0 0 2em", "0 0 0 1em"
             top = row(self.view, W.VBox([self.readout, self.status],
                                         layout=W.Layout(margin="1em 0 0 1em")), align="flex-start")
             self._widget = W.VBox([
@@ -683,15 +683,26 @@ class Explorer:
         return save_animation(self.landscape, filename, paths=self.paths, **options)
 
     def close(self):
-        """Close the widgets and free the figure."""
+        """Close every widget of the explorer (with their layouts and styles), free the figure."""
         if self._closed:
             return
         self._closed = True
         self.play.playing = False
-        for w in [*self._state(), self.play, self.frame, self.reset, self.readout, self.status,
-                  self.view, getattr(self.view, "toolbar", None), getattr(self, "_widget", None)]:
-            if w is not None:
-                w.close()
+        seen = set()
+
+        def close(w):
+            if not isinstance(w, W.Widget) or id(w) in seen:
+                return
+            seen.add(id(w))
+            for child in getattr(w, "children", ()):
+                close(child)
+            for part in ("layout", "style", "toolbar"):
+                close(getattr(w, part, None))
+            w.close()
+
+        for w in [getattr(self, "_widget", None), *self._state(), self.play, self.frame,
+                  self.reset, self.readout, self.status, self.view, self.play_link]:
+            close(w)
         self.fig.clear()
         self._bg = None
 

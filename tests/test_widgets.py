@@ -564,6 +564,18 @@ def test_500_updates_keep_figures_and_memory_flat():
     assert ex.fig.axes == [] and w.comm is None and ex.step.comm is None
 
 
+def test_close_closes_every_widget_it_made():
+    from ipywidgets.widgets.widget import _instances
+
+    before = set(_instances)
+    ex = explore(landscapes.sharp_flat_2d_sum(), methods=("gd", "sgd"), lecture=True)
+    ex._repr_mimebundle_()
+    assert len(set(_instances) - before) > 50
+    ex.close()
+    assert set(_instances) - before == set()
+    ex.close()  # twice is fine
+
+
 def test_in_a_widget_backend_session_nothing_is_shown_twice():
     """With `%matplotlib widget` (pyplot's backend is ipympl) the explorer adds no pyplot figure,
     so ipympl's post-execute hook has nothing to display a second time."""
