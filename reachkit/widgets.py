@@ -459,7 +459,7 @@ class Explorer:
         key = self._basin_key()
         if not on or (self._cache.get("basins") == key and self.basin_image is not None):
             return changed
-        kind, n = key[1], self.basin_resolution
+        kind, n = key[1], self.basin_resolution * (4 if self.dim == 1 else 1)
         if kind == "flow":
             n = max(16, n // 2)  # the flow is an ODE solve: a coarser grid keeps it interactive
         self.basin_map = analysis.basin_map(self.landscape, self.make_schedule(), n=n,
@@ -626,6 +626,13 @@ class Explorer:
         for line in self.readout_lines():
             t = html.escape(line)
             t = t.replace("ABOVE", "<b style='color:#D55E00'>ABOVE</b>")
+            if line.startswith("Basins") and self.basin_map is not None:  # colour key
+                key = " ".join(
+                    f"<span style='white-space:nowrap'><span style='display:inline-block;"
+                    f"width:0.9em;height:0.9em;background:{c};border:1px solid #555'></span> "
+                    f"{html.escape(n)}</span>"
+                    for n, c, _ in plotting.basin_legend(self.landscape, self.basin_map, 0.005))
+                t += f"<br>{key}"
             rows.append(f"<div>{t}</div>")
         return "<div style='font-size:0.95em;line-height:1.35'>" + "".join(rows) + "</div>"
 
