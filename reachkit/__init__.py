@@ -18,8 +18,9 @@ from .schedules import armijo, constant, polyak, power
 
 __version__ = "0.1.0"
 
-_LAZY_MODULES = ("widgets", "plotting", "animation", "network")
-_LAZY_NAMES = {"explore": "widgets", "save_animation": "animation", "lecture_style": "plotting"}
+_LAZY_MODULES = ("widgets", "plotting", "animation", "network", "reach_explorer")
+_LAZY_NAMES = {"explore": "widgets", "save_animation": "animation", "lecture_style": "plotting",
+               "explore_reach": "reach_explorer"}
 
 
 def __getattr__(name):
