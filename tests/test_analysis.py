@@ -151,3 +151,9 @@ def test_reach_refuses_maxima_and_explains_unstable_steps():
         A.reach(L.saddle(), "saddle", S.armijo())
     res = A.reach(L.sharp_flat_double_well(), "sharp minimum", 0.12)  # 0.12 > 2/20
     assert not res.success and "2/sharpness" in res.note
+
+
+def test_flow_basin_map_labels_every_start_with_loose_solver_tolerances():
+    bm = A.basin_map(L.sharp_flat_2d(), n=60, method="flow")
+    assert bm.fraction("moving") == 0.0
+    assert bm.fraction("sharp minimum") + bm.fraction("flat minimum") == pytest.approx(1.0)
