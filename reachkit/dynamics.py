@@ -96,7 +96,8 @@ def concatenate_paths(parts: list[Path]) -> Path:
                 first.critical_points, cat("grad_norm", 0))
 
 
-def _starts(starts, dim: int) -> np.ndarray:
+def as_starts(starts, dim: int) -> np.ndarray:
+    """Starts as a (batch, dim) array of finite numbers (one start (dim,) becomes a batch of 1)."""
     x = _as_points(starts, dim, "starts")
     if x.ndim == 1:
         x = x[None, :]
@@ -107,7 +108,8 @@ def _starts(starts, dim: int) -> np.ndarray:
     return x.copy()
 
 
-def _positive_int(n, name: str) -> int:
+def nonnegative_int(n, name: str) -> int:
+    """n as an int, or a ValueError naming the argument."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"{name} must be a nonnegative integer; got {n!r}")
     return int(n)
@@ -160,7 +162,7 @@ def _unlisted_label(landscape: Landscape, x: np.ndarray) -> str:
     return f"critical point ({coords})"
 
 
-def _sqnorm(v: np.ndarray) -> np.ndarray:
+def row_sqnorm(v: np.ndarray) -> np.ndarray:
     """Row-wise |v|^2 for v of shape (n, dim); column sums are faster than einsum for small dim."""
     if v.shape[1] > 4:
         return np.einsum("ij,ij->i", v, v)
@@ -170,14 +172,19 @@ def _sqnorm(v: np.ndarray) -> np.ndarray:
     return out
 
 
-def _iterate(landscape, starts, n_steps, schedule, direction, *, method, record_every, gtol,
+def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_every, gtol,
              escape_radius, keep_path=True):
-    """Run x_{k+1} = x_k - a_k d_k(x_k) on a compacted set of still-running starts."""
+    """The shared loop x_{k+1} = x_k - a_k d_k(x_k) over a batch of starts, returning a Path.
+
+    ``direction(k, x, ids)`` gives d_k for the still-running starts ``ids`` (rows of x); a start
+    stops when |d_k| <= gtol (converged) or leaves the escape radius (diverged). Public so that
+    other update rules (momentum, Adam in reachkit.optimizers) reuse its bookkeeping.
+    """
     schedule = as_schedule(schedule)
-    x = _starts(starts, landscape.dim)
-    n_steps = _positive_int(n_steps, "n_steps")
+    x = as_starts(starts, landscape.dim)
+    n_steps = nonnegative_int(n_steps, "n_steps")
     if record_every is not None:
-        record_every = _positive_int(record_every, "record_every")
+        record_every = nonnegative_int(record_every, "record_every")
         if record_every == 0:
             raise ValueError("record_every must be >= 1 (or None to keep only the final point)")
     gtol = float(gtol)
@@ -218,7 +225,7 @@ def _iterate(landscape, starts, n_steps, schedule, direction, *, method, record_
     with np.errstate(all="ignore"):
         for k in range(n_steps + 1):
             g = direction(k, xa, ids)
-            done = _sqnorm(g) <= gtol * gtol
+            done = row_sqnorm(g) <= gtol * gtol
             if done.any():
                 keep = stop(done, "converged", k, xa)
                 ids, xa, g = ids[keep], xa[keep], g[keep]
@@ -233,7 +240,7 @@ def _iterate(landscape, starts, n_steps, schedule, direction, *, method, record_
                 record(k)
             g *= np.reshape(a, (-1, 1)) if np.ndim(a) else a
             xn = np.subtract(xa, g, out=g)
-            bad = ~(_sqnorm(xn) <= r2max)  # also catches inf and NaN
+            bad = ~(row_sqnorm(xn) <= r2max)  # also catches inf and NaN
             if bad.any():
                 keep = stop(bad, "diverged", k + 1, xa)
                 ids, xn = ids[keep], xn[keep]
@@ -303,7 +310,7 @@ def gradient_descent(landscape: Landscape, starts, step, n_steps: int = 500, *,
     (converged) or leaves ``escape_radius`` (diverged). ``record_every=None`` keeps only the
     final points (for basin maps over many starts).
     """
-    return _iterate(landscape, starts, n_steps, step,
+    return iterate(landscape, starts, n_steps, step,
                     lambda k, x, ids: landscape._grad_fn(x, **landscape.params),
                     method="gradient descent", record_every=record_every or 1, gtol=gtol,
                     escape_radius=escape_radius, keep_path=record_every is not None)
@@ -312,7 +319,7 @@ def gradient_descent(landscape: Landscape, starts, step, n_steps: int = 500, *,
 def subgradient_method(landscape: Landscape, starts, step, n_steps: int = 200, *,
                        record_every: int | None = 1, escape_radius: float | None = None) -> Path:
     """x_{k+1} = x_k - a v_k with v_k a subgradient (``landscape.grad``); stops only where v_k = 0."""
-    return _iterate(landscape, starts, n_steps, step,
+    return iterate(landscape, starts, n_steps, step,
                     lambda k, x, ids: landscape._grad_fn(x, **landscape.params),
                     method="subgradient method", record_every=record_every or 1, gtol=0.0,
                     escape_radius=escape_radius, keep_path=record_every is not None)
@@ -338,7 +345,7 @@ def sgd(landscape: FiniteSum, starts, step, n_steps: int = 500, *, batch_size: i
         raise ValueError(f"batch_size must be an integer in [1, {n}] (the number of samples); "
                          f"got {batch_size!r}")
     rng = np.random.default_rng(seed)
-    B = _starts(starts, landscape.dim).shape[0]
+    B = as_starts(starts, landscape.dim).shape[0]
     b = int(batch_size)
     # scaled copies c_i g: the minibatch gradient is the full one times a factor; any other
     # finite sum (e.g. shifted_quadratics) supplies its own per-sample gradients
@@ -370,7 +377,7 @@ def sgd(landscape: FiniteSum, starts, step, n_steps: int = 500, *, batch_size: i
         # converged only if the *full* gradient vanishes
         return np.where((np.einsum("ij,ij->i", full, full) <= gtol * gtol)[:, None], 0.0, g)
 
-    return _iterate(landscape, starts, n_steps, step, direction, method=f"SGD (batch {b})",
+    return iterate(landscape, starts, n_steps, step, direction, method=f"SGD (batch {b})",
                     record_every=record_every or 1, gtol=0.0 if per_sample else gtol,
                     escape_radius=escape_radius,
                     keep_path=record_every is not None)
@@ -387,11 +394,11 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
     """
     from scipy.integrate import solve_ivp
 
-    x0 = _starts(starts, landscape.dim)
+    x0 = as_starts(starts, landscape.dim)
     t_max = float(t_max)
     if not np.isfinite(t_max) or t_max <= 0:
         raise ValueError(f"t_max must be a finite positive time; got {t_max!r}")
-    n_times = _positive_int(n_times, "n_times")
+    n_times = nonnegative_int(n_times, "n_times")
     if n_times < 2:
         raise ValueError(f"n_times must be >= 2; got {n_times}")
     radius = _escape_radius(landscape, escape_radius)

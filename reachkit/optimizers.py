@@ -122,7 +122,7 @@ def _run(landscape, starts, lr, n_steps, update, init_state, *, method, stabilit
     """The shared loop: ``update(k, g, state, ids)`` returns (direction, diag P^{-1}) for the running
     starts ``ids`` and updates their rows of ``state`` in place."""
     sched = _lr(lr)
-    x0 = dynamics._starts(starts, landscape.dim)
+    x0 = dynamics.as_starts(starts, landscape.dim)
     gtol = float(gtol)
     if not (np.isfinite(gtol) and gtol >= 0):
         raise ValueError(f"gtol must be a finite number >= 0; got {gtol!r}")
@@ -130,7 +130,7 @@ def _run(landscape, starts, lr, n_steps, update, init_state, *, method, stabilit
     pinv = np.ones_like(x0)  # diag P^{-1} of each start, as last used
     keep = record_every is not None
     every = record_every or 1
-    n = dynamics._positive_int(n_steps, "n_steps")
+    n = dynamics.nonnegative_int(n_steps, "n_steps")
     snaps = {}
 
     def direction(k, x, ids):
@@ -140,11 +140,11 @@ def _run(landscape, starts, lr, n_steps, update, init_state, *, method, stabilit
         if keep and (k % every == 0 or k == n):
             snaps[k] = pinv.copy()
         # converged means |grad f| <= gtol (not a small update): zero the update there
-        small = dynamics._sqnorm(g) <= gtol * gtol
+        small = dynamics.row_sqnorm(g) <= gtol * gtol
         d[small] = 0.0
         return d
 
-    path = dynamics._iterate(landscape, x0, n, sched, direction, method=method,
+    path = dynamics.iterate(landscape, x0, n, sched, direction, method=method,
                              record_every=every, gtol=0.0, escape_radius=escape_radius,
                              keep_path=keep)
     pre = None
@@ -341,7 +341,7 @@ def track_sharpness(landscape, path: OptimizerPath, every: int = 10, i: int = 0,
     if not isinstance(path, OptimizerPath) or path.preconditioner is None:
         raise ValueError("path must be an OptimizerPath with a recorded preconditioner "
                          "(run with record_every set)")
-    every = dynamics._positive_int(every, "every")
+    every = dynamics.nonnegative_int(every, "every")
     if every == 0:
         raise ValueError("every must be >= 1")
     rows = np.unique(np.r_[np.arange(0, len(path.times), every), len(path.times) - 1])
