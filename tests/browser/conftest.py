@@ -1,0 +1,90 @@
+"""Fixtures of the real-browser tests: one JupyterLab server and one headless Chromium per session.
+
+Without Chromium (`apt-get install chromium`) or the `playwright` package the tests are skipped,
+with a message saying how to get them; with REACHKIT_REQUIRE_BROWSER=1 (CI) they fail instead.
+The machinery is in labdriver.py.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from labdriver import (
+    CHROMIUM_ARGS,
+    RESULTS,
+    ROOT,
+    LabServer,
+    browser_unavailable,
+    chromium_path,
+    require_browser,
+)
+
+_SESSION_START = time.time()
+
+
+@pytest.fixture(scope="session")
+def browser_requirements():
+    reason = browser_unavailable()
+    if reason is None:
+        return
+    if require_browser():
+        pytest.fail("REACHKIT_REQUIRE_BROWSER is set but " + reason, pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def results_dir():
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "timings.json").unlink(missing_ok=True)  # this session's timings only
+    return RESULTS
+
+
+@pytest.fixture(scope="session")
+def lab(browser_requirements, results_dir, tmp_path_factory):
+    """`jupyter lab` on a temporary copy of notebooks/ (free loopback port, random token)."""
+    server = LabServer(tmp_path_factory.mktemp("lab"))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(browser_requirements):
+    """Headless Chromium from the system (never Playwright's own download)."""
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    try:
+        b = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+    except Exception:
+        pw.stop()
+        raise
+    try:
+        yield b
+    finally:
+        b.close()
+        pw.stop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Per-notebook timings and the slider latency of this session, if browser tests ran."""
+    timings, lat = RESULTS / "timings.json", RESULTS / "latency.json"
+    if not timings.exists() or timings.stat().st_mtime < _SESSION_START:
+        return
+    tr = terminalreporter
+    tr.section("browser: JupyterLab + Chromium")
+    nan = float("nan")
+    for name, t in sorted(json.loads(timings.read_text()).items()):
+        g = {k: t.get(k, nan) for k in ("total_s", "kernel_idle_s", "run_all_s", "drawn_s")}
+        tr.write_line(f"{name:<40} {g['total_s']:6.1f} s   (kernel idle at {g['kernel_idle_s']:.1f} s, "
+                      f"cells ran at {g['run_all_s']:.1f} s, figures drawn at {g['drawn_s']:.1f} s; "
+                      f"{t.get('explorers', '?')} explorers, {t.get('figures', '?')} figures)")
+    if lat.exists() and lat.stat().st_mtime >= _SESSION_START:
+        d = json.loads(lat.read_text())
+        tr.write_line(f"step slider -> canvas latency: median {d['median']:.0f} ms, p90 {d['p90']:.0f} ms "
+                      f"(n={d['n']}; target: median < {d.get('target_median_ms', 150)} ms)")
+    tr.write_line(f"screenshots: {RESULTS.relative_to(ROOT)}/")
