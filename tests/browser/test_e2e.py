@@ -16,6 +16,7 @@ Run: ``make test PYTEST_ARGS="-m browser"`` (skipped without Chromium; see conft
 from __future__ import annotations
 
 import json
+import os
 import re
 import statistics
 import time
@@ -378,7 +379,8 @@ def test_step_slider_latency(explorer2d):
         "what": "key press (ArrowRight/ArrowLeft) on the step slider of the 2-D explorer to the first changed "
                 "canvas pixels (rAF loop comparing canvas.toDataURL()), headless Chromium + JupyterLab on localhost",
         "notebook": TARGET_NB, "cell": TARGET_CELL,
-        "measured": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "measured": time.strftime("%Y-%m-%d %H:%M:%S"), "load_average": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
     }
     (RESULTS / "latency.json").write_text(json.dumps(result, indent=1))
     assert missed == 0, f"{missed} of {LATENCY_MOVES} key presses did not redraw the canvas within 10 s"
