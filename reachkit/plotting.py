@@ -11,7 +11,6 @@ Colours are the Okabe-Ito palette (readable with the common colour-vision defici
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 
 import matplotlib as mpl
@@ -389,7 +388,3 @@ def plot_paths(landscape: Landscape, paths, ax=None, *, basins=None, legend: boo
         ax.set_title(title)
     return ax
 
-
-def alt_text(lines) -> str:
-    """Escape plain-text lines for an HTML attribute or body."""
-    return html.escape("\n".join(lines), quote=True)
