@@ -786,3 +786,223 @@ def shifted_quadratics(shifts: Sequence[float] = (-1.0, 0.0, 2.0, 3.0)) -> Shift
 
 
 BUILTIN["shifted_quadratics"] = shifted_quadratics
+
+
+# ----------------------------------------------------------------------------------------------
+# Mexican hat (Absil, Mahony & Andrews 2005): C^infinity but not definable; the gradient flow
+# spirals toward the circle of minima r = 1 forever, with infinite length.
+#   f(r, theta) = exp(-1/(1 - r^2)) [1 - g(r) sin(theta - 1/(1 - r^2))],  g = 4r^4/(4r^4 + (1-r^2)^4)
+# for r < 1, and f = 0 for r >= 1. Write u = 1/(1 - r^2) and phi = theta - u.
+# ----------------------------------------------------------------------------------------------
+_MH_U_MAX = 800.0  # for u > 800, e^{-u} is exactly 0 in float64 (the smallest double is ~e^{-745})
+
+
+def _mh_parts(z):
+    x, y = z[..., 0], z[..., 1]
+    r2 = x * x + y * y
+    inside = 1.0 - r2 > 1.0 / _MH_U_MAX
+    s = np.where(inside, 1.0 - r2, 1.0)  # s = 1 - r^2, a harmless 1 outside (masked by E = 0)
+    u = 1.0 / s
+    E = np.where(inside, np.exp(-u), 0.0)
+    D = 4.0 * r2 * r2 + s**4
+    g = 4.0 * r2 * r2 / D
+    phi = np.arctan2(y, x) - u
+    return x, y, r2, s, u, E, D, g, phi
+
+
+def _mh_value(z):
+    _, _, _, _, _, E, _, g, phi = _mh_parts(z)
+    return E * (1.0 - g * np.sin(phi))
+
+
+def _mh_grad(z):
+    """grad f = (f_r / r) (x, y) + (f_theta / r^2) (-y, x), each factor smooth at the centre."""
+    x, y, r2, s, u, E, D, g, phi = _mh_parts(z)
+    sn, cs = np.sin(phi), np.cos(phi)
+    g_r_over_r = 16.0 * r2 * s**3 * (s + 2.0 * r2) / D**2
+    fr_over_r = -E * (2.0 * u * u * (1.0 - g * sn - g * cs) + g_r_over_r * sn)
+    ft_over_r2 = -E * cs * 4.0 * r2 / D
+    return np.stack([fr_over_r * x - ft_over_r2 * y, fr_over_r * y + ft_over_r2 * x], axis=-1)
+
+
+_MH_GUESSES = [
+    ((0.0, 0.0), "maximum", "local maximum (centre)"),
+    ((0.2812293, -0.1398130), "saddle", "saddle"),
+    ((0.5295179, -0.0886201), "maximum", "local maximum (on the ridge)"),
+]
+
+
+def _mh_critical():
+    """The critical points inside the disc (all three: grad f = 0 needs cos(phi) = 0, and on the
+    valley sin(phi) = 1 the radial derivative is negative), Newton-refined, and one point of the
+    circle of minima r = 1 (every point with r >= 1 is a minimum: f = 0 there, f > 0 inside)."""
+    out = []
+    for x0, kind, label in _MH_GUESSES:
+        x = np.array(x0)
+        for _ in range(8):
+            x = x - np.linalg.solve(finite_difference_hessian(_mh_grad, x), _mh_grad(x))
+        out.append(_cp(x, kind, label))
+    out.append(_cp([1.0, 0.0], "minimum", "minimum (a point of the circle r = 1)"))
+    return out
+
+
+def mexican_hat() -> Landscape:
+    """The "Mexican hat" of Absil, Mahony & Andrews (2005): smooth (C^infinity) but not definable.
+
+    In polar coordinates, with u = 1/(1 - r^2),
+    f = e^{-u} [1 - 4r^4 / (4r^4 + (1 - r^2)^4) sin(theta - u)] for r < 1 and f = 0 for r >= 1.
+    Every point with r >= 1 is a global minimum (f > 0 inside the disc). A valley,
+    theta - u = pi/2, spirals out toward the unit circle, winding around it infinitely often;
+    gradient-flow trajectories that fall into it follow it forever: they accumulate on the whole
+    circle, do not converge to a point, and have infinite length. All derivatives vanish on the
+    circle (f is flat there); the infinitely many turns are what rule out definability.
+    Inside the disc the critical points are the centre (a local maximum), a saddle and a local
+    maximum on the ridge. The gradient is Lipschitz (f is smooth and vanishes outside the disc),
+    but no constant is declared. Hessian: finite differences of the analytic gradient.
+    """
+    return Landscape(
+        "Mexican hat (Absil, Mahony & Andrews 2005)", 2, _mh_value, _mh_grad, None,
+        bounds=[(-1.25, 1.25), (-1.25, 1.25)],
+        critical_fn=_mh_critical,
+        formula=(r"f = e^{-1/(1-r^2)}\left[1 - \frac{4r^4}{4r^4 + (1-r^2)^4}"
+                 r"\sin\!\left(\theta - \frac{1}{1-r^2}\right)\right]\ (r<1),\quad f = 0\ (r \ge 1)"),
+    )
+
+
+@dataclass(frozen=True)
+class SpiralFlow:
+    """The gradient flow of :func:`mexican_hat` from one start, sampled along its path.
+
+    Arrays of length n (the samples): ``points`` (n, 2); polar ``r`` and unwrapped ``theta``;
+    ``gap`` = 1 - r^2 (computed without cancellation, so it stays exact near the circle);
+    ``turns`` = (theta - theta_0) / (2 pi); ``length`` of the path from the start;
+    ``log10_time`` = log10(1 + t) with t the gradient-flow time; ``log10_value`` = log10 f.
+    """
+
+    start: np.ndarray
+    points: np.ndarray
+    r: np.ndarray
+    gap: np.ndarray
+    theta: np.ndarray
+    turns: np.ndarray
+    length: np.ndarray
+    log10_time: np.ndarray
+    log10_value: np.ndarray
+
+
+def _mh_flow_rhs(Y, m):
+    """The flow in the variables (u, psi, Lambda, ell) against a rescaled time sigma.
+
+    u = 1/(1 - r^2), psi = theta - u - pi/2 (0 on the valley), Lambda = log(1 + t), ell = length.
+    Polar gradient flow: r' = -f_r, theta' = -f_theta / r^2, with f_r, f_theta = e^{-u} x (...).
+    The time change dt = 4 u^4 e^u dsigma removes the factor e^{-u} and makes theta advance at a
+    rate of order 1 along the valley. Written without cancellation (1 - g = q/(1+q), sin psi, ...).
+    Scalars; ``m`` is the module ``math``, or ``cmath`` for complex points (complex-step Jacobian).
+    """
+    u, psi, lam, _ = Y
+    s = 1.0 / u
+    r2 = 1.0 - s
+    r = m.sqrt(r2)
+    s4 = s**4
+    q = s4 / (4.0 * r2 * r2)
+    g = 1.0 / (1.0 + q)
+    D = 4.0 * r2 * r2 + s4
+    sin_psi = m.sin(psi)
+    h = q / (1.0 + q) + g * (2.0 * m.sin(psi / 2) ** 2 + sin_psi)  # 1 - g sin phi - g cos phi
+    g_r = 16.0 * r2 * r * s**3 * (s + 2.0 * r2) / (D * D)
+    u_r = 2.0 * r * u * u
+    w = 4.0 * u**4
+    dr = w * (u_r * h + g_r * m.cos(psi))  # sin phi = cos psi, cos phi = -sin psi
+    dth = -w * g * sin_psi / r2
+    du = u_r * dr
+    return [du, dth - du, w * m.exp(u - lam), m.sqrt(dr * dr + r2 * dth * dth)]
+
+
+def _mh_flow_jac(_sigma, Y):
+    """Exact Jacobian of :func:`_mh_flow_rhs` by complex steps."""
+    import cmath
+
+    y = [float(v) for v in Y]
+    J = np.empty((4, 4))
+    for j in range(4):
+        z = [complex(v) for v in y]
+        step = 1e-20 * max(1.0, abs(y[j]))
+        z[j] += 1j * step
+        J[:, j] = [v.imag / step for v in _mh_flow_rhs(z, cmath)]
+    return J
+
+
+def mexican_hat_flow(start=(0.5, 0.0), turns: float = 10.0, n_points: int = 400, *,
+                     rtol: float = 1e-10, atol: float = 1e-12) -> SpiralFlow:
+    """Gradient flow x' = -grad f(x) of :func:`mexican_hat` from ``start`` until it has wound
+    ``turns`` times around the centre, sampled at ``n_points`` points along the path.
+
+    Why not :func:`reachkit.gradient_flow`: along the valley |grad f| is about e^{-1/(1-r^2)},
+    so each turn takes about e^{2 pi} (~535) times longer than the one before, and the valley
+    is so narrow that the flow is extremely stiff. Here the same trajectory is computed in the
+    variables u = 1/(1 - r^2) and theta, against a rescaled time (dt = 4 u^4 e^u dsigma: this
+    changes the speed, not the path), with scipy's LSODA solver (implicit BDF where the problem is
+    stiff; tolerances ``rtol``, ``atol``; exact complex-step Jacobian). The original time t is
+    integrated alongside, as log(1 + t). A finite computation: it shows finitely many turns, not
+    "forever"; ``tests/test_mexican_hat.py`` checks it against :func:`reachkit.gradient_flow` on
+    the first stretch and checks that tighter tolerances do not change it.
+    """
+    import math
+
+    from scipy.integrate import solve_ivp
+
+    z0 = np.asarray(start, dtype=float).reshape(-1)
+    if z0.shape != (2,) or not np.all(np.isfinite(z0)):
+        raise ValueError(f"start must be a point (x, y); got {start!r}")
+    r0sq = float(z0 @ z0)
+    if not 1e-4 <= r0sq <= 1.0 - 1e-3:
+        raise ValueError(f"start must lie inside the disc, with 0.01 <= r <= 0.9995; got r = {np.sqrt(r0sq):.6g}")
+    if not (np.isfinite(turns) and 0 < turns <= 100):
+        raise ValueError(f"turns must be in (0, 100]; got {turns!r}")
+    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 2:
+        raise ValueError(f"n_points must be an integer >= 2; got {n_points!r}")
+    u0 = 1.0 / (1.0 - r0sq)
+    theta0 = float(np.arctan2(z0[1], z0[0]))
+    psi0 = (theta0 - u0 - np.pi / 2 + np.pi) % (2 * np.pi) - np.pi
+    k = round((theta0 - u0 - np.pi / 2 - psi0) / (2 * np.pi))  # theta = u + psi + pi/2 + 2 pi k
+    target = theta0 + 2 * np.pi * turns
+
+    segments, y, sig, sig_max = [], np.array([u0, psi0, 0.0, 0.0]), 0.0, 200.0 + 20 * np.pi * turns
+    while sig < sig_max:
+        wrap = lambda s, Y: abs(Y[1]) - 1.5 * np.pi  # noqa: E731  (psi left (-3pi/2, 3pi/2))
+        done = lambda s, Y, k=k: Y[0] + Y[1] + np.pi / 2 + 2 * np.pi * k - target  # noqa: E731
+        wrap.terminal = done.terminal = True
+        wrap.direction = done.direction = 1
+        sol = solve_ivp(lambda s, Y: np.array(_mh_flow_rhs(Y.tolist(), math)), (sig, sig_max), y,
+                        method="LSODA", rtol=rtol, atol=atol, jac=_mh_flow_jac, events=(wrap, done),
+                        dense_output=True)
+        if sol.status < 0:
+            raise RuntimeError(f"the ODE solver failed: {sol.message}")
+        segments.append((sig, sol.t[-1], sol.sol, k))
+        sig, y = sol.t[-1], sol.y[:, -1].copy()
+        if sol.status == 0 or sol.t_events[1].size:
+            break
+        shift = np.sign(y[1])  # psi and k trade a full turn: theta is unchanged
+        y[1] -= 2 * np.pi * shift
+        k += int(shift)
+
+    sigmas = np.linspace(0.0, sig, n_points)
+    Y = np.empty((4, n_points))
+    ks = np.empty(n_points)
+    for a, b, dense, kk in segments:
+        m = (sigmas >= a) & (sigmas <= b)
+        Y[:, m] = dense(sigmas[m])
+        ks[m] = kk
+    u, psi, lam, ell = Y
+    gap = 1.0 / u
+    r = np.sqrt(1.0 - gap)
+    theta = u + psi + np.pi / 2 + 2 * np.pi * ks
+    theta[0] = theta0
+    q = gap**4 / (4.0 * (1.0 - gap) ** 2)
+    log_f = -u + np.log(q / (1.0 + q) + 2.0 / (1.0 + q) * np.sin(psi / 2) ** 2)
+    return SpiralFlow(start=z0, points=np.stack([r * np.cos(theta), r * np.sin(theta)], axis=-1),
+                      r=r, gap=gap, theta=theta, turns=(theta - theta0) / (2 * np.pi), length=ell,
+                      log10_time=lam / np.log(10), log10_value=log_f / np.log(10))
+
+
+BUILTIN["mexican_hat"] = mexican_hat
