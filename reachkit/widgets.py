@@ -97,7 +97,7 @@ class Explorer:
     """
 
     def __init__(self, landscape: Landscape, *, step=None, start=None, methods=("gd",),
-                 schedule: str = "constant", exponent: float = 0.6, n_steps: int = 100,
+                 schedule: str = "constant", exponent: float = 0.6, n_steps: int = 300,
                  batch_size: int = 1, seed: int = 0, basins: bool = False,
                  bifurcation: bool = False, reduced_motion: bool = False, lecture: bool = False,
                  canvas: str = "auto", figsize=None, trail: int = 20,
@@ -542,6 +542,9 @@ class Explorer:
             self.play.step = max(1, n // 200)
             if at_end or reduced:
                 self.frame.value = self.frame.max
+            # keep Play's own value equal (the browser links them, the kernel does not): at max,
+            # pressing Play rewinds to 0 instead of pausing at once
+            self.play.value = self.frame.value
             self.play.disabled = reduced
             if reduced:
                 self.play.playing = False

@@ -603,3 +603,10 @@ def test_save_uses_the_explorers_run(ex2, tmp_path):
     out = ex2.save(tmp_path / "run.gif", max_frames=8, dpi=40)
     with Image.open(out) as im:
         assert im.n_frames >= 2
+
+
+def test_play_value_matches_the_scrubber_so_play_at_the_end_rewinds(ex2):
+    """The browser's Play rewinds to 0 only when its value equals max (ipywidgets' animate())."""
+    assert ex2.play.value == ex2.frame.value == ex2.play.max
+    ex2.step.value = 0.02  # a new run of another length keeps them equal
+    assert ex2.play.value == ex2.frame.value == ex2.play.max
