@@ -360,16 +360,15 @@ def sgd(landscape: FiniteSum, starts, step, n_steps: int = 500, *, batch_size: i
             idx = np.argpartition(rng.random((B, n)), b - 1, axis=1)[:, :b]
         if per_sample:
             # at rest only where every possible minibatch gradient vanishes (for b < n: every
-            # sample's); elsewhere a zero minibatch gradient (x exactly on one sample's minimum,
-            # e.g. step 1) is a step that does not move, not convergence: report a direction too
-            # small to change x, so the run goes on
+            # sample's). Elsewhere a minibatch gradient whose square is 0 (x on, or within 1e-162
+            # of, one sample's minimum, e.g. with step 1) is a step that barely moves, not
+            # convergence: it becomes 2^-537 (whose square is the smallest float > 0), so the run
+            # goes on; x - a 2^-537 rounds to x unless |x| < 1e-140 (a change of about 1e-162)
             g = landscape.sample_grad(x, idx[ids])
             each = g[:, None, :] if b == n else \
                 landscape.sample_grad(x[:, None, :], np.arange(n)[:, None])  # (batch, n, dim)
             rest = np.einsum("bnd,bnd->bn", each, each).max(axis=1) <= gtol * gtol
-            # (2^-537: its square is the smallest float > 0; x - a 2^-537 rounds to x unless
-            # |x| < 1e-140, so it moves x by at most about 1e-162)
-            g[~rest & ~g.any(axis=1)] = 2.0**-537
+            g[~rest & (np.einsum("ij,ij->i", g, g) == 0)] = 2.0**-537
             return np.where(rest[:, None], 0.0, g)
         full = landscape._grad_fn(x, **landscape.params)
         c = landscape.weights[idx[ids]].mean(axis=1) / landscape.weights.mean()

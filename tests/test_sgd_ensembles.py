@@ -63,6 +63,9 @@ def test_sgd_uses_the_per_sample_gradients():
     one = dynamics.sgd(ls, x0, 1.0, 200, batch_size=1, seed=0, gtol=0.0)
     assert np.all(one.status == "moving")
     assert np.abs(one.final - s).min(axis=1).max() < 1e-150  # ends on some s_i (to rounding)
+    # also when the iterate lands on s_i = 0, where tiny gradients have a square that underflows
+    at_zero = dynamics.sgd(ls, np.ones((4000, 1)), power(0.5, 0.75), 300, seed=0, record_every=None)
+    assert np.all(at_zero.status == "moving")
     full = dynamics.sgd(ls, x0, 0.3, 200, batch_size=4)
     gd = dynamics.gradient_descent(ls, x0, 0.3, 200)
     np.testing.assert_allclose(full.iterates, gd.iterates, rtol=1e-13)
