@@ -35,7 +35,7 @@ import numpy as np
 
 from . import analysis, dynamics, landscapes, plotting, schedules
 from .landscapes import CriticalPoint, Landscape
-from .widgets import _STYLE, Explorer1D, Explorer2D, _g, _point
+from .widgets import _STYLE, Explorer1D, Explorer2D, _g, _grid, _point
 
 __all__ = ["explore_reach", "ReachExplorer1D", "ReachExplorer2D", "ReachOutcome", "DYNAMICS"]
 
@@ -236,8 +236,9 @@ class _ReachMixin:
         self.dynamics = W.Dropdown(options=DYNAMICS, value=self._dynamics0, description="dynamics",
                                    style=_STYLE, tooltip="gradient descent with a step rule, or the flow")
         lo, hi = self.family[1] if self.family else (0.4, 2.5)
-        self.t = W.FloatSlider(value=float(np.clip(self._t0, lo, hi)), min=lo, max=hi,
-                               step=(hi - lo) / 200, description="t", style=_STYLE,
+        t0 = float(np.clip(self._t0, lo, hi))
+        lo, hi, st = _grid(lo, hi, t0, 10 ** math.floor(math.log10((hi - lo) / 100)))
+        self.t = W.FloatSlider(value=t0, min=lo, max=hi, step=st, description="t", style=_STYLE,
                                readout_format=".3f", continuous_update=False,
                                tooltip="which point of the family is the target")
         self.left_out = W.HTML(self._left_out_html(left_out))
@@ -313,7 +314,7 @@ class _ReachMixin:
         v = self.target.value
         if v == _FAMILY:
             x = np.atleast_1d(np.asarray(self.family[0](float(self.t.value)), float))
-            label = f"point {_point(x)} of the curve of minima"
+            label = f"point t = {_g(self.t.value, 4)} of the curve of minima"
             cp = CriticalPoint(x, "minimum", label)
             return x, "minimum", label, cp
         c = self.landscape.critical_points()[v]
@@ -529,7 +530,7 @@ class _ReachMixin:
         eig, _ = _eigen(self.landscape, o.target)
         lam = float(eig[-1])
         thr = f", 2/λ = {_g(2.0 / lam)}" if lam > 0 else ""
-        lines = [f"Target: the {o.label} at x* = {_point(o.target)} ({o.kind}); sharpness λ = {_g(lam)}{thr}.",
+        lines = [f"Target: the {o.label}: x* = {_point(o.target)} ({o.kind}); sharpness λ = {_g(lam)}{thr}.",
                  self._dynamics_text(o)]
         if o.error:
             return lines + [f"reach could not run: {o.error}"]

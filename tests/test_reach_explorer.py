@@ -265,3 +265,11 @@ def test_reduced_motion_reset_fallback_and_close(ex1):
     ex._repr_mimebundle_()
     ex.close()
     assert set(_instances) - before == set()
+
+
+def test_a_landscape_parameter_rebuilds_the_target_and_the_path(ex1):
+    ex1.params["sharp"].value = 30.0
+    ls = landscapes.sharp_flat_double_well(sharp=30.0)
+    assert ex1.landscape.params == ls.params
+    assert_draws(ex1, rk.reach(ls, "sharp minimum", 0.04))
+    assert "sharpness λ = 30, 2/λ = 0.06667" in ex1.describe()
