@@ -935,7 +935,7 @@ def _mh_flow_jac(_sigma, Y):
 def mexican_hat_flow(start=(0.5, 0.0), turns: float = 10.0, n_points: int = 400, *,
                      rtol: float = 1e-10, atol: float = 1e-12) -> SpiralFlow:
     """Gradient flow x' = -grad f(x) of :func:`mexican_hat` from ``start`` until it has wound
-    ``turns`` times around the centre, sampled at ``n_points`` points along the path.
+    ``turns`` times around the centre, sampled at ``n_points`` points equally spaced along it.
 
     Why not :func:`reachkit.gradient_flow`: along the valley |grad f| is about e^{-1/(1-r^2)},
     so each turn takes about e^{2 pi} (~535) times longer than the one before, and the valley
@@ -967,7 +967,8 @@ def mexican_hat_flow(start=(0.5, 0.0), turns: float = 10.0, n_points: int = 400,
     k = round((theta0 - u0 - np.pi / 2 - psi0) / (2 * np.pi))  # theta = u + psi + pi/2 + 2 pi k
     target = theta0 + 2 * np.pi * turns
 
-    segments, y, sig, sig_max = [], np.array([u0, psi0, 0.0, 0.0]), 0.0, 200.0 + 20 * np.pi * turns
+    segments, solver_steps, y, sig = [], [], np.array([u0, psi0, 0.0, 0.0]), 0.0
+    sig_max = 200.0 + 20 * np.pi * turns
     while sig < sig_max:
         wrap = lambda s, Y: abs(Y[1]) - 1.5 * np.pi  # noqa: E731  (psi left (-3pi/2, 3pi/2))
         done = lambda s, Y, k=k: Y[0] + Y[1] + np.pi / 2 + 2 * np.pi * k - target  # noqa: E731
@@ -979,6 +980,7 @@ def mexican_hat_flow(start=(0.5, 0.0), turns: float = 10.0, n_points: int = 400,
         if sol.status < 0:
             raise RuntimeError(f"the ODE solver failed: {sol.message}")
         segments.append((sig, sol.t[-1], sol.sol, k))
+        solver_steps.append(sol.t)
         sig, y = sol.t[-1], sol.y[:, -1].copy()
         if sol.status == 0 or sol.t_events[1].size:
             break
@@ -986,13 +988,17 @@ def mexican_hat_flow(start=(0.5, 0.0), turns: float = 10.0, n_points: int = 400,
         y[1] -= 2 * np.pi * shift
         k += int(shift)
 
-    sigmas = np.linspace(0.0, sig, n_points)
-    Y = np.empty((4, n_points))
-    ks = np.empty(n_points)
-    for a, b, dense, kk in segments:
-        m = (sigmas >= a) & (sigmas <= b)
-        Y[:, m] = dense(sigmas[m])
-        ks[m] = kk
+    def evaluate(sigmas):
+        Y, ks = np.empty((4, sigmas.size)), np.empty(sigmas.size)
+        for a, b, dense, kk in segments:
+            m = (sigmas >= a) & (sigmas <= b)
+            Y[:, m], ks[m] = dense(sigmas[m]), kk
+        return Y, ks
+
+    # samples equally spaced along the path: invert the length ell(sigma) on a fine grid
+    fine = np.unique(np.concatenate(solver_steps + [np.linspace(0.0, sig, 20 * n_points)]))
+    ell_fine = evaluate(fine)[0][3]
+    Y, ks = evaluate(np.interp(np.linspace(0.0, ell_fine[-1], n_points), ell_fine, fine))
     u, psi, lam, ell = Y
     gap = 1.0 / u
     r = np.sqrt(1.0 - gap)
