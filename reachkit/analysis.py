@@ -45,17 +45,10 @@ def minima_thresholds(landscape: Landscape) -> list[tuple[str, float, float]]:
     return out
 
 
-def classify(landscape: Landscape, x, tol: float = 1e-8) -> str:
-    """Classify a critical point by its Hessian eigenvalues: minimum / saddle / maximum / degenerate."""
-    eig = np.linalg.eigvalsh(landscape.hess(_as_points(x, landscape.dim)))
-    scale = tol * max(1.0, float(np.max(np.abs(eig))))
-    if np.any(np.abs(eig) <= scale):
-        return "degenerate"
-    if np.all(eig > 0):
-        return "minimum"
-    if np.all(eig < 0):
-        return "maximum"
-    return "saddle"
+def classify(landscape: Landscape, x, tol: float = 1e-8):
+    """Kind of a critical point: minimum / saddle / maximum from the Hessian's eigenvalues, and
+    where one vanishes, from f around x (see ``Landscape.classify``)."""
+    return landscape.classify(x, tol)
 
 
 def find_critical_points(landscape: Landscape, n_starts: int = 400, seed: int = 0,
@@ -241,8 +234,10 @@ def _resolve_target(landscape: Landscape, target) -> tuple[np.ndarray, str, str]
     if not g <= 1e-8 * (1 + np.linalg.norm(x)):
         raise ValueError(f"target must be a critical point (grad f = 0); |grad f| = {g:.3g} there")
     idx, labels = label_limits(landscape, x[None], tol=1e-9)
-    kind = cps[idx[0]].kind if idx[0] >= 0 else classify(landscape, x)
-    return x, kind, str(labels[0])
+    if idx[0] >= 0:
+        return x, cps[idx[0]].kind, str(labels[0])
+    kind = classify(landscape, x)
+    return x, kind, f"{kind} at (" + ", ".join(f"{v:.4g}" for v in x) + ")"
 
 
 def _candidate_directions(landscape: Landscape, x: np.ndarray) -> list[np.ndarray]:
@@ -262,7 +257,7 @@ def _gd_preimage(landscape: Landscape, z: np.ndarray, a: float, iters: int = 30)
         eye = np.eye(z.shape[-1])
         for _ in range(iters):
             r = y - a * landscape.grad(y) - z
-            if np.all(np.abs(r) <= 1e-15 * (1 + np.abs(z))):
+            if np.all((np.abs(r) <= 1e-15 * (1 + np.abs(z))) | np.isnan(r)):
                 break
             J = eye - a * landscape.hess(y)
             singular = ~np.isfinite(J).all(axis=(1, 2)) | (np.abs(np.linalg.det(J)) < 1e-12)
@@ -357,6 +352,15 @@ def reach(landscape: Landscape, target, step=None, *, method: str = "gd", radius
                              "not depend on the iterate (constant or a0/(k+1)^p), not an adaptive one")
         if np.ndim(getattr(schedule, "a", 0.0)):
             raise ValueError("reach needs one step rule for the single start, not an array of steps")
+        refusal = _gd_refusal(landscape, x_star, label, schedule)
+        if refusal:  # show what happens instead: from r away (summable) or from next to it (unstable)
+            v = _candidate_directions(landscape, x_star)[0]
+            near = 1e-3 * (1 + np.linalg.norm(x_star))
+            shown = x_star + (_room(landscape, x_star, v, r) if schedule.summable else near) * v
+            path = gradient_descent(landscape, shown, schedule, min(max_steps, 2000), gtol=tol * 1e-3)
+            dist = np.linalg.norm(path.iterates[:, 0, :] - x_star, axis=1)
+            return ReachResult(x_star, kind, shown, path, float(dist[-1]), float(dist.min()), False,
+                               kind != "minimum", refusal, method)
         start, n_land = _start_gd(landscape, x_star, schedule, r, max_steps)
         n_total = n_land + max_steps
 
@@ -373,7 +377,7 @@ def reach(landscape: Landscape, target, step=None, *, method: str = "gd", radius
 
     if start is None:
         return ReachResult(x_star, kind, np.full(landscape.dim, np.nan), None, np.inf, np.inf,
-                           False, kind != "minimum", _failure_note(landscape, x_star, label, step, method),
+                           False, kind != "minimum", _failure_note(label),
                            method)
     path = run(start)
     final = path.final[0]
@@ -392,6 +396,19 @@ def reach(landscape: Landscape, target, step=None, *, method: str = "gd", radius
     fragile = kind in ("saddle", "degenerate") or shot or bool(null.any())
     return ReachResult(x_star, kind, start, path, final_d, float(dist.min()), final_d <= max(tol, 1e-6),
                        fragile, _note(label, kind, shot, null.any(), method), method)
+
+
+def _gd_refusal(landscape, x_star, label, schedule) -> str:
+    """Why no start away from the target can work for this schedule ('' if none is known)."""
+    if schedule.summable:
+        return (f"No start away from the {label}: the steps are summable (sum a_k = {schedule.total():.3g}), "
+                "so every path has length at most sup|grad f| * sum a_k and stalls short of far targets.")
+    a = getattr(schedule, "a", None)
+    lam = float(sharpness(landscape, x_star))
+    if a is not None and lam > 0 and a > 2 / lam:
+        return (f"No start found: the step {a:g} exceeds 2/sharpness = {2 / lam:.3g} at the {label}, "
+                "which is then linearly unstable (only an exact landing could end there).")
+    return ""
 
 
 def _room(landscape, x_star, v, r):
@@ -414,7 +431,9 @@ def _start_gd(landscape, x_star, schedule, r, max_steps):
         while n <= max_steps // 4:
             Y = _backward_gd(landscape, x_star, deltas[:, None] * v, schedule.sizes(np.arange(n))[::-1], r_v)
             d = np.linalg.norm(Y - x_star, axis=1)
-            d = np.where(np.isfinite(d), d, -1.0)
+            with np.errstate(invalid="ignore"):
+                resting = np.linalg.norm(landscape.grad(np.nan_to_num(Y)), axis=1) <= 1e-8
+            d = np.where(np.isfinite(d) & ~resting, d, -1.0)
             i = int(np.argmax(d))
             if d[i] > best_d:
                 best, best_d = (Y[i], n), d[i]
@@ -437,13 +456,17 @@ def _start_flow(landscape, x_star, r):
 
         def far(t, z, r_v=r_v):
             return np.linalg.norm(z - x_star) - r_v
-        far.terminal = True
+
+        def resting(t, z):  # the backward flow settled on a critical point (e.g. a maximum)
+            return np.linalg.norm(landscape.grad(z)) - 1e-9 if t > 1.0 else 1.0
+        far.terminal = resting.terminal = True
         sol = solve_ivp(lambda t, z: landscape.grad(z), (0.0, 1e5), x_star + delta * v,
-                        method="DOP853", rtol=1e-12, atol=1e-14, events=far)
+                        method="DOP853", rtol=1e-12, atol=1e-14, events=(far, resting))
         if sol.t_events[0].size:
             return sol.y_events[0][0], float(sol.t_events[0][0])
         end = sol.y[:, -1]
-        if best[0] is None and np.linalg.norm(end - x_star) > 1e-3 * r:
+        moving = np.linalg.norm(landscape.grad(end)) > 1e-8  # not resting on a critical point
+        if best[0] is None and moving and np.linalg.norm(end - x_star) > 1e-3 * r:
             best = (end, float(sol.t[-1]))
     return best
 
@@ -454,22 +477,19 @@ def _note(label, kind, shot, degenerate, method) -> str:
         return (f"The {label} is reached by {how} only from a set of starts of measure zero (its "
                 "stable manifold); a perturbation of 1e-16 can push the path off it, so this is "
                 "fragile in floating point.")
-    if shot:
-        return (f"The {label} is not isolated: each point of the set of minima is reached from a "
-                "thin family of starts, found here by shooting on the start; its digits matter.")
-    if degenerate or kind == "degenerate":
-        return f"The {label} is degenerate (a zero Hessian eigenvalue): convergence is slow (sublinear)."
+    if kind == "degenerate":
+        return f"The {label} is degenerate (neither a minimum nor a maximum): convergence is slow (sublinear)."
+    if degenerate:
+        how_found = ", found here by shooting on the start" if shot else ""
+        return (f"The {label} has a flat direction (a zero Hessian eigenvalue), as on a curve of minima: "
+                f"the starts that reach this exact point form a thin set{how_found}; rounding the start "
+                "moves the limit along the flat direction.")
     return f"The {label} is an isolated minimum: starts near this one converge to it too."
 
 
-def _failure_note(landscape, x_star, label, step, method) -> str:
-    if method == "gd":
-        lam = float(sharpness(landscape, x_star))
-        a = getattr(as_schedule(step), "a", None)
-        if a is not None and lam > 0 and a > 2 / lam:
-            return (f"No start found: the step {a:g} exceeds 2/sharpness = {2 / lam:.3g} at the {label}, "
-                    "which is then linearly unstable; backward iterates do not move away.")
-    return f"No start away from the {label} was found by running the dynamics backwards."
+def _failure_note(label) -> str:
+    return (f"No start away from the {label} was found by running the dynamics backwards (the "
+            "backward path stayed near it or settled on another critical point); try another radius.")
 
 
 # ----------------------------------------------------------------------------------------------

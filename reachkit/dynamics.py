@@ -74,7 +74,8 @@ class Path:
         at = self.stopped_at[i]
         when = f"{at:g}" if self.method == "gradient flow" else f"{int(at)}"
         if s == "converged":
-            return f"converged to the {self.limit_label[i]} (at {unit}{when})"
+            where = "" if self.limit_index[i] >= 0 else " at (" + ", ".join(f"{v:.4g}" for v in self.final[i]) + ")"
+            return f"converged to the {self.limit_label[i]}{where} (at {unit}{when})"
         if s == "diverged":
             return f"diverged at {unit}{when}: the iterate left every bounded region"
         if s == "cycling":
@@ -140,8 +141,9 @@ def label_limits(landscape: Landscape, points: np.ndarray, tol: float | None = N
         nearest = np.argmin(d, axis=1)
         hit = d[np.arange(n), nearest] <= tol
         index[hit] = nearest[hit]
-    for i in range(n):
-        labels[i] = cps[index[i]].label if index[i] >= 0 else _unlisted_label(landscape, points[i])
+    labels[index >= 0] = [cps[i].label for i in index[index >= 0]]
+    if np.any(index < 0):
+        labels[index < 0] = _unlisted_labels(landscape, points[index < 0])
     return index, labels
 
 
@@ -154,12 +156,11 @@ def _distance_to_listed(landscape: Landscape, points: np.ndarray) -> np.ndarray:
     return np.linalg.norm(points[:, None, :] - centres[None], axis=-1).min(axis=1)
 
 
-def _unlisted_label(landscape: Landscape, x: np.ndarray) -> str:
-    coords = ", ".join(f"{v:.3g}" for v in x)
-    if landscape.dim <= 3 and landscape.smooth:
-        eig = np.linalg.eigvalsh(landscape.hess(x))
-        return f"critical point ({coords}), sharpness {eig[-1]:.3g}"
-    return f"critical point ({coords})"
+def _unlisted_labels(landscape: Landscape, points: np.ndarray) -> list[str]:
+    """'minimum (not listed)' and the like, for limits that are not listed critical points."""
+    if not getattr(landscape, "smooth", False) or not hasattr(landscape, "classify") or landscape.dim > 3:
+        return ["critical point (not listed)"] * points.shape[0]
+    return [f"{k} (not listed)" for k in np.atleast_1d(landscape.classify(points))]
 
 
 def row_sqnorm(v: np.ndarray) -> np.ndarray:

@@ -152,6 +152,29 @@ class Landscape:
             self._critical_cache = found
         return list(self._critical_cache)
 
+    def classify(self, x, tol: float = 1e-8):
+        """Kind of the critical point(s) x: by the Hessian's eigenvalues (all > 0: minimum, all < 0:
+        maximum, mixed: saddle); where one is ~0, by comparing f on a small sphere around x
+        (minimum, maximum, "minimum and maximum" where f is constant nearby, else degenerate)."""
+        pts = _as_points(x, self.dim)
+        flat = pts.reshape(-1, self.dim)
+        eig = np.linalg.eigvalsh(self.hess(flat))
+        zero = np.any(np.abs(eig) <= tol * np.maximum(1.0, np.abs(eig).max(axis=1, keepdims=True)), axis=1)
+        kind = np.where(np.all(eig > 0, axis=1), "minimum",
+                        np.where(np.all(eig < 0, axis=1), "maximum", "saddle")).astype(object)
+        if zero.any():
+            z = flat[zero]
+            u = np.random.default_rng(0).normal(size=(64, self.dim))
+            u /= np.linalg.norm(u, axis=1, keepdims=True)
+            r = 1e-3 * (1 + np.abs(z).max(axis=1))
+            f0 = self.value(z)
+            d = self.value(z[:, None, :] + r[:, None, None] * u[None]) - f0[:, None]
+            eps = 1e-12 * (1 + np.abs(f0))[:, None]
+            up, down = np.all(d >= -eps, axis=1), np.all(d <= eps, axis=1)
+            kind[zero] = np.where(up & down, "minimum and maximum",
+                                  np.where(up, "minimum", np.where(down, "maximum", "degenerate")))
+        return kind[0] if pts.ndim == 1 else kind.reshape(pts.shape[:-1])
+
     def minima(self) -> list[CriticalPoint]:
         return [c for c in self.critical_points() if c.kind == "minimum"]
 

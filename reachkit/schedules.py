@@ -50,6 +50,10 @@ class Constant(Schedule):
     def sizes(self, k):
         return np.broadcast_to(self.a, np.shape(k) + np.shape(self.a)) if np.ndim(k) else self.a
 
+    def total(self, n_steps: int | None = None) -> float:
+        """sum_{k < n_steps} a_k (n_steps=None: the whole series, inf)."""
+        return float("inf") if n_steps is None else float(np.sum(self.a) * n_steps / np.size(self.a))
+
     def __str__(self):
         return f"constant step {self.a:g}" if np.ndim(self.a) == 0 else "constant step (one per start)"
 

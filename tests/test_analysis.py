@@ -157,3 +157,28 @@ def test_flow_basin_map_labels_every_start_with_loose_solver_tolerances():
     bm = A.basin_map(L.sharp_flat_2d(), n=60, method="flow")
     assert bm.fraction("moving") == 0.0
     assert bm.fraction("sharp minimum") + bm.fraction("flat minimum") == pytest.approx(1.0)
+
+
+def test_reach_explains_summable_and_unstable_steps_and_shows_the_run():
+    ls = L.sharp_flat_double_well()
+    res = A.reach(ls, "sharp minimum", S.power(0.04, 1.5))
+    assert not res.success and "summable" in res.note and res.path.status[0] == "stalled"
+    res = A.reach(L.himmelblau(), "minimum (3, 2)", 0.04)  # sharpness ~82: 0.04 > 2/82
+    assert not res.success and "linearly unstable" in res.note
+    assert res.path.status[0] != "converged" or res.path.limit_label[0] != "minimum (3, 2)"
+
+
+def test_reach_never_returns_a_start_resting_on_another_critical_point():
+    ls = L.himmelblau()
+    res = A.reach(ls, "saddle (-0.13, -1.95)", 0.005)
+    assert np.linalg.norm(ls.grad(res.start)) > 1e-6
+    assert res.fragile and res.closest_distance < 1e-3
+
+
+def test_reach_a_coordinate_target_on_the_curve_is_a_minimum_with_a_flat_direction():
+    ls = L.curve_of_minima()
+    res = A.reach(ls, L.curve_point(2.5), 0.1)
+    assert res.target_kind == "minimum" and res.success
+    assert "flat direction" in res.note and "sublinear" not in res.note
+    assert A.classify(L.plateau(), [0.3]) == "minimum and maximum"
+    assert A.classify(L.cubic(), [0.0]) == "degenerate"
