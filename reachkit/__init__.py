@@ -10,15 +10,24 @@ come when a function needs them.
 import importlib
 
 from . import analysis, dynamics, landscapes, schedules
-from .analysis import (basin_map, bifurcation, classify, find_critical_points, minima_thresholds,
-                       reach, sharpness, stability_threshold, summarize_limits)
+from .analysis import (
+    basin_map,
+    bifurcation,
+    classify,
+    find_critical_points,
+    minima_thresholds,
+    reach,
+    sharpness,
+    stability_threshold,
+    summarize_limits,
+)
 from .dynamics import Path, gradient_descent, gradient_flow, sgd, subgradient_method
 from .landscapes import Param, from_functions
 from .schedules import armijo, constant, polyak, power
 
 __version__ = "0.1.0"
 
-_LAZY_MODULES = ("widgets", "plotting", "animation", "network", "reach_explorer")
+_LAZY_MODULES = ("widgets", "plotting", "animation", "network", "reach_explorer", "optimizers", "eos_explorer")
 _LAZY_NAMES = {"explore": "widgets", "save_animation": "animation", "lecture_style": "plotting",
                "explore_reach": "reach_explorer"}
 
