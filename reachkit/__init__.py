@@ -2,8 +2,9 @@
 
 Landscapes (``reachkit.landscapes``), step rules (``schedules``), batched dynamics returning a
 ``Path`` (``dynamics``), analysis including ``reach`` (``analysis``), and, imported on first use,
-live explorers (``widgets``), drawing (``plotting``), exports (``animation``) and a small numpy
-network (``network``). ``import reachkit`` loads numpy only; matplotlib, ipywidgets and scipy
+live explorers (``widgets``, ``reach_explorer``, ``eos_explorer``), drawing (``plotting``),
+exports (``animation``), momentum/RMSProp/Adam (``optimizers``) and a small numpy network
+(``network``). ``import reachkit`` loads numpy only; matplotlib, ipywidgets and scipy
 come when a function needs them.
 """
 
