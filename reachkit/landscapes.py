@@ -899,7 +899,8 @@ class SpiralFlow:
     Arrays of length n (the samples): ``points`` (n, 2); polar ``r`` and unwrapped ``theta``;
     ``gap`` = 1 - r^2 (computed without cancellation, so it stays exact near the circle);
     ``turns`` = (theta - theta_0) / (2 pi); ``length`` of the path from the start;
-    ``log10_time`` = log10(1 + t) with t the gradient-flow time; ``log10_value`` = log10 f.
+    ``log10_time`` = log10(1 + t) with t the gradient-flow time; ``log10_value`` = log10 f;
+    ``log10_grad`` = log10 |grad f|, from the flow's own speed |dx/dt| (no underflow).
     """
 
     start: np.ndarray
@@ -911,6 +912,7 @@ class SpiralFlow:
     length: np.ndarray
     log10_time: np.ndarray
     log10_value: np.ndarray
+    log10_grad: np.ndarray
 
 
 def _mh_flow_rhs(Y, m):
@@ -1029,9 +1031,13 @@ def mexican_hat_flow(start=(0.5, 0.0), turns: float = 10.0, n_points: int = 400,
     theta[0] = theta0
     q = gap**4 / (4.0 * (1.0 - gap) ** 2)
     log_f = -u + np.log(q / (1.0 + q) + 2.0 / (1.0 + q) * np.sin(psi / 2) ** 2)
+    with np.errstate(divide="ignore"):  # |grad f| = |dx/dt| = (d ell / d sigma) / (dt / d sigma)
+        speed = np.log([_mh_flow_rhs(col, math)[3] for col in Y.T])
+    log_g = speed - np.log(4.0 * u**4) - u
     return SpiralFlow(start=z0, points=np.stack([r * np.cos(theta), r * np.sin(theta)], axis=-1),
                       r=r, gap=gap, theta=theta, turns=(theta - theta0) / (2 * np.pi), length=ell,
-                      log10_time=lam / np.log(10), log10_value=log_f / np.log(10))
+                      log10_time=lam / np.log(10), log10_value=log_f / np.log(10),
+                      log10_grad=log_g / np.log(10))
 
 
 BUILTIN["mexican_hat"] = mexican_hat
