@@ -174,11 +174,12 @@ def row_sqnorm(v: np.ndarray) -> np.ndarray:
 
 
 def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_every, gtol,
-             escape_radius, keep_path=True):
+             escape_radius, keep_path=True, at_rest=None):
     """The shared loop x_{k+1} = x_k - a_k d_k(x_k) over a batch of starts, returning a Path.
 
     ``direction(k, x, ids)`` gives d_k for the still-running starts ``ids`` (rows of x); a start
-    stops when |d_k| <= gtol (converged) or leaves the escape radius (diverged). Public so that
+    stops when |d_k| <= gtol (or where ``at_rest(x, ids)`` says so: converged) or when it leaves
+    the escape radius (diverged). Public so that
     other update rules (momentum, Adam in reachkit.optimizers) reuse its bookkeeping.
     """
     schedule = as_schedule(schedule)
@@ -226,7 +227,7 @@ def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_e
     with np.errstate(all="ignore"):
         for k in range(n_steps + 1):
             g = direction(k, xa, ids)
-            done = row_sqnorm(g) <= gtol * gtol
+            done = row_sqnorm(g) <= gtol * gtol if at_rest is None else at_rest(xa, ids)
             if done.any():
                 keep = stop(done, "converged", k, xa)
                 ids, xa, g = ids[keep], xa[keep], g[keep]
@@ -360,27 +361,22 @@ def sgd(landscape: FiniteSum, starts, step, n_steps: int = 500, *, batch_size: i
         else:
             idx = np.argpartition(rng.random((B, n)), b - 1, axis=1)[:, :b]
         if per_sample:
-            # at rest only where every possible minibatch gradient vanishes (for b < n: every
-            # sample's). Elsewhere a minibatch gradient whose square is 0 (x on, or within 1e-162
-            # of, one sample's minimum, e.g. with step 1) is a step that barely moves, not
-            # convergence: it becomes 2^-537 (whose square is the smallest float > 0), so the run
-            # goes on; x - a 2^-537 rounds to x unless |x| < 1e-140 (a change of about 1e-162)
-            g = landscape.sample_grad(x, idx[ids])
-            each = g[:, None, :] if b == n else \
-                landscape.sample_grad(x[:, None, :], np.arange(n)[:, None])  # (batch, n, dim)
-            rest = np.einsum("bnd,bnd->bn", each, each).max(axis=1) <= gtol * gtol
-            g[~rest & (np.einsum("ij,ij->i", g, g) == 0)] = 2.0**-537
-            return np.where(rest[:, None], 0.0, g)
-        full = landscape._grad_fn(x, **landscape.params)
+            return landscape.sample_grad(x, idx[ids])
         c = landscape.weights[idx[ids]].mean(axis=1) / landscape.weights.mean()
-        g = c[:, None] * full
-        # converged only if the *full* gradient vanishes
-        return np.where((np.einsum("ij,ij->i", full, full) <= gtol * gtol)[:, None], 0.0, g)
+        return c[:, None] * landscape._grad_fn(x, **landscape.params)
+
+    def at_rest(x, ids):
+        """Where SGD stays put: every possible minibatch gradient vanishes. With b = n that is the
+        full gradient; with b < n every sample's (for scaled copies c_i g, where grad g does);
+        without interpolation, nowhere."""
+        if per_sample and b < n:
+            each = landscape.sample_grad(x[:, None, :], np.arange(n)[:, None])  # (batch, n, dim)
+            return np.einsum("bnd,bnd->bn", each, each).max(axis=1) <= gtol * gtol
+        return row_sqnorm(landscape._grad_fn(x, **landscape.params)) <= gtol * gtol
 
     return iterate(landscape, starts, n_steps, step, direction, method=f"SGD (batch {b})",
-                    record_every=record_every or 1, gtol=0.0 if per_sample else gtol,
-                    escape_radius=escape_radius,
-                    keep_path=record_every is not None)
+                   record_every=record_every or 1, gtol=gtol, escape_radius=escape_radius,
+                   keep_path=record_every is not None, at_rest=at_rest)
 
 
 def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: int = 201, *,
