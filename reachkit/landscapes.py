@@ -962,15 +962,16 @@ def mexican_hat_flow(start=(0.5, 0.0), turns: float = 10.0, n_points: int = 400,
     """Gradient flow x' = -grad f(x) of :func:`mexican_hat` from ``start`` until it has wound
     ``turns`` times around the centre, sampled at ``n_points`` points equally spaced along it.
 
-    Why not :func:`reachkit.gradient_flow`: along the valley |grad f| is about e^{-1/(1-r^2)},
-    so each turn takes about e^{2 pi} (~535) times longer than the one before, and the valley
-    is so narrow that the flow is extremely stiff. Here the same trajectory is computed in the
-    variables u = 1/(1 - r^2) and theta, against a rescaled time (dt = 4 u^4 e^u dsigma: this
-    changes the speed, not the path), with scipy's LSODA solver (implicit BDF where the problem is
-    stiff; tolerances ``rtol``, ``atol``; exact complex-step Jacobian). The original time t is
-    integrated alongside, as log(1 + t). A finite computation: it shows finitely many turns, not
-    "forever"; ``tests/test_mexican_hat.py`` checks it against :func:`reachkit.gradient_flow` on
-    the first stretch and checks that tighter tolerances do not change it.
+    Why not :func:`reachkit.gradient_flow`: along the valley |grad f| is about e^{-u} / (4 u^4)
+    with u = 1/(1 - r^2), so each turn takes more than e^{2 pi} (~535) times longer than the one
+    before, and the valley is so narrow that the flow is extremely stiff. Here the same trajectory
+    is computed in the variables u and theta, against a rescaled time (dt = 4 u^4 e^u dsigma:
+    this changes the speed, not the path), with scipy's LSODA solver (implicit BDF where the
+    problem is stiff; tolerances ``rtol``, ``atol``; exact complex-step Jacobian). The original
+    time t is integrated alongside, as log(1 + t). A finite computation: it shows finitely many
+    turns, not "forever"; ``tests/test_mexican_hat.py`` checks it against
+    :func:`reachkit.gradient_flow` on the first stretch and checks that tighter tolerances do not
+    change it.
     """
     import math
 

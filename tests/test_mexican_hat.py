@@ -117,6 +117,11 @@ def test_flow_length_grows_without_bound_and_each_turn_is_slower(spiral):
     assert 2 * np.pi / np.log(10) < per_turn < 2.95
     assert np.all(np.diff(s.log10_time) > 0)
     assert s.log10_time[i10] > 30  # ten turns take more than 10^30 time units
+    # along the valley |grad f| is about e^{-u} / (4 u^4) (the docstring of mexican_hat_flow)
+    u = 1 / s.gap
+    late = s.turns > 10
+    predicted = (-u - np.log(4 * u**4)) / np.log(10)
+    assert np.abs(s.log10_grad[late] - predicted[late]).max() < 0.05
     # |grad f| falls below 1e-10 within the first 4 turns, and keeps falling
     assert s.log10_grad[np.searchsorted(s.turns, 4)] < -10 and np.all(np.diff(s.log10_grad[s.turns > 1]) < 0)
 
