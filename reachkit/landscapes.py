@@ -1022,7 +1022,7 @@ def mexican_hat_flow(start=(0.5, 0.0), turns: float = 10.0, n_points: int = 400,
         return Y, ks
 
     # samples equally spaced along the path: invert the length ell(sigma) on a fine grid
-    fine = np.unique(np.concatenate(solver_steps + [np.linspace(0.0, sig, 20 * n_points)]))
+    fine = np.unique(np.concatenate(solver_steps + [np.linspace(0.0, sig, 4 * n_points)]))
     ell_fine = evaluate(fine)[0][3]
     Y, ks = evaluate(np.interp(np.linspace(0.0, ell_fine[-1], n_points), ell_fine, fine))
     u, psi, lam, ell = Y
