@@ -29,7 +29,7 @@ def away_from_kinks(ls, x):
     """Drop points within 1e-4 of a kink (|x|, the plateau edges, the piecewise joints)."""
     kinks = {"absolute value |x|": [0.0], "plateau max(|x| - 1, 0)^2 / 2": [-1.0, 1.0],
              "sharp/flat double well (piecewise quadratic)": [-0.9, 1.0],
-             "piecewise linear max(-x, x/2, 2x-3)": [0.0, 3.0]}
+             "piecewise linear max(-x, x/2, 2x-3)": [0.0, 2.0]}
     for k in kinks.get(ls.name, []):
         x = x[np.abs(x[:, 0] - k) > 1e-4]
     return x
