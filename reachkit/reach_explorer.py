@@ -48,6 +48,16 @@ _DEMO_STEPS = 300
 _CACHE_SIZE = 48
 
 
+def _in_kernel() -> bool:
+    """True inside a running IPython kernel (its callbacks run on the kernel's event loop)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
 def explore_reach(landscape: Landscape, **options):
     """A live explorer of reachability on a 1-D or 2-D smooth landscape.
 
@@ -379,6 +389,8 @@ class _ReachMixin:
     def _in_background(self) -> bool:
         if self.background is False or self._constructing:
             return False
+        if self.background == "auto" and not _in_kernel():
+            return False  # e.g. under pytest, where another library may run an event loop
         try:
             asyncio.get_running_loop()
         except RuntimeError:

@@ -2,6 +2,7 @@
 fresh ``reachkit.reach`` for the same settings (no browser; ipympl's canvas as in a notebook)."""
 
 import asyncio
+import threading
 
 import numpy as np
 import pytest
@@ -220,7 +221,7 @@ def test_background_computation_inside_a_running_loop():
     ls = landscapes.sharp_flat_double_well()
 
     async def session():
-        ex = explore_reach(ls, step=0.04)  # built synchronously: shows a path at once
+        ex = explore_reach(ls, step=0.04, background=True)  # built synchronously: a path at once
         assert ex.outcome.result.success
         choose(ex.target, "flat minimum")  # inside the loop: computed in the worker thread
         assert ex.computing and "Computing a start" in ex.status.value
@@ -236,7 +237,19 @@ def test_background_computation_inside_a_running_loop():
         assert_draws(ex, rk.reach(ls, "flat minimum", 0.05))
         ex.close()
 
-    asyncio.run(session())
+    # in a thread of its own: the main thread may already run a loop (Playwright's, in the browser suite)
+    errors = []
+    worker = threading.Thread(target=lambda: _run_catching(session, errors))
+    worker.start()
+    worker.join(120)
+    assert not worker.is_alive() and not errors, errors
+
+
+def _run_catching(coroutine_function, errors):
+    try:
+        asyncio.run(coroutine_function())
+    except BaseException as exc:  # noqa: BLE001 - reported by the test in the main thread
+        errors.append(exc)
 
 
 def test_click_near_a_critical_point_makes_it_the_target(ex2):
