@@ -199,9 +199,11 @@ _JS_CELLS = r"""
       for (let j = 0; j < m.outputs.length; j++) {
         const o = m.outputs.get(j).toJSON();
         const data = o.data || {};
-        const html = String(data['text/html'] || '');
+        // reachkit's explorers display a widget plus a static PNG and a text description; a bare
+        // ipympl figure (fig.canvas) also carries a PNG, but its text is "Canvas(...)".
+        const plain = String(data['text/plain'] || '');
         const explorer = ('application/vnd.jupyter.widget-view+json' in data) && ('image/png' in data)
-                         && html.startsWith('<figure><img');
+                         && !plain.startsWith('Canvas(');
         const view = views[j];
         if (view) {
           view.node.setAttribute('data-rk-cell', String(i));
@@ -291,10 +293,22 @@ _JS_LISTEN = r"""
   window.__rk = {done: false, iopub: []};
   ctx.session.kernel.iopubMessage.connect((_k, msg) => {
     const t = msg.header.msg_type, c = msg.content || {};
+    const parent = (msg.parent_header || {}).msg_type;
+    if (parent === 'execute_request') return;  // a cell's own output: checked in the cell outputs
     if (t === 'error') window.__rk.iopub.push(c.ename + ': ' + c.evalue);
     if (t === 'stream' && c.name === 'stderr' && /Traceback \(most recent call last\)/.test(c.text))
       window.__rk.iopub.push(c.text.slice(-2000));
   });
+}
+"""
+
+# True while a code cell is queued or running ("[*]" prompt).
+_JS_CELLS_PENDING = r"""
+() => {
+  const nb = window.jupyterapp.shell.currentWidget;
+  return nb.content.widgets.some((cell) => cell.model.type === 'code' && (
+    cell.model.executionState === 'running' ||
+    (cell.promptNode && /\[\*\]/.test(cell.promptNode.textContent || ''))));
 }
 """
 
@@ -372,9 +386,23 @@ class LabNotebook:
         self.page.wait_for_function(_JS_KERNEL_IDLE, timeout=timeout * 1000, polling=200)
 
     def run_all(self, timeout: float = RUN_TIMEOUT):
+        """Run all cells; return when no cell is queued or running and the kernel is idle."""
+        deadline = time.monotonic() + timeout
         self.page.evaluate(_JS_RUN_ALL)
         self.page.wait_for_function("window.__rk.done === true", timeout=timeout * 1000, polling=250)
-        self.wait_idle(timeout)
+        quiet_since = None
+        while True:  # the command resolves early when a cell raises: wait for the queue to drain
+            busy = self.page.evaluate(_JS_CELLS_PENDING) or not self.page.evaluate(_JS_KERNEL_IDLE)
+            now = time.monotonic()
+            if busy:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = now
+            elif now - quiet_since > 1.0:
+                break
+            if now > deadline:
+                raise TimeoutError(f"{self.name}: cells still running after {timeout:.0f} s")
+            time.sleep(0.2)
         self._lap("run_all_s")
         self.cells = self.page.evaluate(_JS_CELLS)
         return self.page.evaluate("window.__rk")
@@ -402,8 +430,17 @@ class LabNotebook:
         return found
 
     def not_executed(self) -> list[str]:
-        return [f"cell {c['index']} ({c['source'].strip()[:60]!r})" for c in self.cells
-                if c["type"] == "code" and c["source"].strip() and c["executionCount"] is None]
+        """Code cells Run All did not reach, with the reason when a cell raised on purpose."""
+        missing = [f"cell {c['index']} ({c['source'].strip()[:60]!r})" for c in self.cells
+                   if c["type"] == "code" and c["source"].strip() and c["executionCount"] is None]
+        for c in self.cells:
+            raised = any(o["output_type"] == "error" for o in c["outputs"] or [])
+            if missing and raised and not set(c["tags"]) & {"raises-exception"}:
+                missing.append(f"(Run All stopped at cell {c['index']}, which raises on purpose: JupyterLab "
+                               "continues only past cells tagged 'raises-exception'; the NBVAL comment "
+                               "marker is not enough)")
+                break
+        return missing
 
     def background_errors(self) -> list[str]:
         """Errors from outside the cells: kernel messages for no cell, widget error views, the kernel log."""

@@ -119,7 +119,8 @@ def test_notebook_runs_and_draws(browser, lab, results_dir, name):
             assert looks_drawn(stats), f"{name}: figure {k} looks blank in a screenshot: {stats}"
 
         problems = nb.background_errors()
-        assert not problems, f"{name}: errors outside the cell outputs:\n" + "\n".join(problems)
+        assert not problems, f"{name}: errors outside the cell outputs:\n" + "\n".join(problems) + "\n" \
+                             + nb.describe_failure()
 
         if explorers:
             (results_dir / f"{name.removesuffix('.ipynb')}.png").write_bytes(nb.screenshot(explorers[0]))
