@@ -122,9 +122,12 @@ def test_notebook_runs_and_draws(browser, lab, results_dir, name):
         assert not problems, f"{name}: errors outside the cell outputs:\n" + "\n".join(problems) + "\n" \
                              + nb.describe_failure()
 
-        if explorers:
-            (results_dir / f"{name.removesuffix('.ipynb')}.png").write_bytes(nb.screenshot(explorers[0]))
-        nb.timings.update(explorers=len(explorers), figures=len(figs), total_s=round(time.monotonic() - t0, 1))
+        # What a student sees: the first explorer (or, in a notebook without one, the first figure).
+        shown = explorers[0] if explorers else (canvases[0] if canvases else None)
+        if shown is not None:
+            (results_dir / f"{name.removesuffix('.ipynb')}.png").write_bytes(nb.screenshot(shown))
+        nb.timings.update(explorers=len(explorers), figures=len(figs), total_s=round(time.monotonic() - t0, 1),
+                          screenshot="first explorer" if explorers else ("first figure" if canvases else "none"))
         keep = name == TARGET_NB
     except BaseException:
         try:
