@@ -165,7 +165,7 @@ def _unlisted_labels(landscape: Landscape, points: np.ndarray) -> list[str]:
 
 def row_sqnorm(v: np.ndarray) -> np.ndarray:
     """Row-wise |v|^2 for v of shape (n, dim); column sums are faster than einsum for small dim."""
-    if v.shape[1] > 4:
+    if v.shape[1] > 4 or v.shape[0] < 512:  # einsum: less overhead on few rows
         return np.einsum("ij,ij->i", v, v)
     out = v[:, 0] * v[:, 0]
     for j in range(1, v.shape[1]):

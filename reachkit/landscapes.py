@@ -404,7 +404,7 @@ def smooth_double_well(sharp: float = 20.0, flat: float = 1.0) -> Landscape:
     return Landscape(
         "smooth sharp/flat double well", 1,
         lambda x, sharp, flat: _well_derivatives(x[..., 0], sharp, flat)[0][0],
-        lambda x, sharp, flat: _well_derivatives(x[..., 0], sharp, flat)[0][1][..., None],
+        lambda x, sharp, flat: _well_grad(x[..., 0], sharp, flat)[0][..., None],
         lambda x, sharp, flat: _well_derivatives(x[..., 0], sharp, flat)[0][2][..., None, None],
         bounds=[(-1.8, 3.2)],
         params=_SHARP_FLAT_PARAMS,
@@ -420,10 +420,22 @@ def _sf2_value(z, sharp, flat):
     return w + 0.5 * _SM_D**2 * h * z[..., 1] ** 2
 
 
+def _well_grad(t, sharp, flat):
+    """(w', h, h') at t: the gradient alone, fused (it runs once per GD step)."""
+    A, kappa, c = _tilt(sharp, flat)
+    u, v, s = t - _SM_M1, t - _SM_M2, t - c
+    uv = u * v
+    h, dh = A * (1 + kappa * s * s), (2 * A * kappa) * s
+    return uv * ((u + v) * h + 0.5 * uv * dh), h, dh
+
+
 def _sf2_grad(z, sharp, flat):
     y = z[..., 1]
-    (_, dw, _), (h, dh, _) = _well_derivatives(z[..., 0], sharp, flat)
-    return np.stack([dw + 0.5 * _SM_D**2 * dh * y * y, _SM_D**2 * h * y], axis=-1)
+    dw, h, dh = _well_grad(z[..., 0], sharp, flat)
+    out = np.empty(np.shape(z))
+    out[..., 0] = dw + (0.5 * _SM_D**2) * dh * y * y
+    out[..., 1] = _SM_D**2 * h * y
+    return out
 
 
 def _sf2_hess(z, sharp, flat):
