@@ -37,7 +37,10 @@ def stability_threshold(landscape: Landscape, x) -> np.ndarray:
 
 
 def minima_thresholds(landscape: Landscape) -> list[tuple[str, float, float]]:
-    """For each listed minimum: (label, sharpness, 2 / sharpness)."""
+    """For each listed minimum: (label, sharpness, 2 / sharpness). None for a nonsmooth landscape:
+    at a kink there is no Hessian, and no 2/sharpness threshold."""
+    if not landscape.smooth:
+        return []
     out = []
     for c in landscape.minima():
         lam = float(sharpness(landscape, c.x))

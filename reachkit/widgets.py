@@ -583,8 +583,9 @@ class Explorer:
             g = float(np.linalg.norm(ls.grad(x)))
             lam = float(analysis.sharpness(ls, x)) if np.all(np.isfinite(x)) else float("nan")
         when = f"t = {_g(p.times[k], 3)}" if m == "flow" else f"step k = {k}"
+        curvature = f"sharpness = {_g(lam)}" if ls.smooth else "no sharpness (f is not smooth)"
         lines.append(f"{name} at {when}: x = {_point(x)}, f = {_g(p.values[k, 0])}, "
-                     f"|grad f| = {_g(g)}, sharpness = {_g(lam)}")
+                     f"|grad f| = {_g(g)}, {curvature}")
         a = self._step_at(m, k)
         if m == "flow":
             lines.append("Gradient flow has no step size: no 2/λ limit applies to it.")
@@ -593,7 +594,9 @@ class Explorer:
                     "armijo": "adaptive step (Armijo)"}[self.schedule.value]
             lines.append(f"Step a_k = {_g(a)} ({kind}) against each minimum's 2/sharpness:")
         rows = self.thresholds
-        if not rows:
+        if not ls.smooth:
+            lines.append("(f is not smooth: the 2/sharpness rule does not apply at a kink)")
+        elif not rows:
             lines.append("(no minimum is listed for this landscape)")
         for label, lam_min, thr in rows:
             line = f"{label}: sharpness λ = {_g(lam_min)}, 2/λ = {_g(thr)}"

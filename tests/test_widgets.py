@@ -610,3 +610,11 @@ def test_play_value_matches_the_scrubber_so_play_at_the_end_rewinds(ex2):
     assert ex2.play.value == ex2.frame.value == ex2.play.max
     ex2.step.value = 0.02  # a new run of another length keeps them equal
     assert ex2.play.value == ex2.frame.value == ex2.play.max
+
+
+def test_nonsmooth_landscape_read_outs_claim_no_sharpness():
+    ex = explore(landscapes.absolute_value(), step=0.125, start=0.625, n_steps=20)
+    text = ex.describe()
+    assert "not smooth" in text and "linearly stable" not in text and "ABOVE" not in text
+    assert analysis.minima_thresholds(landscapes.absolute_value()) == []
+    ex.close()
