@@ -38,6 +38,8 @@ def browser_requirements():
 def results_dir():
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "timings.json").unlink(missing_ok=True)  # this session's timings only
+    for old in RESULTS.glob("*-FAILED.png"):  # full-page screenshots of earlier failures
+        old.unlink()
     return RESULTS
 
 
