@@ -7,6 +7,7 @@ The machinery is in labdriver.py.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -43,7 +44,11 @@ def results_dir():
     return RESULTS
 
 
-@pytest.fixture(scope="session")
+# The Lab server and the browser live as long as the browser test module (test_e2e.py holds every
+# browser test, so that is one of each for the whole suite), not the whole pytest session: while
+# Playwright's sync API is alive, the main thread counts as running an asyncio loop, and the unit
+# tests and notebooks that pytest runs after this folder must not inherit that.
+@pytest.fixture(scope="module")
 def lab(browser_requirements, results_dir, tmp_path_factory):
     """`jupyter lab` on a temporary copy of notebooks/ (free loopback port, random token)."""
     server = LabServer(tmp_path_factory.mktemp("lab"))
@@ -54,7 +59,7 @@ def lab(browser_requirements, results_dir, tmp_path_factory):
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(browser_requirements):
     """Headless Chromium from the system (never Playwright's own download)."""
     from playwright.sync_api import sync_playwright
@@ -68,8 +73,12 @@ def browser(browser_requirements):
     try:
         yield b
     finally:
-        b.close()
-        pw.stop()
+        try:
+            b.close()
+        finally:
+            pw.stop()
+            if asyncio._get_running_loop() is not None:  # Playwright's loop must not outlive it
+                asyncio._set_running_loop(None)
 
 
 def pytest_terminal_summary(terminalreporter):
