@@ -51,9 +51,16 @@ def results_dir():
 @pytest.fixture(scope="module")
 def lab(browser_requirements, results_dir, tmp_path_factory):
     """`jupyter lab` on a temporary copy of notebooks/ (free loopback port, random token)."""
-    server = LabServer(tmp_path_factory.mktemp("lab"))
+    for attempt in range(3):
+        server = LabServer(tmp_path_factory.mktemp("lab"))
+        try:
+            server.start()
+            break
+        except RuntimeError as exc:  # the free port was taken in the meantime: try another
+            server.stop()
+            if attempt == 2 or "already in use" not in str(exc):
+                raise
     try:
-        server.start()
         yield server
     finally:
         server.stop()

@@ -98,6 +98,7 @@ class LabServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = base / "lab.log"
         self.proc: subprocess.Popen | None = None
+        self._log = None
 
     def start(self, timeout: float = 90.0):
         if NOTEBOOK_DIR.is_dir():
@@ -178,7 +179,8 @@ class LabServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-        self._log.close()
+        if self._log is not None:
+            self._log.close()
 
 
 # -- a notebook open in JupyterLab ------------------------------------------------------------------
