@@ -17,7 +17,6 @@ Environment:
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import os
@@ -490,10 +489,6 @@ class LabNotebook:
 
 def _strip_ansi(s: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", s)
-
-
-def data_url_png(data_url: str) -> bytes:
-    return base64.b64decode(data_url.split(",", 1)[1])
 
 
 def record_timing(name: str, timings: dict):
