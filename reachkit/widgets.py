@@ -219,7 +219,7 @@ class Explorer:
                                          indent=False, layout=W.Layout(width="auto"),
                                          tooltip="show the whole path at once, no animation")
         self.reset = W.Button(description="reset", icon="undo", tooltip="back to the initial settings")
-        self.readout = W.HTML(layout=W.Layout(width="360px"))
+        self.readout = W.HTML(layout=W.Layout(width="420px"))
         self.status = W.HTML()
         self.exponent.disabled = schedule != "power"
 
@@ -591,7 +591,7 @@ class Explorer:
             lines.append("Gradient flow has no step size: no 2/λ limit applies to it.")
         else:
             kind = {"constant": "constant step", "power": f"a_k = a/(k+1)^{_g(self.exponent.value, 3)}",
-                    "armijo": "adaptive step (Armijo)"}[self.schedule.value]
+                    "armijo": "adaptive step, Armijo"}[self.schedule.value]
             lines.append(f"Step a_k = {_g(a)} ({kind}) against each minimum's 2/sharpness:")
         rows = self.thresholds
         if not ls.smooth:

@@ -249,7 +249,7 @@ def test_schedules_match_the_dynamics(ex2):
     want = dynamics.gradient_descent(ex2.landscape, start_of(ex2), schedules.armijo(ex2.step.value),
                                      ex2.n_steps.value)
     np.testing.assert_allclose(ex2.artists["gd"].full.get_xydata(), want.trajectory(0))
-    assert "adaptive step (Armijo)" in ex2.readout.value
+    assert "adaptive step, Armijo" in ex2.readout.value
 
 
 def test_several_methods_each_in_its_colour():
