@@ -174,27 +174,9 @@ class AdaptiveExplorer:
 
     # -- figure -----------------------------------------------------------------------------
     def _build_figure(self, canvas, figsize):
-        import ipywidgets as W
-        from matplotlib.figure import Figure
+        from .widgets import figure_with_view
 
-        self.fig = Figure(figsize=figsize, dpi=100)
-        kind = canvas
-        if kind in ("auto", "ipympl"):
-            try:
-                from ipympl.backend_nbagg import Canvas, FigureManager
-            except ImportError:
-                if kind == "ipympl":
-                    raise
-                kind = "image"
-        if kind == "image":
-            from matplotlib.backends.backend_agg import FigureCanvasAgg
-            FigureCanvasAgg(self.fig)
-            self.view = W.Image(format="png")
-        else:
-            c = Canvas(self.fig)
-            FigureManager(c, id(self))
-            c.header_visible = c.footer_visible = c.toolbar_visible = False
-            self.view = c
+        self.fig, self.view, kind = figure_with_view(figsize, canvas)
         self.canvas_kind = kind if kind == "image" else "ipympl"
         self.ax = self.fig.add_subplot()
         self.fig.subplots_adjust(left=0.1, right=0.97, bottom=0.12, top=0.9)

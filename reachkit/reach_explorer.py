@@ -35,7 +35,7 @@ import numpy as np
 
 from . import analysis, dynamics, landscapes, plotting, schedules
 from .landscapes import CriticalPoint, Landscape
-from .widgets import _STYLE, Explorer1D, Explorer2D, _g, _grid, _point
+from .widgets import _STYLE, Explorer1D, Explorer2D, _g, _grid, _point, plain_left_click
 
 __all__ = ["explore_reach", "ReachExplorer1D", "ReachExplorer2D", "ReachOutcome", "DYNAMICS"]
 
@@ -663,10 +663,7 @@ class ReachExplorer2D(_ReachMixin, Explorer2D):
 
     def _on_click(self, event):
         try:
-            if event.inaxes is not self.ax or event.xdata is None or int(event.button) != 1:
-                return
-            tb = getattr(self.fig.canvas, "toolbar", None)
-            if tb is not None and str(getattr(tb, "mode", "")):
+            if not plain_left_click(event, self.ax):
                 return
             p = np.array([event.xdata, event.ydata])
             span = float(np.min(np.ptp(self.landscape.bounds, axis=1)))

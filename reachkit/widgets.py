@@ -46,6 +46,39 @@ def explore(landscape: Landscape, **options) -> "Explorer":
     raise ValueError(f"explore draws 1-D and 2-D landscapes; this one has dim={landscape.dim}")
 
 
+def figure_with_view(figsize, canvas: str = "auto"):
+    """A figure and the widget that shows it: an ipympl canvas (header, toolbar and footer hidden)
+    or, with ``canvas="image"`` or no ipympl, an Image widget the caller fills with PNGs.
+    Returns (fig, view, kind) with kind "ipympl" or "image"; the figure is not registered with pyplot."""
+    fig = Figure(figsize=figsize, dpi=100)
+    kind = canvas
+    if kind in ("auto", "ipympl"):
+        try:
+            from ipympl.backend_nbagg import Canvas, FigureManager
+        except ImportError:
+            if kind == "ipympl":
+                raise
+            kind = "image"
+    if kind == "image":
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        FigureCanvasAgg(fig)
+        return fig, W.Image(format="png", layout=W.Layout(width=f"{figsize[0] * 100:.0f}px")), "image"
+    c = Canvas(fig)
+    with warnings.catch_warnings():  # ipympl's Toolbar vs traitlets, harmless
+        warnings.filterwarnings("ignore", "Passing unrecognized arguments", DeprecationWarning)
+        FigureManager(c, id(fig))
+    c.header_visible = c.footer_visible = c.toolbar_visible = False
+    return fig, c, "ipympl"
+
+
+def plain_left_click(event, ax) -> bool:
+    """A left click inside ``ax`` that is not part of a toolbar zoom or pan."""
+    if event.inaxes is not ax or event.xdata is None or int(event.button) != 1:
+        return False
+    tb = getattr(event.canvas, "toolbar", None)
+    return not (tb is not None and str(getattr(tb, "mode", "")))
+
+
 def _g(v, digits: int = 4) -> str:
     """A number in short form (nan, inf and huge values are written as such)."""
     v = float(v)
@@ -282,27 +315,9 @@ class Explorer:
         size = figsize or self._figsize()
         if self.lecture and figsize is None:
             size = (size[0] * 1.35, size[1] * 1.35)
-        self.fig = Figure(figsize=size, dpi=100)
-        kind = canvas
-        if kind in ("auto", "ipympl"):
-            try:
-                from ipympl.backend_nbagg import Canvas, FigureManager
-            except ImportError:
-                if kind == "ipympl":
-                    raise
-                kind = "image"
-        if kind == "image":
-            from matplotlib.backends.backend_agg import FigureCanvasAgg
-            FigureCanvasAgg(self.fig)
-            self.view = W.Image(format="png", layout=W.Layout(width=f"{size[0] * 100:.0f}px"))
-        else:
-            c = Canvas(self.fig)
-            with warnings.catch_warnings():  # ipympl's Toolbar vs traitlets, harmless
-                warnings.filterwarnings("ignore", "Passing unrecognized arguments", DeprecationWarning)
-                FigureManager(c, id(self))
-            c.header_visible = c.footer_visible = c.toolbar_visible = False
-            c.handle_draw = self._handle_draw  # the front-end's "draw" request (see _push)
-            self.view = c
+        self.fig, self.view, kind = figure_with_view(size, canvas)
+        if kind == "ipympl":
+            self.view.handle_draw = self._handle_draw  # the front-end's "draw" request (see _push)
         self.canvas_kind = "image" if kind == "image" else "ipympl"
         self.fig.canvas.mpl_connect("draw_event", self._on_draw)
         self.fig.canvas.mpl_connect("resize_event", lambda _e: setattr(self, "_bg", None))
@@ -732,11 +747,8 @@ class Explorer2D(Explorer):
     def _on_click(self, event):
         """Left click inside the axes moves the start there (one recomputation)."""
         try:
-            if event.inaxes is not self.ax or event.xdata is None or int(event.button) != 1:
+            if not plain_left_click(event, self.ax):
                 return
-            tb = getattr(self.fig.canvas, "toolbar", None)
-            if tb is not None and str(getattr(tb, "mode", "")):
-                return  # zooming or panning
             with self._batch():
                 for s, v in zip(self.start, (event.xdata, event.ydata), strict=True):
                     s.value = float(np.clip(v, s.min, s.max))
