@@ -173,7 +173,7 @@ def main() -> dict:
          "target < 20 ms"),
         ("  same, CPU time of the kernel thread", f"{np.median(blit_cpu):6.1f} ms",
          f"p90 {np.percentile(blit_cpu, 90):.1f} ms", "unaffected by other processes"),
-        ("  of which GD path (100 steps) / blit", f"{t_gd:6.1f} ms", f"{t_blit:.1f} ms", ""),
+        (f"  of which GD path ({n_steps} steps) / blit", f"{t_gd:6.1f} ms", f"{t_blit:.1f} ms", ""),
         ("same explorer, full redraw every update", f"{np.median(full):6.1f} ms",
          f"p90 {np.percentile(full, 90):.1f} ms", f"{np.median(full) / med:.1f}x slower"),
         ("naive interact: new figure + contours + PNG", f"{np.median(naive):6.1f} ms",
