@@ -112,7 +112,7 @@ def _default_step(landscape: Landscape):
     """A stable default step and a slider range that reaches well past every 2/sharpness."""
     thr = [t for _, _, t in analysis.minima_thresholds(landscape) if np.isfinite(t) and t > 0]
     if thr:
-        return 0.4 * min(thr), 0.01 * min(thr), 5.0 * max(thr)
+        return 0.4 * min(thr), 0.05 * min(thr), 3.0 * max(thr)
     L = landscape.lipschitz
     a = 0.5 / L if L else 0.1
     return a, a / 100, a * 100
@@ -183,7 +183,7 @@ class Explorer:
                                    math.log10(a0), 0.005, inside=False)
         self.step = W.FloatLogSlider(
             value=a0, base=10, min=e_lo, max=e_hi, step=e_step,
-            readout_format=".4g", description="step a", style=_STYLE,
+            readout_format=".4g", description="step a", style=_STYLE, layout=W.Layout(width="420px"),
             tooltip="step size (a0 for the decaying and adaptive schedules); log scale")
         self.schedule = W.Dropdown(options=_SCHEDULES, value=schedule, description="schedule",
                                    style=_STYLE, tooltip="step-size rule a_k")
