@@ -18,16 +18,13 @@ def ax():
     fig.clear()
 
 
-def test_import_reachkit_stays_light_and_fast():
-    """No matplotlib or ipywidgets at ``import reachkit``, and the import costs < 0.5 s of CPU
-    (CPU time, not wall time: the test machines are shared and wall time varies with load)."""
-    code = ("import sys, time; t = time.process_time(); import reachkit; dt = time.process_time() - t;"
-            "heavy = [m for m in ('matplotlib', 'ipywidgets', 'ipympl') if m in sys.modules];"
-            "print(dt, heavy)")
+def test_import_reachkit_stays_light():
+    """``import reachkit`` loads no matplotlib, ipywidgets, ipympl or scipy (they come when a function
+    needs them; the import time itself is measured in benchmarks/bench_core.py, not here)."""
+    code = ("import sys; import reachkit;"
+            "print([m for m in ('matplotlib', 'ipywidgets', 'ipympl', 'scipy') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    dt, heavy = out.stdout.split(maxsplit=1)
-    assert heavy.strip() == "[]", out.stdout
-    assert float(dt) < 0.5
+    assert out.stdout.strip() == "[]", (out.stdout, out.stderr)
     out = subprocess.run([sys.executable, "-c", "import reachkit.plotting, sys;"
                           "print('ipywidgets' in sys.modules)"], capture_output=True, text=True,
                          timeout=60)
