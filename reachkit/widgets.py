@@ -194,9 +194,12 @@ class Explorer:
                                    description="steps", style=_STYLE, continuous_update=False,
                                    tooltip="number of steps (the flow runs for the same total time)")
         is_sum = isinstance(ls, FiniteSum)
+        smooth = ls.smooth  # on a nonsmooth landscape GD is the subgradient method and there is no flow
         self.methods = {
-            m: W.Checkbox(value=m in methods, description=plotting.METHODS[m][0], indent=False,
-                          disabled=(m == "sgd" and not is_sum), layout=W.Layout(width="auto"),
+            m: W.Checkbox(value=m in methods and (smooth or m != "flow"),
+                          description=self._method_name(m),
+                          indent=False, disabled=(m == "sgd" and not is_sum) or (m == "flow" and not smooth),
+                          layout=W.Layout(width="auto"),
                           tooltip={"gd": "gradient descent with the chosen steps",
                                    "sgd": "minibatch SGD (finite-sum landscapes only)",
                                    "flow": "gradient flow, over the same total time"}[m])
@@ -323,7 +326,7 @@ class Explorer:
         self.fig.canvas.mpl_connect("resize_event", lambda _e: setattr(self, "_bg", None))
         self._make_axes()
         self.artists = {m: plotting.PathArtists(self.ax, color=plotting.METHODS[m][1],
-                                                label=plotting.METHODS[m][0],
+                                                label=self._method_name(m),
                                                 trail=self.trail_length, animated=True)
                         for m in _ORDER if m != "sgd" or isinstance(self.base, FiniteSum)}
         self.layers = None
@@ -421,10 +424,16 @@ class Explorer:
             return sched.total(n)
         return n * float(self.step.value)
 
+    def _method_name(self, m: str) -> str:
+        """The method's name in words: on a nonsmooth landscape "gd" is the subgradient method."""
+        return "subgradient method" if m == "gd" and not self.landscape.smooth else plotting.METHODS[m][0]
+
     def run(self, method: str) -> dynamics.Path:
         """Compute ``method``'s path for the current controls (what the figure shows)."""
         x0 = np.array([s.value for s in self.start])
         n, sched = int(self.n_steps.value), self.make_schedule()
+        if method == "gd" and not self.landscape.smooth:  # at a kink: the subgradient method
+            return dynamics.subgradient_method(self.landscape, x0, sched, n)
         if method == "gd":
             return dynamics.gradient_descent(self.landscape, x0, sched, n)
         if method == "sgd":
@@ -593,7 +602,7 @@ class Explorer:
         p = self.paths[m]
         k = min(self.frame.value, len(p.times) - 1)
         x = p.trajectory(0)[k]
-        name = plotting.METHODS[m][0]
+        name = self._method_name(m)
         with np.errstate(all="ignore"):
             g = float(np.linalg.norm(ls.grad(x)))
             lam = float(analysis.sharpness(ls, x)) if np.all(np.isfinite(x)) else float("nan")
@@ -634,7 +643,7 @@ class Explorer:
         """The outcome of each run in words (Path.describe), or the last error."""
         if self.error:
             return [f"Could not update: {self.error}"]
-        return [f"{plotting.METHODS[m][0]}: {p.describe(0)}" for m, p in self.paths.items()]
+        return [f"{self._method_name(m)}: {p.describe(0)}" for m, p in self.paths.items()]
 
     def describe(self) -> str:
         """A text description of the figure and its state (kept current)."""

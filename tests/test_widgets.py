@@ -618,3 +618,16 @@ def test_nonsmooth_landscape_read_outs_claim_no_sharpness():
     assert "not smooth" in text and "linearly stable" not in text and "ABOVE" not in text
     assert analysis.minima_thresholds(landscapes.absolute_value()) == []
     ex.close()
+
+
+def test_nonsmooth_landscapes_run_the_subgradient_method_and_offer_no_flow():
+    ls = landscapes.absolute_value()
+    ex = explore(ls, step=0.125, start=0.625, n_steps=20, methods=("gd", "flow"))
+    assert ex.methods["flow"].disabled and not ex.methods["flow"].value
+    assert ex.methods["gd"].description == "subgradient method"
+    fresh = dynamics.subgradient_method(ls, [0.625], 0.125, 20)
+    np.testing.assert_array_equal(ex.paths["gd"].iterates, fresh.iterates)
+    assert "subgradient method: converged to the minimum (kink) (at step 5)" in ex.describe()
+    ex.start[0].value = 0.6  # off the lattice 0.125 Z: a 2-cycle
+    assert "cycling with period 2" in ex.describe()
+    ex.close()
