@@ -79,6 +79,13 @@ def plain_left_click(event, ax) -> bool:
     return not (tb is not None and str(getattr(tb, "mode", "")))
 
 
+def slider_number(v) -> float:
+    """A slider value rounded to 12 significant digits: the browser computes it as min + k * step
+    (or 10 ** exponent for a log slider), which turns 0.125 into 0.12500000000000003; exact
+    landings (|x| with a = 1/8 from 5/8) need the number the student sees."""
+    return float(f"{float(v):.12g}")
+
+
 def _g(v, digits: int = 4) -> str:
     """A number in short form (nan, inf and huge values are written as such)."""
     v = float(v)
@@ -218,9 +225,13 @@ class Explorer:
         self.start = []
         for j, name in enumerate("xy"[:self.dim]):
             b_lo, b_hi = ls.bounds[j]
+            value = float(np.clip(x0[j], b_lo, b_hi))
+            # a power-of-two step on a grid through the start: the browser's min + k * step is then
+            # exact for dyadic starts such as 5/8 (exact landings on |x| depend on it)
+            lo, hi, step = _grid(b_lo, b_hi, value, 2.0 ** math.floor(math.log2((b_hi - b_lo) / 500)),
+                                 inside=False)
             self.start.append(W.FloatSlider(
-                value=float(np.clip(x0[j], b_lo, b_hi)), min=b_lo, max=b_hi,
-                step=10 ** math.floor(math.log10((b_hi - b_lo) / 500)), readout_format=".3f",
+                value=value, min=lo, max=hi, step=step, readout_format=".3f",
                 description=f"start {name}0",
                 style=_STYLE, tooltip=f"initial point, coordinate {name}"
                 + (" (or click on the plot)" if self.dim == 2 else "")))
@@ -409,7 +420,7 @@ class Explorer:
 
     def make_schedule(self) -> schedules.Schedule:
         """The step-size schedule the controls describe."""
-        a = float(self.step.value)
+        a = slider_number(self.step.value)
         kind = self.schedule.value
         if kind == "power":
             return schedules.power(a, float(self.exponent.value))
@@ -430,7 +441,7 @@ class Explorer:
 
     def run(self, method: str) -> dynamics.Path:
         """Compute ``method``'s path for the current controls (what the figure shows)."""
-        x0 = np.array([s.value for s in self.start])
+        x0 = np.array([slider_number(s.value) for s in self.start])
         n, sched = int(self.n_steps.value), self.make_schedule()
         if method == "gd" and not self.landscape.smooth:  # at a kink: the subgradient method
             return dynamics.subgradient_method(self.landscape, x0, sched, n)

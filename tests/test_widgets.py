@@ -631,3 +631,21 @@ def test_nonsmooth_landscapes_run_the_subgradient_method_and_offer_no_flow():
     ex.start[0].value = 0.6  # off the lattice 0.125 Z: a 2-cycle
     assert "cycling with period 2" in ex.describe()
     ex.close()
+
+
+def test_start_slider_grid_reproduces_dyadic_starts_exactly():
+    """The browser sends min + k * step back; for 5/8 on |x| that must be 5/8 exactly (exact landing)."""
+    ex = explore(landscapes.absolute_value(), step=0.125, start=0.625, n_steps=20)
+    s = ex.start[0]
+    k = round((s.value - s.min) / s.step)
+    assert s.min + k * s.step == 0.625 and s.min <= -2 and s.max >= 2
+    ex.close()
+
+
+def test_slider_values_from_the_browser_are_read_as_the_numbers_shown():
+    """A log slider sends 10 ** exponent from the browser: 0.125 may arrive as 0.12500000000000003."""
+    ex = explore(landscapes.absolute_value(), step=0.125, start=0.625, n_steps=20)
+    ex.step.value = 0.12500000000000003
+    ex.start[0].value = 0.6250000000000004
+    assert "converged to the minimum (kink) (at step 5)" in ex.describe()
+    ex.close()
