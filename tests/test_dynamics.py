@@ -8,7 +8,7 @@ import pytest
 from reachkit import analysis
 from reachkit import landscapes as L
 from reachkit import schedules as S
-from reachkit.dynamics import gradient_descent, gradient_flow, sgd, subgradient_method
+from reachkit.dynamics import STATUSES, gradient_descent, gradient_flow, sgd, subgradient_method
 
 
 def test_gd_on_a_quadratic_equals_the_closed_form():
@@ -188,6 +188,7 @@ def test_diverging_run_is_frozen_flagged_and_silent(no_warnings):
     assert np.all(np.isfinite(path.iterates)) and np.all(np.isfinite(path.values))
     assert np.all(path.iterates[k:, 0] == path.iterates[k - 1, 0])  # frozen at the last finite iterate
     assert f"diverged at step {k}" in path.describe(0)
+    assert set(path.status) <= set(STATUSES)
     exp_land = L.sharp_flat_2d()
     far = gradient_descent(exp_land, [[-1.0, 0.2]], 5.0, 200)
     assert far.status[0] == "diverged"
