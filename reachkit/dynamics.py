@@ -253,14 +253,10 @@ def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_e
     if schedule.summable:
         status[status == "moving"] = "stalled"
     final = x
-    g_final = np.linalg.norm(np.asarray(direction_full(landscape, final)), axis=1)
+    with np.errstate(all="ignore"):
+        g_final = np.linalg.norm(landscape.grad(final), axis=1)
     return _make_path(landscape, method, str(schedule), rec_x, rec_t, rec_a, final, status,
                       stopped_at, period, g_final, keep_path)
-
-
-def direction_full(landscape, x):
-    with np.errstate(all="ignore"):
-        return landscape.grad(x)
 
 
 def _detect_cycles(tail: np.ndarray, status: np.ndarray) -> np.ndarray:
