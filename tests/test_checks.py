@@ -1,0 +1,68 @@
+"""The shared argument rule: bools and strings are not numbers; messages name argument, value, rule."""
+
+import numpy as np
+import pytest
+
+from reachkit import checks
+
+
+@pytest.mark.parametrize("bad", [True, "0.1", None, [0.1], 1j])
+def test_real_refuses_what_is_not_a_real_number(bad):
+    with pytest.raises(TypeError, match="step must be a real number"):
+        checks.real("step", bad)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1.0, 0.0])
+def test_real_positive_refuses_nan_inf_and_non_positive(bad):
+    with pytest.raises(ValueError, match=r"step must be .*got"):
+        checks.real("step", bad, positive=True)
+
+
+def test_real_accepts_numpy_scalars_and_ints_and_returns_float():
+    assert checks.real("step", np.float32(0.5)) == 0.5
+    assert type(checks.real("step", 2)) is float
+    assert checks.real("x", float("inf"), finite=False) == float("inf")
+
+
+def test_real_bounds_open_and_closed():
+    assert checks.real("c", 0.5, low=0, high=1, low_open=True, high_open=True) == 0.5
+    with pytest.raises(ValueError, match=r"c must be > 0 and < 1; got 1"):
+        checks.real("c", 1, low=0, high=1, low_open=True, high_open=True)
+    assert checks.real("c", 1, low=0, high=1) == 1.0
+
+
+@pytest.mark.parametrize("bad", [True, 2.5, 2.0, "3", None])
+def test_integer_refuses_bools_floats_strings(bad):
+    with pytest.raises(TypeError, match="n_steps must be an integer"):
+        checks.integer("n_steps", bad)
+
+
+def test_integer_bounds_and_numpy_ints():
+    assert checks.integer("n", np.int64(3), low=1) == 3
+    with pytest.raises(ValueError, match=r"n must be an integer >= 1; got 0"):
+        checks.integer("n", 0, low=1)
+
+
+@pytest.mark.parametrize("bad, err", [(-1, ValueError), (2**32, ValueError), (1.5, TypeError),
+                                      ("abc", TypeError), (True, TypeError)])
+def test_seed_range(bad, err):
+    with pytest.raises(err, match="seed"):
+        checks.seed("seed", bad)
+    assert checks.seed("seed", 2**32 - 1) == 2**32 - 1
+
+
+def test_flag_choice_interval():
+    assert checks.flag("basins", np.bool_(True)) is True
+    with pytest.raises(TypeError, match="basins must be True or False"):
+        checks.flag("basins", 1)
+    assert checks.choice("schedule", "power", ("constant", "power")) == "power"
+    with pytest.raises(ValueError, match=r"schedule must be one of \('constant', 'power'\); got 'pow'"):
+        checks.choice("schedule", "pow", ("constant", "power"))
+    with pytest.raises(TypeError, match="methods"):
+        checks.choice("methods", ["gd"], ("gd", "sgd"))
+    assert checks.interval("t_range", (0.5, 2)) == (0.5, 2.0)
+    for bad in [(2, 1), (1, 1), (0, float("nan"))]:
+        with pytest.raises(ValueError, match="t_range"):
+            checks.interval("t_range", bad)
+    with pytest.raises(TypeError, match="pair"):
+        checks.interval("t_range", 3)
