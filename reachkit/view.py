@@ -209,13 +209,16 @@ def background_traits(fig, ax, scale: float = 2.0) -> dict:
             "axes_box": [x0, height - y1, x1, height - y0], "limits": [xmin, xmax, ymin, ymax]}
 
 
-def fallback_bundle(widget, png: bytes, text: str) -> dict:
-    """The widget's output: its view, and an empty text/plain (the still picture is a second output,
-    :func:`still_bundle`; :func:`display_view` shows both)."""
+def _widget_bundle(widget) -> dict:
     shown = widget._repr_mimebundle_() or {}
-    bundle = dict(shown[0] if isinstance(shown, tuple) else shown)  # anywidget returns (data, metadata)
-    bundle["text/plain"] = ""
-    return bundle
+    return dict(shown[0] if isinstance(shown, tuple) else shown)  # anywidget returns (data, metadata)
+
+
+def fallback_bundle(widget, png: bytes, text: str) -> dict:
+    """One output: the widget's view plus the still picture and status text (:func:`still_bundle`) for
+    renderers without a widget manager. Enough while no widget state is saved; when it is (``nbconvert
+    --execute`` saves it), an HTML export shows the widget view, which needs a CDN: use :func:`display_view`."""
+    return {**_widget_bundle(widget), **still_bundle(png, text)}
 
 
 def still_bundle(png: bytes, text: str, scale: float = 2.0) -> dict:
@@ -236,10 +239,11 @@ def still_bundle(png: bytes, text: str, scale: float = 2.0) -> dict:
 
 
 def display_view(widget, png: bytes, text: str):
-    """Display the live widget followed by its still picture (for ``_ipython_display_``)."""
+    """Display the live widget, then its still picture as an output of its own (an explorer's
+    ``_ipython_display_``): the HTML export shows the still whether or not the widget state is saved."""
     from IPython.display import display
 
-    display(fallback_bundle(widget, png, text), raw=True)
+    display({**_widget_bundle(widget), "text/plain": ""}, raw=True)
     display(still_bundle(png, text), raw=True)
 
 

@@ -19,6 +19,7 @@ from reachkit.view import (
     ExplorerView,
     background_traits,
     demo,
+    display_view,
     encode_run,
     fallback_bundle,
     pack_points,
@@ -135,12 +136,12 @@ def test_background_traits_map_data_to_the_png_pixels():
     assert cols.mean() / 2 == pytest.approx(px, abs=1.0) and rows.mean() / 2 == pytest.approx(py, abs=1.0)
 
 
-def test_fallback_bundle_is_the_widget_view_and_the_still_comes_after_it():
-    view = ExplorerView()
-    png = struct.pack(">8sI4sII", b"\x89PNG\r\n\x1a\n", 13, b"IHDR", 1280, 960) + b"rest"
-    bundle = fallback_bundle(view, png, "GD: converged")
-    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == view.model_id
-    assert bundle["text/plain"] == "" and "text/html" not in bundle and "image/png" not in bundle
+def _fake_png(width: int, height: int) -> bytes:
+    return struct.pack(">8sI4sII", b"\x89PNG\r\n\x1a\n", 13, b"IHDR", width, height) + b"rest"
+
+
+def test_still_bundle_has_the_picture_and_text_without_scripts():
+    png = _fake_png(1280, 960)
     still = still_bundle(png, "GD: converged <to> the flat minimum")
     assert base64.b64decode(still["image/png"]) == png
     assert still["text/plain"] == "GD: converged <to> the flat minimum"
@@ -150,6 +151,27 @@ def test_fallback_bundle_is_the_widget_view_and_the_still_comes_after_it():
     assert "width:640px" in page  # a 2x render shown at its CSS size
     assert "converged &lt;to&gt; the flat minimum" in page and "<script" not in page
     assert "class='rk-still'" in page
+
+
+def test_fallback_bundle_is_the_widget_view_plus_the_still():
+    view = ExplorerView()
+    png = _fake_png(640, 480)
+    bundle = fallback_bundle(view, png, "GD: converged")
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == view.model_id
+    assert {k: bundle[k] for k in ("text/html", "image/png", "text/plain")} == still_bundle(png, "GD: converged")
+
+
+def test_display_view_shows_the_widget_then_the_still(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append((obj, raw)))
+    view = ExplorerView()
+    png = _fake_png(640, 480)
+    display_view(view, png, "GD: converged")
+    (first, raw1), (second, raw2) = shown
+    assert raw1 and raw2
+    assert first["application/vnd.jupyter.widget-view+json"]["model_id"] == view.model_id
+    assert first["text/plain"] == "" and "text/html" not in first
+    assert second == still_bundle(png, "GD: converged")
 
 
 def test_view_css_hides_the_still_only_where_a_view_renders():
