@@ -105,8 +105,8 @@ def still(layer, run, keys, lecture: bool = False, frame: int | None = None, tra
 
 def axes_to_pixels(bg: Background, xy: np.ndarray) -> np.ndarray:
     """Data coordinates to CSS px inside ``bg`` (what the view does; used by tests)."""
-    l, t, r, b = bg.axes_box
+    left, top, right, bottom = bg.axes_box
     x0, x1, y0, y1 = bg.limits
     xy = np.asarray(xy, float)
-    return np.column_stack([l + (xy[:, 0] - x0) / (x1 - x0) * (r - l),
-                            b - (xy[:, 1] - y0) / (y1 - y0) * (b - t)])
+    return np.column_stack([left + (xy[:, 0] - x0) / (x1 - x0) * (right - left),
+                            bottom - (xy[:, 1] - y0) / (y1 - y0) * (bottom - top)])

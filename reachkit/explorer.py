@@ -53,6 +53,8 @@ class Explorer:
         self.controls.on_change(lambda name, value: self.set(**{name: value}))
         self.reset_button.on_click(lambda _b: self.reset())
         self._widget = None
+        if hasattr(model, "listen"):  # results computed in a worker thread arrive later
+            model.listen(lambda: self._push({"runs", "background"}))
 
     # -- what a user does ----------------------------------------------------------------------
     def set(self, **changes) -> bool:
@@ -198,7 +200,9 @@ class Explorer:
         return save_animation(self.model.landscape, filename, paths=self.model.paths, **options)
 
     def close(self):
-        """Close every widget of the explorer."""
+        """Close every widget of the explorer (and stop the model's worker, if any)."""
+        if hasattr(self.model, "close"):
+            self.model.close()
         for w in [self._widget, self.view, self.readout, self.reset_button, *self.controls.all_widgets()]:
             if w is not None:
                 w.close()
