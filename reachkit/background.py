@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import io
-from dataclasses import dataclass
 
 import matplotlib as mpl
-import numpy as np
 from matplotlib.lines import Line2D
 
 from . import plotting
@@ -19,17 +17,6 @@ from . import plotting
 SCALE = 2  # PNG pixels per CSS pixel (HiDPI)
 FIGSIZE = {1: (6.0, 4.4), 2: (6.0, 4.4)}  # inches at 100 CSS px per inch
 LECTURE_ZOOM = 1.35
-
-
-@dataclass
-class Background:
-    """PNG bytes and the geometry of the view's contract: ``size`` [w, h] in CSS px,
-    ``axes_box`` [left, top, right, bottom] in CSS px, ``limits`` [xmin, xmax, ymin, ymax]."""
-
-    png: bytes
-    size: list
-    axes_box: list
-    limits: list
 
 
 def _styled(lecture: bool):
@@ -69,22 +56,14 @@ def figure(layer, lecture: bool = False, figsize=None):
     return fig, ax
 
 
-def render(layer, lecture: bool = False, figsize=None) -> Background:
-    """The static layer as a 2x PNG with the main axes' box and limits."""
+def render(layer, lecture: bool = False, figsize=None) -> dict:
+    """The view's background traits (2x PNG, CSS size, axes box, limits) for the static layer."""
+    from .view import background_traits
+
     fig, ax = figure(layer, lecture, figsize)
-    return _encode(fig, ax)
-
-
-def _encode(fig, ax) -> Background:
-    w, h = fig.get_size_inches() * 100
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100 * SCALE)
-    pos = ax.get_position()
-    box = [pos.x0 * w, (1 - pos.y1) * h, pos.x1 * w, (1 - pos.y0) * h]
-    limits = [*ax.get_xlim(), *ax.get_ylim()]
+    traits = background_traits(fig, ax, scale=SCALE)
     fig.clear()
-    return Background(buf.getvalue(), [float(w), float(h)], [float(v) for v in box],
-                      [float(v) for v in limits])
+    return traits
 
 
 def still(layer, run, keys, lecture: bool = False, frame: int | None = None, trail: int = 20,
@@ -101,12 +80,3 @@ def still(layer, run, keys, lecture: bool = False, frame: int | None = None, tra
     fig.savefig(buf, format="png", dpi=dpi)
     fig.clear()
     return buf.getvalue()
-
-
-def axes_to_pixels(bg: Background, xy: np.ndarray) -> np.ndarray:
-    """Data coordinates to CSS px inside ``bg`` (what the view does; used by tests)."""
-    left, top, right, bottom = bg.axes_box
-    x0, x1, y0, y1 = bg.limits
-    xy = np.asarray(xy, float)
-    return np.column_stack([left + (xy[:, 0] - x0) / (x1 - x0) * (right - left),
-                            bottom - (xy[:, 1] - y0) / (y1 - y0) * (bottom - top)])

@@ -7,8 +7,9 @@
 
 The drawing functions draw onto axes you pass and return the artists, like
 :mod:`reachkit.plotting`. The explorer (:class:`AdaptiveModel` in the standard
-:class:`reachkit.explorer.Explorer`) recomputes the basin map of the chosen optimizer when a setting changes and shows the path from one start
-(click on the plot to move it; the learning rate is the view's step slider, exact when typed).
+:class:`reachkit.explorer.Explorer`) recomputes the basin map of the chosen optimizer when a
+setting changes and shows the path from one start (click on the plot to move it; the learning
+rate is the view's step slider, exact when typed).
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ def explore_adaptive(landscape, *, lecture: bool = False, reduced_motion: bool =
 
     display = dict(lecture=checks.flag("lecture", lecture),
                    reduced_motion=checks.flag("reduced_motion", reduced_motion),
-                   trail=checks.integer("trail", trail, low=0, high=10_000),
+                   trail=checks.integer("trail", trail, low=1, high=10_000),
                    speed=checks.integer("speed", speed, low=1, high=60))
     return Explorer(AdaptiveModel(landscape, **options), **display)
 

@@ -23,7 +23,7 @@ import ipywidgets as W
 
 from . import background
 from .controls import Controls
-from .view import ExplorerView, fallback_bundle
+from .view import ExplorerView, encode_run, fallback_bundle
 
 VIEW_OWNED = ("step",)  # settings edited on the view itself (its step slider and number box)
 
@@ -106,15 +106,14 @@ class Explorer:
                 v.step_min, v.step_max = float(lo), float(hi)
                 v.step_marks = m.step_marks()
                 v.fan_steps = [float(a) for a in m.fan_steps]
-                v.fan = [r.message(keys) for r in m.fan]
+                v.fan = [_encode(r, keys) for r in m.fan]
                 v.start = [float(c) for c in m.start]
             if "background" in what and m.static_key() != self._static_key:
-                bg = background.render(m.static_layer(), self.lecture)
-                v.background, v.background_size = bg.png, bg.size
-                v.axes_box, v.limits = bg.axes_box, bg.limits
+                for name, value in background.render(m.static_layer(), self.lecture).items():
+                    setattr(v, name, value)
                 self._static_key = m.static_key()
             if m.fan_index(m.step) is None or "fan" in what or not v.runs:
-                v.runs = m.current.message(keys)
+                v.runs = _encode(m.current, keys)
             v.step = float(m.step)
             self._last_frame = last = max(m.current.n_frames - 1, 0)
             v.frame = last if at_end else min(v.frame, last)
@@ -206,3 +205,8 @@ class Explorer:
         for w in [self._widget, self.view, self.readout, self.reset_button, *self.controls.all_widgets()]:
             if w is not None:
                 w.close()
+
+
+def _encode(run, keys) -> dict:
+    """A Run as the view's ``runs`` / ``fan`` entry for the series ``keys`` (in that order)."""
+    return encode_run(run.step, [run.xy[k] for k in keys], [run.info[k] for k in keys], run.status, run.alt)

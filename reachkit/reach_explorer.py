@@ -58,7 +58,7 @@ def explore_reach(landscape: Landscape, *, lecture: bool = False, reduced_motion
 
     display = dict(lecture=checks.flag("lecture", lecture),
                    reduced_motion=checks.flag("reduced_motion", reduced_motion),
-                   trail=checks.integer("trail", trail, low=0, high=10_000),
+                   trail=checks.integer("trail", trail, low=1, high=10_000),
                    speed=checks.integer("speed", speed, low=1, high=60))
     return Explorer(ReachModel(landscape, **options), **display)
 

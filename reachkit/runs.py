@@ -1,8 +1,6 @@
 """What an explorer model hands to the view: one :class:`Run` per step (the exact run, or one
 entry of the step slider's fan), and the static layer the background picture is drawn from.
-
-No widgets and no matplotlib here: plain records and the byte encoding of the view's contract
-(paths as little-endian float32 arrays of shape (n, 2)).
+No widgets and no matplotlib here: plain records (the assembly encodes them for the view).
 """
 
 from __future__ import annotations
@@ -27,11 +25,6 @@ class Run:
     alt: str = ""
     paths: dict = dataclasses.field(default_factory=dict)
 
-    def message(self, keys) -> dict:
-        """The view's ``runs`` / ``fan`` entry for the series ``keys`` (in that order)."""
-        return {"step": float(self.step), "paths": [to_bytes(self.xy[k]) for k in keys],
-                "info": [to_bytes(self.info[k]) for k in keys], "status": self.status, "alt": self.alt}
-
     @property
     def n_frames(self) -> int:
         return max((len(v) for v in self.xy.values()), default=1)
@@ -49,17 +42,6 @@ class StaticLayer:
     basins: object = None
     bifurcation: object = None
     markers: list = dataclasses.field(default_factory=list)
-
-
-def to_bytes(a) -> bytes:
-    """An array as little-endian float32 bytes (non-finite values become NaN)."""
-    a = np.asarray(a, dtype="<f4")
-    return np.where(np.isfinite(a), a, np.nan).astype("<f4").tobytes()
-
-
-def from_bytes(b: bytes) -> np.ndarray:
-    """The inverse of :func:`to_bytes` for an (n, 2) array."""
-    return np.frombuffer(b, dtype="<f4").reshape(-1, 2)
 
 
 def path_row(path: Path, i: int) -> Path:

@@ -33,6 +33,6 @@ def explore(landscape, *, lecture: bool = False, reduced_motion: bool = False, t
     """
     display = dict(lecture=checks.flag("lecture", lecture),
                    reduced_motion=checks.flag("reduced_motion", reduced_motion),
-                   trail=checks.integer("trail", trail, low=0, high=10_000),
+                   trail=checks.integer("trail", trail, low=1, high=10_000),
                    speed=checks.integer("speed", speed, low=1, high=60))
     return Explorer(DynamicsModel(landscape, **options), **display)
