@@ -140,12 +140,3 @@ class Controls:
         value = self._read[name]()
         for cb in self._callbacks:
             cb(name, value)
-
-    def all_widgets(self) -> list:
-        """Every widget made (for closing)."""
-        out, todo = [], list(self.widgets.values())
-        while todo:
-            w = todo.pop()
-            out.append(w)
-            todo.extend(getattr(w, "children", ()))
-        return out

@@ -69,6 +69,7 @@ class Explorer:
         except Exception as exc:  # a callback must never raise: report and keep the last run
             self.error = f"{type(exc).__name__}: {exc}"
             self.view.status = f"Could not update: {self.error}. The figure still shows the last valid run."
+            self.view.step, self.view.start = float(self.model.step), [float(c) for c in self.model.start]
             self._sync_controls()
             return False
         finally:
@@ -166,7 +167,7 @@ class Explorer:
             readouts = W.Accordion(children=[self.readout], titles=("read-outs",), selected_index=0)
             readouts.add_class("rk-readouts")
             side = W.VBox([panel, readouts], layout=W.Layout(flex="1 1 340px", min_width="0"))
-            self.view.layout = W.Layout(flex="2 1 560px", min_width="0")
+            self.view.layout.flex, self.view.layout.min_width = "2 1 560px", "0"
             box = W.Box([self.view, side], layout=W.Layout(display="flex", flex_flow="row wrap",
                                                            align_items="flex-start", width="100%"))
             box.add_class("rk-explorer")
@@ -202,9 +203,17 @@ class Explorer:
         """Close every widget of the explorer (and stop the model's worker, if any)."""
         if hasattr(self.model, "close"):
             self.model.close()
-        for w in [self._widget, self.view, self.readout, self.reset_button, *self.controls.all_widgets()]:
-            if w is not None:
+        seen = set()
+
+        def close(w):  # a widget, its children, layout and style
+            if isinstance(w, W.Widget) and id(w) not in seen:
+                seen.add(id(w))
+                for part in (*getattr(w, "children", ()), getattr(w, "layout", None), getattr(w, "style", None)):
+                    close(part)
                 w.close()
+
+        for w in [self._widget, self.view, self.readout, self.reset_button, *self.controls.widgets.values()]:
+            close(w)
 
 
 def _encode(run, keys) -> dict:
