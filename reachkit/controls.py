@@ -140,3 +140,10 @@ class Controls:
         value = self._read[name]()
         for cb in self._callbacks:
             cb(name, value)
+
+    def disable(self, names):
+        """Disable the controls of ``names`` (settings that do nothing now), enable the others."""
+        for name, w in self.widgets.items():
+            for part in getattr(w, "children", None) or (w,):
+                if hasattr(part, "disabled"):
+                    part.disabled = name in names

@@ -161,7 +161,7 @@ class AdaptiveModel:
                     bounds=tuple(map(tuple, b))),
         ]
         self._decl = {s.name: s for s in self.declarations}
-        options.setdefault("step", lr)
+        options.setdefault("step", checks.real("lr", lr, low=1e-3, high=10.0))
         self.values = resolve(self.declarations, options)
         self.step_range = (1e-3, 10.0)
         self._basins = (None, None)
@@ -199,6 +199,12 @@ class AdaptiveModel:
         m, v = self.values["method"], self.values
         return {"adam": {"betas": (v["beta1"], v["beta2"])}, "momentum": {"mu": v["beta1"]},
                 "rmsprop": {"rho": v["beta2"]}}.get(m, {})
+
+    def inactive(self) -> set[str]:
+        """Settings that do nothing with the current optimizer (their controls are disabled)."""
+        m = self.values["method"]
+        return ({"beta1"} if m not in ("adam", "momentum") else set()) | \
+            ({"beta2"} if m not in ("adam", "rmsprop") else set())
 
     def update(self, **changes) -> set[str]:
         new = dict(self.values)

@@ -134,6 +134,15 @@ class DynamicsModel:
         return [{"value": float(t), "label": f"2/λ {lab.split()[0]}"}
                 for lab, _, t in analysis.minima_thresholds(self.landscape) if np.isfinite(t)]
 
+    def inactive(self) -> set[str]:
+        """Settings that do nothing with the current ones (their controls are disabled)."""
+        v, out = self.values, set()
+        if v["schedule"] != "power":
+            out.add("exponent")
+        if "sgd" not in v["methods"]:
+            out |= {"batch_size", "seed"}
+        return out
+
     def _landscape(self, values) -> Landscape:
         p = {s.name: values[s.name] for s in self.base.param_specs}
         return self.base.with_params(**p) if p else self.base

@@ -9,7 +9,8 @@ built from the model's setting declarations, in one responsive container.
 A model provides: ``declarations``, ``values``, ``update(**changes) -> set``, ``current`` and
 ``fan`` (:class:`~reachkit.runs.Run`), ``fan_steps``, ``step``, ``step_range``, ``step_marks()``,
 ``series()``, ``static_layer()``, ``static_key()``, ``readout_lines(frame)``, ``describe(frame)``,
-``start``, ``clickable`` and optionally ``click(point) -> changes``. Its other attributes
+``start``, ``clickable`` and optionally ``click(point) -> changes`` and ``inactive()`` (the
+settings that do nothing now; their controls are disabled). Its other attributes
 (``paths``, ``basin_map``, ``outcome``...) are readable on the explorer. A change a model refuses
 or a failure in the dynamics shows in the status line; the last valid run stays on screen.
 """
@@ -64,13 +65,12 @@ class Explorer:
             self.view.busy = True
             what = self.model.update(**changes)
             self.error = None
-            self._push(what)
+            self._push(what) if what else self._sync_inputs()
             return True
         except Exception as exc:  # a callback must never raise: report and keep the last run
             self.error = f"{type(exc).__name__}: {exc}"
             self.view.status = f"Could not update: {self.error}. The figure still shows the last valid run."
-            self.view.step, self.view.start = float(self.model.step), [float(c) for c in self.model.start]
-            self._sync_controls()
+            self._sync_inputs()
             return False
         finally:
             self.view.busy = False
@@ -108,22 +108,28 @@ class Explorer:
                 v.step_marks = m.step_marks()
                 v.fan_steps = [float(a) for a in m.fan_steps]
                 v.fan = [_encode(r, keys) for r in m.fan]
-                v.start = [float(c) for c in m.start]
             if "background" in what and m.static_key() != self._static_key:
                 for name, value in background.render(m.static_layer(), self.lecture).items():
                     setattr(v, name, value)
                 self._static_key = m.static_key()
             if m.fan_index(m.step) is None or "fan" in what or not v.runs:
                 v.runs = _encode(m.current, keys)
-            v.step = float(m.step)
+            v.step, v.start = float(m.step), [float(c) for c in m.start]
             self._last_frame = last = max(m.current.n_frames - 1, 0)
             v.frame = last if at_end else min(v.frame, last)
             v.status = m.current.status
         self._sync_controls()
         self._show_readout()
 
+    def _sync_inputs(self):
+        """The view's step and start and the controls show the model's values (after a refusal, or
+        a click that changed nothing)."""
+        self.view.step, self.view.start = float(self.model.step), [float(c) for c in self.model.start]
+        self._sync_controls()
+
     def _sync_controls(self):
         self.controls.show({k: val for k, val in self.model.values.items() if k in self.controls.widgets})
+        self.controls.disable(self.model.inactive() if hasattr(self.model, "inactive") else set())
 
     def _show_readout(self):
         lines = self.readout_lines()

@@ -247,6 +247,11 @@ class ReachModel:
         lam = float(np.linalg.eigvalsh(self.landscape.hess(self.outcome.target))[-1])
         return [{"value": 2.0 / lam, "label": "2/λ target"}] if lam > 0 else []
 
+    def inactive(self) -> set[str]:
+        """Settings that do nothing with the current ones (their controls are disabled)."""
+        return ({"exponent"} if self.values["dynamics"] != "power" else set()) | \
+            ({"t"} if self.values["target"] != FAMILY else set())
+
     def update(self, **changes) -> set[str]:
         new = dict(self.values)
         for k, v in changes.items():
