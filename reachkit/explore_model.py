@@ -11,8 +11,8 @@ Schedules: constant a, a/(k+1)^p, Armijo backtracking from a.
 
 The fan: whenever anything but the step changes, the runs for every step-slider position are
 computed at once (GD with a constant step is ONE batched call: the start repeated, one step per
-copy; the flow is integrated once per factor 4 of horizons and each position samples its own
-time grid from it). A step on the grid then costs no computation; any other step is run exactly.
+copy; the flow is integrated once to the longest horizon and each position samples its own
+time grid from the solver's dense output). A step on the grid then costs no computation; any other step is run exactly.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from .settings import Setting, resolve
 
 FAN_SIZE = 40  # log-spaced step-slider positions
 SCHEDULES = (("constant", "constant a"), ("power", "a/(k+1)^p"), ("armijo", "adaptive (Armijo)"))
-_FLOW_SAMPLES = 8  # dense flow samples per step of a group's longest horizon (the fan interpolates them)
 
 
 def default_steps(landscape: Landscape) -> tuple[float, float, float]:
@@ -196,8 +195,9 @@ class DynamicsModel:
             self.current = self.compute([self.step])[0]
         else:
             self.current = self.fan[i]
-            if "flow" in self.methods and "flow" not in self.current.paths:
-                self.current.paths["flow"] = self._flow_exact(self.step)
+            if "flow" in self.methods:  # the fan's flow is sampled; the run in use is exact
+                paths = dict(self.current.paths, flow=self._flow_exact(self.step))
+                self.current = self._run(self.step, paths, {})
 
     def fan_index(self, step) -> int | None:
         """Index of ``step`` in fan_steps (exact match), or None."""
@@ -247,32 +247,42 @@ class DynamicsModel:
                                       n_times=n + 1)
 
     def _flow_fan(self, steps):
-        """(points (n+1, dim), status) of the flow for each step. The horizons n a are grouped by
-        factors of 4; each group is one dense solve (8 n samples) that every step of the group
-        samples at its own times by cubic Hermite interpolation (the slope is -grad f)."""
-        from scipy.interpolate import CubicHermiteSpline
+        """(points (n+1, dim), status) of the flow for each step: ONE solve to the longest horizon
+        (scipy's DOP853 with its dense output, the tolerances of gradient_flow) sampled at each
+        step's own times k a. It stops where |grad f| <= 1e-10 (the flow stays there) or where it
+        leaves the escape radius (frozen there, as gradient_flow does)."""
+        from scipy.integrate import solve_ivp
 
         n, ls = self.values["n_steps"], self.landscape
-        horizons = np.array([self.horizon(a) for a in steps])
-        out = [None] * len(steps)
-        todo = np.argsort(horizons)
-        while todo.size:
-            group = todo[horizons[todo] <= 4 * horizons[todo[0]]]
-            todo = todo[group.size:]
-            dense = dynamics.gradient_flow(ls, np.array(self.start), t_max=float(horizons[group[-1]]),
-                                           n_times=min(_FLOW_SAMPLES * n, 20_000) + 1)
-            traj, t = dense.trajectory(0), dense.times
-            with np.errstate(all="ignore"):
-                spline = CubicHermiteSpline(t, traj, -ls.grad(traj), axis=0)
-            for j in group:
-                H = horizons[j]
-                pts = spline(np.linspace(0.0, H, n + 1))
-                if dense.status[0] in ("converged", "diverged") and dense.stopped_at[0] <= H:
-                    status = dense.describe(0)
-                else:
-                    g = float(np.linalg.norm(ls.grad(pts[-1])))
-                    status = f"still moving at t = {short(H, 3)} (|grad f| = {g:.3g})"
-                out[j] = (pts, status)
+        x0 = np.array(self.start, dtype=float)
+        radius = 1e6 * (1.0 + float(np.max(np.abs(ls.bounds))))  # gradient_flow's default escape radius
+
+        def settled(t, y):
+            return float(np.linalg.norm(ls.grad(y))) - 1e-10
+
+        def escaped(t, y):
+            return radius - float(np.abs(y).max())
+
+        settled.terminal = escaped.terminal = True
+        horizons = [self.horizon(a) for a in steps]
+        with np.errstate(all="ignore"):
+            sol = solve_ivp(lambda t, y: -ls.grad(y), (0.0, max(horizons)), x0, method="DOP853",
+                            rtol=1e-10, atol=1e-12, dense_output=True, events=(settled, escaped))
+        t_end, end = sol.t[-1], sol.y[:, -1]
+        out = []
+        for H in horizons:
+            ts = np.linspace(0.0, H, n + 1)
+            pts = np.where((ts <= t_end)[:, None], sol.sol(np.minimum(ts, t_end)).T, end)
+            if sol.status == 1 and t_end <= H and sol.t_events[0].size:
+                _, label = dynamics.label_limits(ls, end[None])
+                near = np.abs(pts - end).max(axis=1) <= 1e-9 * (1 + np.abs(end).max())
+                status = f"converged to the {label[0]} (at t = {ts[np.argmax(near)]:g})"  # as gradient_flow says
+            elif sol.status == 1 and t_end <= H:
+                status = f"diverged at t = {t_end:g}: the iterate left every bounded region"
+            else:
+                g = float(np.linalg.norm(ls.grad(pts[-1])))
+                status = f"still moving at t = {short(H, 3)} (|grad f| = {g:.3g})"
+            out.append((pts, status))
         return out
 
     def _run(self, step, paths: dict, sampled: dict) -> Run:
