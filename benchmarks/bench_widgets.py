@@ -1,32 +1,28 @@
-"""Live-explorer speed: one slider update of the 2-D explorer against the naive `interact` way.
+"""Live explorers, Python side: what one user action costs the kernel (no browser here; the
+browser's share is in bench_browser).
 
-One update = the step slider's callback (recompute the GD path, read-outs) plus the canvas work
-(restore the background, draw the moving artists, ``blit``: ipympl encodes the diff PNG then and
-there). There is no browser, so we send the canvas the messages a front-end sends after showing
-it ("initialized", then "draw"), which gives the explorer its background; every later update then
-runs the blit path synchronously, as it would in JupyterLab. Python-side cost only: the browser's
-share (network, decoding) is not included.
+- a step change on the slider grid: the view already drew the fan entry; the kernel only takes
+  the run from the fan (target: ~0 work);
+- a typed step between grid positions: one exact run (the GD path of 300 steps: target <= 3 ms);
+- anything else (start, parameter, method): the fan, every slider position in one batched call
+  (target <= 50 ms), sent once;
+- the background picture (matplotlib Agg, 2x PNG): only when the landscape, a parameter or an
+  overlay changes;
+- 500 mixed updates (step on and off the grid, start, parameter, methods, frame): memory growth
+  (target < 20 MB) and no pyplot figure left behind.
 
-The naive way re-plots the whole figure per change, as ``interact`` with the inline backend
-does: new figure, contourf + contour lines, the path, PNG into memory, close.
-
-Targets (issue: live explorers): median < 20 ms per update and >= 5x faster than naive; 500
-updates leave the figure count unchanged and grow memory by < 20 MB.
-
-Run alone: ``python benchmarks/bench_widgets.py``; ``make bench`` runs it with the others.
+Each figure is the median wall time of the explorer's own update (``ex.set`` / the view's traits
+as the browser writes them), and the thread CPU time beside it (what a busy shared machine does
+not inflate). Run alone: ``python benchmarks/bench_widgets.py``; ``make bench`` runs it too.
 """
 
 from __future__ import annotations
 
 import gc
-import io
 import os
 import time
 
 import numpy as np
-
-N_UPDATES = 100
-STEPS = np.geomspace(0.01, 0.3, N_UPDATES)  # crosses 2/20 = 0.1, the sharp minimum's threshold
 
 
 def _rss_mb() -> float:
@@ -38,47 +34,19 @@ def _rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
 
 
-def _frontend_ready(ex):
-    c = ex.fig.canvas
-    c._handle_message(c, {"type": "initialized"}, [])
-    c._handle_message(c, {"type": "draw"}, [])
-
-
-def _time_updates(ex, steps, cpu: bool = False):
-    """Milliseconds per step-slider update: the callback, then the frame the front-end asks for
-    (a blit). Wall clock, or the CPU time of this thread: the Python-side work itself, which a
-    busy shared machine does not inflate (other threads, e.g. BLAS, are not counted)."""
+def _median_ms(action, values, cpu: bool = False) -> float:
     clock = time.thread_time if cpu else time.perf_counter
-    c = ex.fig.canvas
-    times = []
-    for a in steps:
+    out = []
+    for v in values:
         t = clock()
-        ex.step.value = float(a)
-        c._handle_message(c, {"type": "draw"}, [])  # the front-end's request for the frame
-        times.append(clock() - t)
-    return np.array(times) * 1e3
+        action(v)
+        out.append(clock() - t)
+    return float(np.median(out) * 1e3)
 
 
-def naive_update(ls, start, step, n_steps):
-    """What `interact(f, step=...)` with %matplotlib inline does per change."""
-    import matplotlib.pyplot as plt
-
-    from reachkit import dynamics
-
-    path = dynamics.gradient_descent(ls, start, step, n_steps)
-    X, Y, pts = ls.grid(120)
-    Z = np.log1p(ls.value(pts) - ls.value(pts).min())
-    fig, ax = plt.subplots(figsize=(6.0, 4.4))
-    ax.contourf(X, Y, Z, levels=18, cmap="Greys")
-    ax.contour(X, Y, Z, levels=18, colors="0.45", linewidths=0.5)
-    tr = path.trajectory(0)
-    ax.plot(tr[:, 0], tr[:, 1], ".-", color="#D55E00")
-    ax.plot(tr[-1:, 0], tr[-1:, 1], "o", color="#D55E00")
-    ax.set_title(f"step {step:.3g}: {path.describe(0)}", fontsize="small")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+def _both(action, values) -> tuple[float, float]:
+    half = len(values) // 2
+    return _median_ms(action, values[:half]), _median_ms(action, values[half:], cpu=True)
 
 
 def main() -> dict:
@@ -87,118 +55,82 @@ def main() -> dict:
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from reachkit import dynamics, landscapes
+    from reachkit import background, dynamics, landscapes
     from reachkit.widgets import explore
 
     ls = landscapes.sharp_flat_2d()
-    start = (0.2, 0.9)
+    start, n = (-0.7, 1.2), 300
+    rng = np.random.default_rng(0)
 
     t = time.perf_counter()
-    ex = explore(ls, start=start)
+    ex = explore(ls, start=start, step=0.04, n_steps=n)
     t_build = (time.perf_counter() - t) * 1e3
-    _frontend_ready(ex)
-    assert ex._bg is not None, "no background: the blit path would not run"
-    _time_updates(ex, STEPS[:10])  # warm-up
-    blit = _time_updates(ex, STEPS)
-    blit_cpu = _time_updates(ex, STEPS[::-1], cpu=True)
-    n_steps = ex.n_steps.value
+    v = ex.view
+    grid = list(v.fan_steps)
 
-    # parts of one update
-    t = time.perf_counter()
-    for a in STEPS:
-        dynamics.gradient_descent(ls, start, float(a), n_steps)
-    t_gd = (time.perf_counter() - t) / N_UPDATES * 1e3
-    c = ex.fig.canvas
-    t = time.perf_counter()
-    for _ in range(N_UPDATES):
-        ex._push(False)
-        c._handle_message(c, {"type": "draw"}, [])
-    t_blit = (time.perf_counter() - t) / N_UPDATES * 1e3
+    on_grid = _both(lambda i: setattr(v, "step", grid[i % len(grid)]), list(range(2, 42)) * 2)
+    typed = _both(lambda a: setattr(v, "step", float(a)), rng.uniform(0.011, 0.29, 80))
+    gd = _both(lambda a: dynamics.gradient_descent(ls, start, float(a), n), rng.uniform(0.011, 0.29, 80))
+    starts = rng.uniform([-1.5, -1.2], [3.0, 1.2], (30, 2))
+    fan = _both(lambda p: setattr(v, "start", [float(p[0]), float(p[1])]), starts)
+    fan_model = _both(lambda p: ex.model.update(start=(float(p[0]), float(p[1]))), starts[::-1])
+    ex.set(methods=("gd", "flow"))
+    fan_flow = _both(lambda p: ex.model.update(start=(float(p[0]), float(p[1]))), starts[:20])
+    ex.set(methods=("gd",))
+    layer = ex.model.static_layer()
+    bg = _both(lambda _: background.render(layer), range(8))
+    param = _both(lambda s: ex.set(sharp=float(s)), [15.0, 25.0, 18.0, 22.0, 20.0, 16.0, 24.0, 19.0])
 
-    # the same explorer without blitting: every frame is a full draw
-    full = []
-    for a in STEPS[::2]:
-        t = time.perf_counter()
-        ex.step.value = float(a)
-        ex._bg = None
-        c._handle_message(c, {"type": "draw"}, [])
-        full.append(time.perf_counter() - t)
-    full = np.array(full) * 1e3
+    # 500 mixed updates
+    def one(i):
+        kind = i % 5
+        if kind == 0:
+            v.step = v.fan_steps[int(rng.integers(len(v.fan_steps)))]
+        elif kind == 1:
+            v.step = float(rng.uniform(0.01, 0.2))
+        elif kind == 2:
+            v.start = [float(rng.uniform(-1.5, 3)), float(rng.uniform(-1.2, 1.2))]
+        elif kind == 3:
+            ex.set(sharp=float(rng.choice([15.0, 20.0, 25.0])), methods=("gd",) if i % 2 else ("gd", "flow"))
+        else:
+            v.frame = int(rng.integers(0, n))
 
-    naive_update(ls, start, 0.05, n_steps)  # warm-up
-    naive = []
-    for a in STEPS[::4]:
-        t = time.perf_counter()
-        naive_update(ls, start, float(a), n_steps)
-        naive.append(time.perf_counter() - t)
-    naive = np.array(naive) * 1e3
-    naive_cpu = []
-    for a in STEPS[2::8]:
-        t = time.thread_time()
-        naive_update(ls, start, float(a), n_steps)
-        naive_cpu.append(time.thread_time() - t)
-    naive_cpu = np.array(naive_cpu) * 1e3
-
-    # 500 updates: figures and memory
+    for i in range(50):
+        one(i)
     figs = plt.get_fignums()
     gc.collect()
     rss0 = _rss_mb()
+    t = time.perf_counter()
     for i in range(500):
-        ex.step.value = float(STEPS[i % N_UPDATES])
-        c._handle_message(c, {"type": "draw"}, [])
+        one(i)
+    t_mixed = time.perf_counter() - t
     gc.collect()
     grown = _rss_mb() - rss0
     figs_same = plt.get_fignums() == figs
     ex.close()
 
-    # 1-D explorer with the bifurcation diagram, and an export
-    ex1 = explore(landscapes.sharp_flat_double_well(), bifurcation=True)
-    _frontend_ready(ex1)
-    one_d = _time_updates(ex1, np.geomspace(0.01, 0.3, 40))
-    one_d_cpu = _time_updates(ex1, np.geomspace(0.3, 0.01, 40), cpu=True)
-    ex1.close()
-    import tempfile
-
-    from reachkit.animation import save_animation
-    with tempfile.TemporaryDirectory() as tmp:
-        t = time.perf_counter()
-        save_animation(ls, os.path.join(tmp, "run.gif"), step=0.12, start=start, n_steps=59,
-                       methods=("gd", "flow"))
-        t_gif = time.perf_counter() - t
-
-    med, p90 = np.median(blit), np.percentile(blit, 90)
-    speedup = np.median(naive) / med
     rows = [
-        ("2-D explorer, step slider: callback + blit", f"{med:6.1f} ms", f"p90 {p90:.1f} ms",
-         "target < 20 ms"),
-        ("  same, CPU time of the kernel thread", f"{np.median(blit_cpu):6.1f} ms",
-         f"p90 {np.percentile(blit_cpu, 90):.1f} ms", "unaffected by other processes"),
-        (f"  of which GD path ({n_steps} steps) / blit", f"{t_gd:6.1f} ms", f"{t_blit:.1f} ms", ""),
-        ("same explorer, full redraw every update", f"{np.median(full):6.1f} ms",
-         f"p90 {np.percentile(full, 90):.1f} ms", f"{np.median(full) / med:.1f}x slower"),
-        ("naive interact: new figure + contours + PNG", f"{np.median(naive):6.1f} ms",
-         f"p90 {np.percentile(naive, 90):.1f} ms", f"speed-up {speedup:.1f}x (target >= 5x)"),
-        ("  naive, CPU time of the kernel thread", f"{np.median(naive_cpu):6.1f} ms", "",
-         f"speed-up {np.median(naive_cpu) / np.median(blit_cpu):.1f}x"),
-        ("1-D explorer (+ bifurcation axes), step slider", f"{np.median(one_d):6.1f} ms",
-         f"p90 {np.percentile(one_d, 90):.1f} ms", f"thread CPU {np.median(one_d_cpu):.1f} ms"),
-        ("build the 2-D explorer", f"{t_build:6.0f} ms", "", ""),
-        ("500 updates: pyplot figures unchanged", str(figs_same), "", ""),
-        ("500 updates: memory growth (RSS)", f"{grown:6.1f} MB", "", "target < 20 MB"),
-        ("GIF export, 60 frames, GD + flow", f"{t_gif:6.2f} s", "", ""),
+        ("step on the slider grid (fan entry, no run)", on_grid, "target ~0"),
+        ("typed step: one exact run, all read-outs", typed, ""),
+        (f"  of which the GD path alone ({n} steps)", gd, "target <= 3 ms"),
+        (f"start change: the fan ({len(grid)} steps x {n}) sent", fan, ""),
+        ("  the fan in the model (one batched GD call)", fan_model, "target <= 50 ms"),
+        ("  the fan with gradient flow ticked too", fan_flow, "one dense solve"),
+        ("background picture (Agg, 2x PNG)", bg, "landscape/parameter/overlay only"),
+        ("parameter change: fan + background", param, ""),
     ]
-    print("\n== live explorers (Python-side cost per update) ==")
-    for name, a, b, note in rows:
-        print(f"{name:<48} {a:>10} {b:>14}   {note}")
+    print("\n== live explorers (Python-side cost per user action; wall / thread CPU) ==")
+    for name, (wall, cpu), note in rows:
+        print(f"{name:<48} {wall:8.2f} ms {cpu:8.2f} ms   {note}")
+    print(f"{'build the 2-D explorer':<48} {t_build:8.0f} ms")
+    print(f"{'500 mixed updates: total':<48} {t_mixed:8.1f} s")
+    print(f"{'500 mixed updates: memory growth (RSS)':<48} {grown:8.1f} MB   target < 20 MB")
+    print(f"{'500 mixed updates: pyplot figures unchanged':<48} {figs_same!s:>8}")
     print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs while measuring)")
-    return {"update_ms": float(med), "update_p90_ms": float(p90),
-            "update_cpu_ms": float(np.median(blit_cpu)), "gd_ms": t_gd,
-            "blit_ms": t_blit, "full_redraw_ms": float(np.median(full)),
-            "naive_ms": float(np.median(naive)), "speedup": float(speedup),
-            "naive_cpu_ms": float(np.median(naive_cpu)),
-            "speedup_cpu": float(np.median(naive_cpu) / np.median(blit_cpu)),
-            "update_1d_ms": float(np.median(one_d)), "build_ms": t_build,
-            "figures_unchanged": figs_same, "memory_growth_mb": grown, "gif_s": t_gif}
+    return {"step_on_grid_ms": on_grid[0], "typed_step_ms": typed[0], "gd_path_ms": gd[0],
+            "fan_ms": fan_model[0], "fan_sent_ms": fan[0], "fan_flow_ms": fan_flow[0],
+            "background_ms": bg[0], "parameter_ms": param[0], "build_ms": t_build,
+            "mixed_500_s": t_mixed, "rss_growth_mb": grown, "figures_unchanged": figs_same}
 
 
 if __name__ == "__main__":

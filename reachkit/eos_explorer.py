@@ -6,22 +6,23 @@
     ee.explore_adaptive(landscape, method="adam")    # sliders for GD / momentum / RMSProp / Adam
 
 The drawing functions draw onto axes you pass and return the artists, like
-:mod:`reachkit.plotting`. The explorer recomputes the basin map of the chosen optimizer when a
-control is released and shows the path from one start (click on the plot to move it).
+:mod:`reachkit.plotting`. The explorer (:class:`AdaptiveModel` in the standard
+:class:`reachkit.explorer.Explorer`) recomputes the basin map of the chosen optimizer when a
+setting changes and shows the path from one start (click on the plot to move it; the learning
+rate is the view's step slider, exact when typed).
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import math
 
 import numpy as np
 
-from . import analysis, optimizers, plotting
+from . import analysis, checks, optimizers, plotting
+from .runs import Run, StaticLayer, drawing_xy, value_and_slope
+from .settings import Setting, resolve
 
-__all__ = ["draw_eos", "draw_optimizer_sharpness", "draw_basin_panels", "AdaptiveExplorer",
+__all__ = ["draw_eos", "draw_optimizer_sharpness", "draw_basin_panels", "AdaptiveModel",
            "explore_adaptive"]
 
 _COLORS = [plotting.OKABE_ITO[c] for c in ("vermillion", "blue", "bluish green", "reddish purple")]
@@ -115,179 +116,148 @@ def draw_basin_panels(fig, landscape, maps: dict, *, ncols: int = 3) -> list:
 # ----------------------------------------------------------------------------------------------
 # The explorer
 # ----------------------------------------------------------------------------------------------
-def explore_adaptive(landscape, **options) -> "AdaptiveExplorer":
-    """A live explorer of GD / momentum / RMSProp / Adam on a 2-D landscape (see AdaptiveExplorer)."""
-    return AdaptiveExplorer(landscape, **options)
+def explore_adaptive(landscape, *, lecture: bool = False, reduced_motion: bool = False, trail: int = 20,
+                     speed: int = 20, **options):
+    """A live explorer of GD / momentum / RMSProp / Adam on a 2-D landscape (see AdaptiveModel)."""
+    from .explorer import Explorer
+
+    display = dict(lecture=checks.flag("lecture", lecture),
+                   reduced_motion=checks.flag("reduced_motion", reduced_motion),
+                   trail=checks.integer("trail", trail, low=1, high=10_000),
+                   speed=checks.integer("speed", speed, low=1, high=60))
+    return Explorer(AdaptiveModel(landscape, **options), **display)
 
 
-class AdaptiveExplorer:
-    """Choose an optimizer and its parameters; see where it ends from every start (basin map)
-    and the path from one start (sliders, or click on the plot).
+class AdaptiveModel:
+    """Choose an optimizer and its parameters; see where it ends from every start (basin map,
+    recomputed per change: it is part of the static picture) and the path from one start.
 
-    Options: ``method`` ("gd", "momentum", "rmsprop", "adam"), ``lr``, ``beta1`` (Adam's beta1,
-    momentum's mu), ``beta2`` (Adam's beta2, RMSProp's rho), ``start``, ``n_steps`` (of the path),
-    ``resolution`` and ``basin_steps`` of the basin map, ``canvas`` ("auto", "ipympl", "image").
-    Controls are attributes (``ex.lr.value = 0.5``); every update is computed when a control is
-    released; an error shows in the status line and never raises.
+    Settings: ``method`` ("gd", "momentum", "rmsprop", "adam"), ``step`` (the learning rate; ``lr``
+    is accepted as its name too), ``beta1`` (Adam's beta1, momentum's mu), ``beta2`` (Adam's beta2,
+    RMSProp's rho), ``start``; fixed: ``n_steps`` (of the path), ``resolution`` and ``basin_steps``.
     """
 
-    def __init__(self, landscape, *, method: str = "adam", lr: float = 0.2, beta1: float = 0.9,
-                 beta2: float = 0.999, start=(-0.6, 0.5), n_steps: int = 1000, resolution: int = 40,
-                 basin_steps: int = 1000, canvas: str = "auto", figsize=(6.4, 4.4)):
-        import ipywidgets as W
+    fan = ()
+    fan_steps = ()
+    clickable = True
+    step_label = "learning rate"
 
+    def __init__(self, landscape, *, lr=0.2, n_steps: int = 1000, resolution: int = 40,
+                 basin_steps: int = 1000, **options):
         if landscape.dim != 2:
             raise ValueError(f"explore_adaptive needs a 2-D landscape; got dim={landscape.dim}")
-        if method not in optimizers.METHODS:
-            raise ValueError(f"method must be one of {tuple(optimizers.METHODS)}; got {method!r}")
-        if canvas not in ("auto", "ipympl", "image"):
-            raise ValueError(f"canvas must be 'auto', 'ipympl' or 'image'; got {canvas!r}")
-        lr = float(lr)
-        if not (np.isfinite(lr) and 1e-3 <= lr <= 10):
-            raise ValueError(f"lr must be a number in [0.001, 10]; got {lr!r}")
-        x0 = np.asarray(start, dtype=float).ravel()
-        if x0.shape != (2,) or not np.all(np.isfinite(x0)):
-            raise ValueError(f"start must be two finite numbers (x0, y0); got {start!r}")
         self.landscape = landscape
-        self.resolution, self.basin_steps, self.n_steps = int(resolution), int(basin_steps), int(n_steps)
-        st = dict(description_width="initial")
-        opts = dict(style=st, continuous_update=False)
-        self.method = W.Dropdown(options=[(v, k) for k, v in optimizers.METHODS.items()], value=method,
-                                 description="optimizer", style=st)
-        self.lr = W.FloatLogSlider(value=lr, base=10, min=-3, max=1, step=0.01, readout_format=".3g",
-                                   description="learning rate", **opts)
-        self.beta1 = W.FloatSlider(value=beta1, min=0.0, max=0.99, step=0.01, description="β1 (μ)", **opts)
-        self.beta2 = W.FloatSlider(value=beta2, min=0.9, max=0.9999, step=0.0001, readout_format=".4f",
-                                   description="β2 (ρ)", **opts)
+        self.n_steps = checks.integer("n_steps", n_steps, low=1, high=100_000)
+        self.resolution = checks.integer("resolution", resolution, low=4, high=512)
+        self.basin_steps = checks.integer("basin_steps", basin_steps, low=1)
         b = landscape.bounds
-        self.start = [W.FloatSlider(value=float(np.clip(s, lo, hi)), min=lo, max=hi, step=(hi - lo) / 500,
-                                    readout_format=".3f", description=f"start {n}0", **opts)
-                      for s, (lo, hi), n in zip(x0, b, "xy", strict=True)]
-        self.readout = W.HTML(layout=W.Layout(width="380px"))
-        self.status = W.HTML()
-        self.error = None
-        self.basin_map = self.path = None
-        self._build_figure(canvas, figsize)
-        for w in (self.method, self.lr, self.beta1, self.beta2, *self.start):
-            w.observe(lambda _c: self.update(), "value")
-        self.update()
+        self.declarations = [
+            Setting("method", "choice", "adam", "optimizer", "the update rule",
+                    options=tuple(optimizers.METHODS.items())),
+            Setting("step", "real", 0.2, "learning rate", "learning rate lr", low=1e-3, high=10.0, log=True),
+            Setting("beta1", "real", 0.9, "β1 (μ)", "Adam's beta1, momentum's mu", low=0.0, high=0.99),
+            Setting("beta2", "real", 0.999, "β2 (ρ)", "Adam's beta2, RMSProp's rho", low=0.9, high=0.9999),
+            Setting("start", "point", (-0.6, 0.5), "start", "initial point (or click on the plot)", size=2,
+                    bounds=tuple(map(tuple, b))),
+        ]
+        self._decl = {s.name: s for s in self.declarations}
+        options.setdefault("step", checks.real("lr", lr, low=1e-3, high=10.0))
+        self.values = resolve(self.declarations, options)
+        self.step_range = (1e-3, 10.0)
+        self._basins = (None, None)
+        self._refresh()
 
-    # -- figure -----------------------------------------------------------------------------
-    def _build_figure(self, canvas, figsize):
-        from .widgets import figure_with_view
+    @property
+    def step(self) -> float:
+        return self.values["step"]
 
-        self.fig, self.view, kind = figure_with_view(figsize, canvas)
-        self.canvas_kind = kind if kind == "image" else "ipympl"
-        self.ax = self.fig.add_subplot()
-        self.fig.subplots_adjust(left=0.1, right=0.97, bottom=0.12, top=0.9)
-        plotting.draw_landscape(self.ax, self.landscape, levels=14)
-        self.image = None
-        self.artists = plotting.PathArtists(self.ax, color="black", label="path from the start")
-        self.fig.canvas.mpl_connect("button_press_event", self._on_click)
+    @property
+    def start(self) -> tuple:
+        return self.values["start"]
 
-    def _on_click(self, event):
-        if event.inaxes is not self.ax or event.xdata is None:
-            return
-        self._hold = True
-        try:
-            self.start[0].value, self.start[1].value = float(event.xdata), float(event.ydata)
-        finally:
-            self._hold = False
-        self.update()
+    @property
+    def paths(self) -> dict:
+        return self.current.paths
 
-    # -- computation ------------------------------------------------------------------------
+    @property
+    def path(self):
+        return self.current.paths["path"]
+
+    def fan_index(self, step):
+        return None
+
+    def series(self) -> list[dict]:
+        return [{"key": "path", "name": "path from the start", "color": "#000000", "width": 2.0,
+                 "marker": "circle"}]
+
+    def step_marks(self) -> list[dict]:
+        return [{"value": float(t), "label": f"GD 2/λ {lab.split()[0]}"}
+                for lab, _, t in analysis.minima_thresholds(self.landscape) if np.isfinite(t)]
+
     def options(self) -> dict:
         """The keyword arguments of :func:`reachkit.optimizers.run` for the chosen optimizer."""
-        m = self.method.value
-        if m == "adam":
-            return {"betas": (self.beta1.value, self.beta2.value)}
-        if m == "momentum":
-            return {"mu": self.beta1.value}
-        if m == "rmsprop":
-            return {"rho": self.beta2.value}
-        return {}
+        m, v = self.values["method"], self.values
+        return {"adam": {"betas": (v["beta1"], v["beta2"])}, "momentum": {"mu": v["beta1"]},
+                "rmsprop": {"rho": v["beta2"]}}.get(m, {})
 
-    def update(self):
-        """Recompute the basin map and the path for the current controls; never raises."""
-        if getattr(self, "_hold", False):
-            return
+    def inactive(self) -> set[str]:
+        """Settings that do nothing with the current optimizer (their controls are disabled)."""
+        m = self.values["method"]
+        return ({"beta1"} if m not in ("adam", "momentum") else set()) | \
+            ({"beta2"} if m not in ("adam", "rmsprop") else set())
+
+    def update(self, **changes) -> set[str]:
+        new = dict(self.values)
+        for k, v in changes.items():
+            if k not in self._decl:
+                raise TypeError(f"unknown setting {k!r}; the settings are {sorted(self._decl)}")
+            new[k] = self._decl[k].check(v)
+        if new == self.values:
+            return set()
+        old, self.values = self.values, new
         try:
-            m, lr, ls = self.method.value, float(self.lr.value), self.landscape
-            self.beta1.disabled = m not in ("adam", "momentum")
-            self.beta2.disabled = m not in ("adam", "rmsprop")
-            self.basin_map = optimizers.basin_map(ls, m, lr, n=self.resolution, n_steps=self.basin_steps,
-                                                  **self.options())
-            if self.image is None:
-                self.image = plotting.draw_basins(self.ax, ls, self.basin_map)
-            else:
-                plotting.update_basins(self.image, ls, self.basin_map)
-            x0 = np.array([s.value for s in self.start])
-            self.path = optimizers.run(ls, x0, m, lr, self.n_steps, gtol=1e-8, **self.options())
-            self.artists.set_path(plotting.path_xy(ls, self.path))
-            self.artists.show(whole=True)
-            self.ax.set_title(f"{optimizers.METHODS[m]}, learning rate {lr:.3g}", fontsize="medium")
-            self.error = None
-        except Exception as exc:  # a callback must never raise
-            self.error = f"{type(exc).__name__}: {exc}"
-        self.readout.value = "".join(f"<div>{html.escape(t)}</div>" for t in self.readout_lines())
-        self.status.value = ("" if self.error is None else
-                             f"<span style='color:#D55E00'><b>Could not update:</b> {html.escape(self.error)}</span>")
-        if self.canvas_kind == "image":
-            self.view.value = self.png()
-        else:
-            self.fig.canvas.draw_idle()
+            self._refresh()
+        except Exception:
+            self.values = old
+            raise
+        return {"runs", "fan", "background"}
 
-    def readout_lines(self) -> list[str]:
+    def _refresh(self):
+        ls, m, lr = self.landscape, self.values["method"], self.values["step"]
+        key = (m, lr, tuple(sorted(self.options().items())))
+        if self._basins[0] != key:
+            self._basins = (key, optimizers.basin_map(ls, m, lr, n=self.resolution, n_steps=self.basin_steps,
+                                                      **self.options()))
+        path = optimizers.run(ls, np.array(self.start), m, lr, self.n_steps, gtol=1e-8, **self.options())
+        status = f"{optimizers.METHODS[m]}, learning rate {lr!r}: {path.describe(0)}"
+        self.current = Run(lr, {"path": drawing_xy(ls, path)}, {"path": value_and_slope(ls, path.trajectory(0))},
+                           status, f"{ls.name}: {status}", {"path": path})
+
+    @property
+    def basin_map(self):
+        return self._basins[1]
+
+    def static_layer(self) -> StaticLayer:
+        m = self.values["method"]
+        return StaticLayer(self.landscape, [("path", "path from the start", "#000000")],
+                           title=f"{optimizers.METHODS[m]}, learning rate {self.step:.3g}", basins=self.basin_map)
+
+    def static_key(self) -> tuple:
+        return self._basins[0]
+
+    def readout_lines(self, frame=None) -> list[str]:
         """The numbers beside the plot, in words (also the text description)."""
-        if self.error:
-            return [f"Could not update: {self.error}"]
         p, ls = self.path, self.landscape
         lines = [f"From the start: {p.describe(0)}."]
         if len(p.times) > 1:
             lines.append(f"First step length |x1 - x0| = {np.linalg.norm(p.iterates[1, 0] - p.iterates[0, 0]):.3g} "
-                         f"(learning rate {self.lr.value:.3g}).")
+                         f"(learning rate {self.step:.3g}).")
         lines.append("Where every start ends: " + ", ".join(
             f"{name} {f:.0%}" for name, _, f in plotting.basin_legend(ls, self.basin_map, 0.005)) + ".")
         lines.append("Sharpness of the minima: " + ", ".join(
-            f"{lab} {lam:g} (GD's 2/λ = {thr:.3g})" for lab, lam, thr in
-            analysis.minima_thresholds(ls)) + ".")
+            f"{lab} {lam:g} (GD's 2/λ = {thr:.3g})" for lab, lam, thr in analysis.minima_thresholds(ls)) + ".")
         return lines
 
-    def describe(self) -> str:
-        return "\n".join([f"{optimizers.METHODS[self.method.value]} on {self.landscape.name}, "
-                          f"learning rate {self.lr.value:.3g}.", *self.readout_lines()])
-
-    # -- display ----------------------------------------------------------------------------
-    @property
-    def widget(self):
-        """The explorer as one ipywidgets box."""
-        import ipywidgets as W
-
-        if getattr(self, "_widget", None) is None:
-            row = dict(layout=W.Layout(flex_flow="row wrap", align_items="center"))
-            self._widget = W.VBox([
-                W.HBox([self.view, W.VBox([self.readout, self.status])], **row),
-                W.HBox([self.method, self.lr], **row), W.HBox([self.beta1, self.beta2], **row),
-                W.HBox(self.start, **row)])
-        return self._widget
-
-    def png(self) -> bytes:
-        buf = io.BytesIO()
-        self.fig.savefig(buf, format="png")
-        return buf.getvalue()
-
-    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-        """The live widget, plus a PNG and a text description for renderers without widgets."""
-        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
-        b64 = base64.b64encode(self.png()).decode("ascii")
-        text = self.describe()
-        bundle["text/plain"] = text
-        bundle["image/png"] = b64
-        return bundle
-
-    def close(self):
-        for w in (self.method, self.lr, self.beta1, self.beta2, *self.start, self.readout, self.status,
-                  self.view, getattr(self, "_widget", None)):
-            if w is not None:
-                w.close()
-        self.fig.clear()
+    def describe(self, frame=None) -> str:
+        return "\n".join([f"{optimizers.METHODS[self.values['method']]} on {self.landscape.name}, "
+                          f"learning rate {self.step:.3g}.", *self.readout_lines(frame)])

@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 
 pytest.importorskip("ipywidgets")
-pytest.importorskip("ipympl")
+pytest.importorskip("anywidget")
 
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.backend_bases import MouseEvent  # noqa: E402
 
 import reachkit as rk  # noqa: E402
 from reachkit import eos_explorer as ee  # noqa: E402
@@ -26,7 +25,7 @@ def net():
 
 @pytest.fixture
 def ex():
-    e = ee.explore_adaptive(rk.landscapes.sharp_flat_2d(), canvas="image", start=(-1.2, 0.2), **SMALL)
+    e = ee.explore_adaptive(rk.landscapes.sharp_flat_2d(), start=(-1.2, 0.2), **SMALL)
     yield e
     e.close()
 
@@ -88,61 +87,59 @@ def test_explorer_shows_the_basin_map_and_path_of_the_chosen_optimizer(ex):
     ref = ro.basin_map(ls, "adam", 0.2, n=16, n_steps=300)
     np.testing.assert_array_equal(ex.basin_map.labels, ref.labels)
     path = ro.run(ls, [-1.2, 0.2], "adam", 0.2, 300, gtol=1e-8)
-    np.testing.assert_array_equal(ex.artists.full.get_xydata(), path.iterates[:, 0])
+    np.testing.assert_array_equal(ex.current.xy["path"], path.iterates[:, 0])
+    sent = np.frombuffer(ex.view.runs["paths"][0], dtype="<f4").reshape(-1, 2)
+    np.testing.assert_allclose(sent, path.iterates[:, 0], rtol=1e-6)
+    # Adam's first step has length lr * sqrt(2) (each coordinate moves by about lr)
+    assert np.linalg.norm(path.iterates[1, 0] - path.iterates[0, 0]) == pytest.approx(0.2 * np.sqrt(2), rel=1e-6)
     text = ex.describe()
     assert "Adam" in text and "First step length |x1 - x0| = 0.283" in text
     assert path.describe(0) in text
-    assert ex.view.value[:4] == b"\x89PNG"
+    assert ex.view.background[:4] == b"\x89PNG" and ex.view.step_label == "learning rate"
 
 
 def test_controls_recompute(ex):
     ls = ex.landscape
-    ex.lr.value = 1.0
+    ex.view.step = 1.0  # the learning rate is the view's step slider / number box
     ref = ro.basin_map(ls, "adam", 1.0, n=16, n_steps=300)
     np.testing.assert_array_equal(ex.basin_map.labels, ref.labels)
-    ex.method.value = "momentum"
-    assert ex.beta2.disabled and not ex.beta1.disabled and ex.options() == {"mu": 0.9}
-    ex.method.value = "rmsprop"
-    assert ex.beta1.disabled and not ex.beta2.disabled and ex.options() == {"rho": 0.999}
-    ex.method.value = "gd"
-    ex.lr.value = 0.05
-    assert ex.options() == {}
-    ref = ro.basin_map(ls, "gd", 0.05, n=16, n_steps=300)
-    np.testing.assert_array_equal(ex.basin_map.labels, ref.labels)
-    assert "GD, learning rate 0.05" == ex.ax.get_title()
-    ex.method.value = "adam"
-    ex.beta1.value, ex.beta2.value = 0.5, 0.99
-    assert ex.options() == {"betas": (0.5, 0.99)}
+    w = ex.controls.widgets
+    w["method"].value = "momentum"
+    assert w["beta2"].children[0].disabled and not w["beta1"].children[0].disabled
+    assert ex.model.options() == {"mu": 0.9}
+    w["method"].value = "rmsprop"
+    assert w["beta1"].children[0].disabled and ex.model.options() == {"rho": 0.999}
+    w["method"].value = "gd"
+    ex.view.step = 0.05
+    assert ex.model.options() == {}
+    np.testing.assert_array_equal(ex.basin_map.labels, ro.basin_map(ls, "gd", 0.05, n=16, n_steps=300).labels)
+    assert ex.model.static_layer().title == "GD, learning rate 0.05"
+    w["method"].value = "adam"
+    w["beta1"].children[0].value, w["beta2"].children[0].value = 0.5, 0.99
+    assert ex.model.options() == {"betas": (0.5, 0.99)}
     np.testing.assert_array_equal(ex.basin_map.labels,
                                   ro.basin_map(ls, "adam", 0.05, n=16, n_steps=300, betas=(0.5, 0.99)).labels)
 
 
-def test_a_click_moves_the_start_with_one_update(ex, monkeypatch):
+def test_a_click_moves_the_start_with_one_path_and_no_basin_map(ex, monkeypatch):
     calls = []
     orig = ro.basin_map
     monkeypatch.setattr(ro, "basin_map", lambda *a, **k: (calls.append(1), orig(*a, **k))[1])
-    ex.fig.canvas.draw()
-    x, y = ex.ax.transData.transform((2.5, -0.5))
-    ex._on_click(MouseEvent("button_press_event", ex.fig.canvas, x, y, button=1))
-    assert [s.value for s in ex.start] == pytest.approx([2.5, -0.5], abs=0.02)
-    assert len(calls) == 1
+    ex.view.start = [2.5, -0.5]  # what the view writes on a click
+    assert ex.values["start"] == (2.5, -0.5) and calls == []  # the basin map does not depend on it
     assert "flat minimum" in ex.describe()
 
 
 def test_errors_show_in_the_status_line_and_never_raise(ex):
-    ex.n_steps = -1
-    ex.lr.value = 0.3
-    assert ex.error and "n_steps" in ex.error
-    assert "Could not update" in ex.status.value and "Could not update" in ex.describe()
-    ex.n_steps = 300
-    ex.lr.value = 0.2
-    assert ex.error is None and ex.status.value == ""
+    assert not ex.set(beta1=1.5)
+    assert ex.error and "beta1" in ex.error and "Could not update" in ex.status
+    assert ex.values["beta1"] == 0.9 and ex.controls.widgets["beta1"].children[0].value == 0.9
+    assert ex.set(beta1=0.8) and ex.error is None and ex.status.startswith("Adam")
 
 
-def test_ipympl_canvas_and_static_fallback():
-    e = ee.explore_adaptive(rk.landscapes.sharp_flat_2d(), canvas="ipympl", **SMALL)
+def test_static_fallback():
+    e = ee.explore_adaptive(rk.landscapes.sharp_flat_2d(), **SMALL)
     try:
-        assert e.canvas_kind == "ipympl"
         bundle = e._repr_mimebundle_()
         assert "application/vnd.jupyter.widget-view+json" in bundle
         assert bundle["text/plain"] == e.describe() and len(bundle["image/png"]) > 1000
@@ -150,15 +147,16 @@ def test_ipympl_canvas_and_static_fallback():
         e.close()
 
 
-@pytest.mark.parametrize("kwargs, word", [
-    (dict(method="sgd"), "method"),
-    (dict(lr=0.0), "lr"),
-    (dict(lr=float("nan")), "lr"),
-    (dict(start=(1.0,)), "start"),
-    (dict(canvas="svg"), "canvas"),
+@pytest.mark.parametrize("kwargs, err, word", [
+    (dict(method="sgd"), ValueError, "method"),
+    (dict(lr=0.0), ValueError, "lr"),
+    (dict(lr=float("nan")), ValueError, "lr"),
+    (dict(lr=True), TypeError, "lr"),
+    (dict(start=(1.0,)), ValueError, "start"),
+    (dict(canvas="svg"), TypeError, "canvas"),
 ])
-def test_bad_options(kwargs, word):
-    with pytest.raises(ValueError, match=word):
+def test_bad_options(kwargs, err, word):
+    with pytest.raises(err, match=word):
         ee.explore_adaptive(rk.landscapes.sharp_flat_2d(), **kwargs)
 
 

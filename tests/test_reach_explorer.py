@@ -1,5 +1,5 @@
-"""Drive the reachability explorer as a user would and compare what it draws and says with a
-fresh ``reachkit.reach`` for the same settings (no browser; ipympl's canvas as in a notebook)."""
+"""Drive the reachability explorer as a user would (its controls and the view's traits) and compare
+what it draws and says with a fresh ``reachkit.reach`` for the same settings (no browser)."""
 
 import asyncio
 import threading
@@ -8,14 +8,13 @@ import numpy as np
 import pytest
 
 pytest.importorskip("ipywidgets")
-pytest.importorskip("ipympl")
+pytest.importorskip("anywidget")
 
 import ipywidgets as W  # noqa: E402
-from matplotlib.backend_bases import MouseEvent  # noqa: E402
 
 import reachkit as rk  # noqa: E402
 from reachkit import analysis, dynamics, landscapes, plotting  # noqa: E402
-from reachkit.reach_explorer import ReachExplorer1D, ReachExplorer2D, explore_reach, trim_path  # noqa: E402
+from reachkit.reach_explorer import ReachModel, explore_reach, target_choices, trim_path  # noqa: E402
 
 
 @pytest.fixture
@@ -32,62 +31,72 @@ def ex2():
     ex.close()
 
 
-def drawn(ex, method="gd"):
-    return ex.artists[method].full.get_xydata()
+def drawn(ex):
+    """The path the view draws, as sent (float32) and as the model holds it."""
+    key = ex.view.series[0]["key"]
+    sent = np.frombuffer(ex.view.runs["paths"][0], dtype="<f4").reshape(-1, 2)
+    return key, sent, ex.current.xy[key]
 
 
 def assert_draws(ex, fresh, method="gd"):
     """The drawn path is reach's path up to its last move, and reach's path stays put after."""
-    xy = drawn(ex, method)
+    key, sent, xy = drawn(ex)
+    assert key == method
     want = plotting.path_xy(ex.landscape, fresh.path)
     n = len(xy)
     np.testing.assert_array_equal(xy, want[:n])
     np.testing.assert_array_equal(want[n:], np.broadcast_to(want[n - 1], want[n:].shape))
+    np.testing.assert_allclose(sent, want[:n], rtol=1e-6)
     np.testing.assert_array_equal(ex.outcome.result.start, fresh.start)
-    np.testing.assert_allclose(ex.start_marker.get_xydata()[0], want[0])
+    np.testing.assert_allclose(ex.view.start, fresh.start)
 
 
-def choose(dropdown, label):
-    """Pick an option by its visible label, as a user does."""
+def choose(ex, name, label):
+    """Pick an option of a dropdown by its visible label, as a user does."""
+    dropdown = ex.controls.widgets[name]
     dropdown.value = dict(dropdown.options)[label]
 
 
 # ----------------------------------------------------------------------------------------------
 def test_dispatch_lazy_export_and_input_checks():
     assert rk.explore_reach is explore_reach
-    e = explore_reach(landscapes.saddle(), step=0.4)
-    assert isinstance(e, ReachExplorer2D)
-    e.close()
     with pytest.raises(ValueError, match="1-D and 2-D"):
         explore_reach(landscapes.quadratic((1.0, 2.0, 3.0)))
     with pytest.raises(ValueError, match="smooth"):
         explore_reach(landscapes.absolute_value())
-    with pytest.raises(ValueError, match="dynamics must be"):
+    with pytest.raises(ValueError, match="dynamics must be one of"):
         explore_reach(landscapes.saddle(), dynamics="adam")
-    with pytest.raises(ValueError, match="local maximum|maximum"):
+    with pytest.raises(ValueError, match="maximum"):
         explore_reach(landscapes.sharp_flat_double_well(), target="local maximum (hump)")
     with pytest.raises(ValueError, match="no critical point labelled"):
         explore_reach(landscapes.saddle(), target="summit")
+    with pytest.raises(ValueError, match="t_range must have low < high"):
+        explore_reach(landscapes.curve_of_minima(), t_range=(2, 1))
+    with pytest.raises(ValueError, match="max_steps"):
+        explore_reach(landscapes.saddle(), max_steps=5)
+    with pytest.raises(TypeError, match="step"):
+        explore_reach(landscapes.saddle(), step="0.1")
+    with pytest.raises(ValueError, match="background"):
+        explore_reach(landscapes.saddle(), background="yes")
 
 
 def test_dropdown_offers_minima_and_saddles_and_says_why_maxima_are_not(ex1):
-    assert [lab for lab, _ in ex1.target.options] == ["sharp minimum", "flat minimum"]
-    assert "local maximum (hump)" in ex1.left_out.value and "no path from elsewhere" in ex1.left_out.value
-    hb = landscapes.himmelblau()
-    opts, left = ReachExplorer2D._target_choices(type("S", (), {"family": None})(), hb)
+    assert [lab for lab, _ in ex1.controls.widgets["target"].options] == ["sharp minimum", "flat minimum"]
+    assert ex1.left_out == [("local maximum (hump)", "a local maximum: no path from elsewhere converges to it")]
+    opts, left = target_choices(landscapes.himmelblau(), None)
     assert len(opts) == 8 and [lab for lab, _ in left] == ["local maximum"]
-    opts, left = ReachExplorer1D._target_choices(type("S", (), {"family": None})(), landscapes.plateau())
-    assert [lab for lab, _ in opts] == ["plateau edge -1 [minimum]", "plateau edge +1 [minimum]"]
+    opts, left = target_choices(landscapes.plateau(), None)
+    assert [lab for _, lab in opts] == ["plateau edge -1 [minimum]", "plateau edge +1 [minimum]"]
     assert "minimum and a maximum at once" in left[0][1]
-    for w in (ex1.target, ex1.dynamics, ex1.step, ex1.exponent, ex1.play, ex1.frame,
-              ex1.reduced_motion, ex1.reset):
-        assert isinstance(w, W.Widget) and w.tooltip  # keyboard-operable, described controls
+    assert "step" not in ex1.controls.widgets and ex1.view.step == 0.04  # the view's step slider
+    for w in ex1.controls.widgets.values():
+        assert isinstance(w, W.Widget)
 
 
 def test_choosing_a_target_draws_reachs_path_and_read_outs(ex1):
     ls = ex1.landscape
     assert_draws(ex1, rk.reach(ls, "sharp minimum", 0.04))
-    choose(ex1.target, "flat minimum")
+    choose(ex1, "target", "flat minimum")
     fresh = rk.reach(ls, "flat minimum", 0.04)
     assert_draws(ex1, fresh)
     text = ex1.describe()
@@ -95,60 +104,64 @@ def test_choosing_a_target_draws_reachs_path_and_read_outs(ex1):
     assert f"Final distance to the target: {fresh.final_distance:.3g}" in text
     assert f"closest distance: {fresh.closest_distance:.3g}" in text
     assert "Not fragile" in text and "Reached" in text
-    assert f"GD from the start found: {fresh.path.describe(0)}" in ex1.status.value
-    np.testing.assert_allclose(ex1.target_marker.get_xydata()[0], [2.0, ls.value([2.0])])
-    assert ex1.error is None
+    assert f"GD from the start found: {fresh.path.describe(0)}" in ex1.status
+    assert ex1.model.static_layer().markers == [(2.0, float(ls.value([2.0])), "*", "target")]
+    assert ex1.error is None and ex1.view.fan == [] and ex1.view.clickable is False
 
 
 def test_method_and_step_changes_follow_reach(ex2):
     ls = ex2.landscape
-    choose(ex2.target, "minimum (0, 1)")
+    choose(ex2, "target", "minimum (0, 1)")
     assert_draws(ex2, rk.reach(ls, "minimum (0, 1)", 0.4))
-    ex2.step.value = 0.2
+    ex2.view.step = 0.2  # the browser's step slider or number box
     assert_draws(ex2, rk.reach(ls, "minimum (0, 1)", 0.2))
-    choose(ex2.dynamics, "gradient flow")
-    assert ex2.step.disabled and ex2.artists["flow"].full.get_visible()
-    assert not ex2.artists["gd"].full.get_visible()
+    choose(ex2, "dynamics", "gradient flow")
+    assert [s["key"] for s in ex2.view.series] == ["flow"]
     assert_draws(ex2, rk.reach(ls, "minimum (0, 1)", method="flow"), "flow")
-    assert "gradient flow" in ex2.describe()
-    choose(ex2.target, "saddle")
+    choose(ex2, "target", "saddle")
     fresh = rk.reach(ls, "saddle", method="flow")
     assert_draws(ex2, fresh, "flow")
     assert fresh.start[1] == 0.0 and "measure zero" in ex2.describe()
-    choose(ex2.dynamics, "GD, a_k = a/(k+1)^p")
-    assert not ex2.exponent.disabled
-    ex2.exponent.value = 0.5
+    choose(ex2, "dynamics", "GD, a_k = a/(k+1)^p")
+    ex2.controls.widgets["exponent"].children[0].value = 0.5
     assert_draws(ex2, rk.reach(ls, "saddle", rk.power(0.2, 0.5)))
     assert "nonsummable" in ex2.describe()
 
 
-def test_play_advances_the_marker_along_the_drawn_path(ex2):
-    xy = drawn(ex2)
-    assert ex2.frame.max == len(xy) - 1 and ex2.play.max == ex2.frame.max
-    assert ex2.play_link.source == (ex2.play, "value")  # Play drives the scrubber in the browser
+def test_the_frame_read_out_follows_the_drawn_path(ex2):
+    _, _, xy = drawn(ex2)
+    assert ex2.view.frame == len(xy) - 1  # the view opens on the end of the run
     for k in (0, 5, len(xy) // 2):
-        ex2.frame.value = k  # what each Play tick does
-        np.testing.assert_allclose(ex2.artists["gd"].marker.get_xydata()[0], xy[k])
-        assert f"Showing step k = {k}:" in ex2.readout.value
+        ex2.view.frame = k  # what the view writes when Play stops or the scrubber is released
+        assert f"Showing step k = {k}: x = ({xy[k][0]:.3g}, {xy[k][1]:.3g})" in ex2.readout.value
 
 
-def test_unstable_step_says_so_and_the_widget_still_works(ex1):
+def test_unstable_step_says_so_and_the_explorer_still_works(ex1):
     ls = ex1.landscape
-    ex1.step.value = 0.12  # above 2/20 at the sharp minimum
+    ex1.view.step = 0.12  # above 2/20 at the sharp minimum
     text = ex1.describe()
     assert "ABOVE 2/λ = 0.1" in text and "reach is not run" in text and "|1 − aλ| = 1.4" in text
     assert "ABOVE" in ex1.readout.value and ex1.outcome.result is None and ex1.error is None
     demo = trim_path(dynamics.gradient_descent(ls, [-1 + 2e-3], 0.12, 300))
-    np.testing.assert_array_equal(drawn(ex1), plotting.path_xy(ls, demo))
-    assert demo.describe(0) in ex1.status.value
-    # the flat minimum (2/λ = 2) is fine with that step; back to a small step, the sharp one is reached
-    choose(ex1.target, "flat minimum")
+    np.testing.assert_array_equal(drawn(ex1)[2], plotting.path_xy(ls, demo))
+    assert demo.describe(0) in ex1.status
+    choose(ex1, "target", "flat minimum")  # 2/λ = 2: fine with that step
     assert "ABOVE" not in ex1.describe()
     assert_draws(ex1, rk.reach(ls, "flat minimum", 0.12))
-    choose(ex1.target, "sharp minimum")
-    ex1.step.value = 0.04
+    choose(ex1, "target", "sharp minimum")
+    ex1.view.step = 0.04
     assert_draws(ex1, rk.reach(ls, "sharp minimum", 0.04))
     assert "Reached" in ex1.describe()
+
+
+def test_the_one_to_one_note_says_strictly_below_1_over_L():
+    ex = explore_reach(landscapes.sharp_flat_double_well(), step=0.099)
+    text = ex.describe()
+    assert ex.outcome.result.success and "a = 0.099 is not below 1/L = 0.05" in text
+    assert "a < 1/L is a safe choice" in text and "≤ 1/L" not in text
+    ex.view.step = 0.04
+    assert "1/L" not in ex.describe()
+    ex.close()
 
 
 def test_summable_steps_warn_and_report_the_stall():
@@ -162,19 +175,20 @@ def test_summable_steps_warn_and_report_the_stall():
     ex.close()
 
 
-def test_a_point_of_the_curve_of_minima_by_slider():
+def test_a_point_of_the_curve_of_minima_by_t():
     ls = landscapes.curve_of_minima()
     ex = explore_reach(ls, step=0.2, t=2.0)
-    assert ex.target.value == "family" and not ex.t.disabled
+    assert ex.values["target"] == "family" and ex.values["t"] == 2.0
     gd = rk.reach(ls, landscapes.curve_point(2.0), 0.2)
     assert_draws(ex, gd)
     assert "curve of minima" in ex.describe() and "thin set" in ex.describe()
-    choose(ex.dynamics, "gradient flow")
+    choose(ex, "dynamics", "gradient flow")
     flow = rk.reach(ls, landscapes.curve_point(2.0), method="flow")
     assert_draws(ex, flow, "flow")
     assert np.linalg.norm(flow.start - gd.start) > 0.1  # different starts for flow and GD
-    choose(ex.target, "saddle")
-    assert ex.t.disabled
+    ex.controls.widgets["t"].children[0].value = 1.25  # typed: exactly 1.25
+    assert ex.values["t"] == 1.25
+    assert_draws(ex, rk.reach(ls, landscapes.curve_point(1.25), method="flow"), "flow")
     ex.close()
 
 
@@ -186,7 +200,7 @@ def test_approached_but_not_reached_is_explained(ex2, monkeypatch):
     res = analysis.ReachResult(np.zeros(2), "saddle", np.array([1.0, 1e-15]), path, float(dist[-1]),
                                float(dist.min()), False, True, "note", "gd")
     monkeypatch.setattr(analysis, "reach", lambda *a, **k: res)
-    ex2.step.value = 0.1
+    ex2.view.step = 0.1
     assert dist.min() < 1e-6 < dist[-1]
     text = ex2.describe()
     assert "comes very close to the target and then leaves" in text and "measure zero" in text
@@ -198,11 +212,11 @@ def test_an_error_in_reach_shows_in_the_status_line(ex1, monkeypatch):
         raise RuntimeError("no luck")
 
     monkeypatch.setattr(analysis, "reach", boom)
-    ex1.step.value = 0.03
-    assert "reach failed: RuntimeError: no luck" in ex1.status.value
-    assert not ex1.artists["gd"].full.get_visible()
+    ex1.view.step = 0.03
+    assert "reach failed: RuntimeError: no luck" in ex1.status
+    assert len(drawn(ex1)[2]) == 0
     monkeypatch.undo()
-    ex1.step.value = 0.04  # cached from the start: no new computation needed
+    ex1.view.step = 0.04  # cached from the start: no new computation needed
     assert_draws(ex1, rk.reach(ex1.landscape, "sharp minimum", 0.04))
 
 
@@ -210,10 +224,10 @@ def test_results_are_cached_per_setting(ex1, monkeypatch):
     calls = []
     real = analysis.reach
     monkeypatch.setattr(analysis, "reach", lambda *a, **k: calls.append(a) or real(*a, **k))
-    choose(ex1.target, "flat minimum")
-    choose(ex1.target, "sharp minimum")
-    choose(ex1.target, "flat minimum")
-    ex1.frame.value = 3
+    choose(ex1, "target", "flat minimum")
+    choose(ex1, "target", "sharp minimum")
+    choose(ex1, "target", "flat minimum")
+    ex1.view.frame = 3
     assert len(calls) == 1
 
 
@@ -223,16 +237,16 @@ def test_background_computation_inside_a_running_loop():
     async def session():
         ex = explore_reach(ls, step=0.04, background=True)  # built synchronously: a path at once
         assert ex.outcome.result.success
-        choose(ex.target, "flat minimum")  # inside the loop: computed in the worker thread
-        assert ex.computing and "Computing a start" in ex.status.value
-        ex.step.value = 0.03  # supersedes the request
+        choose(ex, "target", "flat minimum")  # inside the loop: computed in the worker thread
+        assert ex.computing and "Computing a start" in ex.status
+        ex.view.step = 0.03  # supersedes the request
         for _ in range(3000):  # up to 30 s on a loaded machine
             if not ex.computing:
                 break
             await asyncio.sleep(0.01)
         assert not ex.computing
         assert_draws(ex, rk.reach(ls, "flat minimum", 0.03))
-        ex.step.value = 0.05
+        ex.view.step = 0.05
         ex.wait(timeout=30)  # blocking wait also works
         assert_draws(ex, rk.reach(ls, "flat minimum", 0.05))
         ex.close()
@@ -253,36 +267,41 @@ def _run_catching(coroutine_function, errors):
 
 
 def test_click_near_a_critical_point_makes_it_the_target(ex2):
-    x, y = ex2.ax.transData.transform((0.02, -0.98))
-    ex2._on_click(MouseEvent("button_press_event", ex2.fig.canvas, x, y, button=1))
-    assert dict((v, k) for k, v in ex2.target.options)[ex2.target.value] == "minimum (0, -1)"
+    assert ex2.view.clickable
+    ex2.view.start = [0.02, -0.98]  # what the view writes on a click
+    assert ex2.controls.widgets["target"].label == "minimum (0, -1)"
+    assert_draws(ex2, rk.reach(ex2.landscape, "minimum (0, -1)", 0.4))
+    ex2.view.start = [1.5, 0.5]  # far from every critical point: nothing changes
+    assert ex2.controls.widgets["target"].label == "minimum (0, -1)"
     assert_draws(ex2, rk.reach(ex2.landscape, "minimum (0, -1)", 0.4))
 
 
 def test_reduced_motion_reset_fallback_and_close(ex1):
     from ipywidgets.widgets.widget import _instances
 
-    ex1.reduced_motion.value = True
-    assert ex1.play.disabled and ex1.frame.value == ex1.frame.max
-    assert not ex1.artists["gd"].trail.get_segments()
-    choose(ex1.target, "flat minimum")
-    ex1.reset_controls()
-    assert ex1.target.value == 0 and not ex1.reduced_motion.value
+    choose(ex1, "target", "flat minimum")
+    ex1.reset_button.click()
+    assert ex1.values["target"] == 0 and ex1.values["step"] == 0.04
     bundle = ex1._repr_mimebundle_()
     assert "Start found by reach" in bundle["text/plain"] and bundle["image/png"]
-    img = explore_reach(landscapes.saddle(), step=0.4, canvas="image")
-    assert img.canvas_kind == "image" and img.view.value[:4] == b"\x89PNG"
-    img.close()
     before = set(_instances)
-    ex = explore_reach(landscapes.saddle(), step=0.4, lecture=True)
+    ex = explore_reach(landscapes.saddle(), step=0.4, lecture=True, reduced_motion=True)
+    assert ex.view.reduced_motion and ex.view.frame == len(ex.current.xy["gd"]) - 1
     ex._repr_mimebundle_()
     ex.close()
     assert set(_instances) - before == set()
 
 
 def test_a_landscape_parameter_rebuilds_the_target_and_the_path(ex1):
-    ex1.params["sharp"].value = 30.0
+    ex1.controls.widgets["sharp"].children[0].value = 30.0
     ls = landscapes.sharp_flat_double_well(sharp=30.0)
     assert ex1.landscape.params == ls.params
     assert_draws(ex1, rk.reach(ls, "sharp minimum", 0.04))
     assert "sharpness λ = 30, 2/λ = 0.06667" in ex1.describe()
+
+
+def test_the_model_runs_without_widgets():
+    m = ReachModel(landscapes.sharp_flat_double_well(), step=0.04, target="flat minimum")
+    assert m.outcome.result.success and m.current.status.startswith("reach (")
+    m.update(step=0.12, target=0)
+    assert m.outcome.unstable and "ABOVE 2/λ = 0.1" in m.describe()

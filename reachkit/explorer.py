@@ -1,0 +1,227 @@
+"""The explorer assembly: a model (settings in, runs out), the browser view
+(:class:`reachkit.view.ExplorerView`: canvas, Play, step slider, status line) and a controls panel
+built from the model's setting declarations, in one responsive container.
+
+    ex = Explorer(DynamicsModel(landscape, step=0.13))
+    ex.set(step=0.13, start=(0.5, 1.0))   # as a user would; exactly these numbers
+    ex.values["step"], ex.paths["gd"]     # what is shown
+
+A model provides: ``declarations``, ``values``, ``update(**changes) -> set``, ``current`` and
+``fan`` (:class:`~reachkit.runs.Run`), ``fan_steps``, ``step``, ``step_range``, ``step_marks()``,
+``series()``, ``static_layer()``, ``static_key()``, ``readout_lines(frame)``, ``describe(frame)``,
+``start``, ``clickable`` and optionally ``click(point) -> changes`` and ``inactive()`` (the
+settings that do nothing now; their controls are disabled). Its other attributes
+(``paths``, ``basin_map``, ``outcome``...) are readable on the explorer. A change a model refuses
+or a failure in the dynamics shows in the status line; the last valid run stays on screen.
+"""
+
+from __future__ import annotations
+
+import html
+import pathlib
+
+import ipywidgets as W
+
+from . import background
+from .controls import Controls
+from .view import ExplorerView, encode_run, fallback_bundle
+
+VIEW_OWNED = ("step",)  # settings edited on the view itself (its step slider and number box)
+
+
+class Explorer:
+    """One explorer on screen: ``model``, ``view``, ``controls``, ``readout`` and ``widget``."""
+
+    def __init__(self, model, *, lecture: bool = False, reduced_motion: bool = False, trail: int = 20,
+                 speed: int = 20):
+        self.model = model
+        self.lecture = lecture
+        self.error: str | None = None
+        self._initial = dict(model.values)
+        self._static_key = None
+        self._last_frame = 0
+        self.view = ExplorerView(lecture=lecture, reduced_motion=reduced_motion, trail=trail,
+                                 speed=speed, clickable=bool(model.clickable),
+                                 step_label=getattr(model, "step_label", "step a"))
+        panel = [s for s in model.declarations if s.name not in VIEW_OWNED]
+        self.controls = Controls(panel, model.values)
+        self.readout = W.HTML()
+        self.reset_button = W.Button(description="reset", icon="undo", tooltip="back to the initial settings")
+        self._push({"runs", "fan", "background"})
+        self.view.observe(self._on_view_step, "step")
+        self.view.observe(self._on_view_start, "start")
+        self.view.observe(lambda _c: self._show_readout(), "frame")
+        self.controls.on_change(lambda name, value: self.set(**{name: value}))
+        self.reset_button.on_click(lambda _b: self.reset())
+        self._widget = None
+        if hasattr(model, "listen"):  # results computed in a worker thread arrive later
+            model.listen(lambda: self._push({"runs", "background"}))
+
+    # -- what a user does ----------------------------------------------------------------------
+    def set(self, **changes) -> bool:
+        """Apply setting changes as one update; True if they were accepted. Never raises: a
+        refused value or a failure shows in the status line and the controls go back."""
+        try:
+            self.view.busy = True
+            what = self.model.update(**changes)
+            self.error = None
+            self._push(what) if what else self._sync_inputs()
+            return True
+        except Exception as exc:  # a callback must never raise: report and keep the last run
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.view.status = f"Could not update: {self.error}. The figure still shows the last valid run."
+            self._sync_inputs()
+            return False
+        finally:
+            self.view.busy = False
+
+    def reset(self):
+        """Every setting back to its initial value (one update)."""
+        self.set(**self._initial)
+
+    @property
+    def values(self) -> dict:
+        """The settings in use, exactly."""
+        return dict(self.model.values)
+
+    def _on_view_step(self, change):
+        if change["new"] != self.model.step:
+            self.set(step=change["new"])
+
+    def _on_view_start(self, change):
+        point = tuple(change["new"])
+        if point == tuple(self.model.start):
+            return
+        click = getattr(self.model, "click", None)
+        self.set(**(click(point) if click else {"start": point}))
+
+    # -- pushing state to the view -------------------------------------------------------------
+    def _push(self, what: set):
+        m, v = self.model, self.view
+        keys = [s["key"] for s in m.series()]
+        at_end = v.frame >= self._last_frame or v.reduced_motion
+        with v.hold_sync():
+            if "fan" in what:
+                lo, hi = m.step_range
+                v.series = m.series()
+                v.step_min, v.step_max = float(lo), float(hi)
+                v.step_marks = m.step_marks()
+                v.fan_steps = [float(a) for a in m.fan_steps]
+                v.fan = [_encode(r, keys) for r in m.fan]
+            if "background" in what and m.static_key() != self._static_key:
+                for name, value in background.render(m.static_layer(), self.lecture).items():
+                    setattr(v, name, value)
+                self._static_key = m.static_key()
+            if m.fan_index(m.step) is None or "fan" in what or not v.runs:
+                v.runs = _encode(m.current, keys)
+            v.step, v.start = float(m.step), [float(c) for c in m.start]
+            self._last_frame = last = max(m.current.n_frames - 1, 0)
+            v.frame = last if at_end else min(v.frame, last)
+            v.status = m.current.status
+        self._sync_controls()
+        self._show_readout()
+
+    def _sync_inputs(self):
+        """The view's step and start and the controls show the model's values (after a refusal, or
+        a click that changed nothing)."""
+        self.view.step, self.view.start = float(self.model.step), [float(c) for c in self.model.start]
+        self._sync_controls()
+
+    def _sync_controls(self):
+        self.controls.show({k: val for k, val in self.model.values.items() if k in self.controls.widgets})
+        self.controls.disable(self.model.inactive() if hasattr(self.model, "inactive") else set())
+
+    def _show_readout(self):
+        lines = self.readout_lines()
+        rows = []
+        for line in lines:
+            t = html.escape(line)
+            for word in ("WARNING", "ABOVE", "Not reached", "Fragile"):
+                t = t.replace(word, f"<b class='rk-warn'>{word}</b>")
+            rows.append(f"<div>{t}</div>")
+        self.readout.value = "<div class='rk-readout'>" + "".join(rows) + "</div>"
+
+    # -- reading the state -----------------------------------------------------------------------
+    def readout_lines(self) -> list[str]:
+        """The read-outs in words at the iterate the view shows."""
+        return self.model.readout_lines(self.view.frame)
+
+    def describe(self) -> str:
+        """Text description of the figure and its state (also the fallback's caption)."""
+        text = self.model.describe(self.view.frame)
+        return text if self.error is None else f"{text}\nCould not update: {self.error}"
+
+    @property
+    def status(self) -> str:
+        """The status line as shown."""
+        return self.view.status
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name in ("model", "view"):
+            raise AttributeError(name)
+        return getattr(self.model, name)
+
+    # -- display ---------------------------------------------------------------------------------
+    @property
+    def widget(self) -> W.Box:
+        """View on the left; controls and the collapsible read-outs on the right; stacked when
+        narrow (flex-wrap; the view's CSS styles the classes)."""
+        if self._widget is None:
+            rows = list(self.controls.widgets.values()) + [self.reset_button]
+            panel = W.VBox(rows, layout=W.Layout(flex="1 1 320px", min_width="0"))
+            panel.add_class("rk-controls")
+            readouts = W.Accordion(children=[self.readout], titles=("read-outs",), selected_index=0)
+            readouts.add_class("rk-readouts")
+            side = W.VBox([panel, readouts], layout=W.Layout(flex="1 1 340px", min_width="0"))
+            self.view.layout.flex, self.view.layout.min_width = "2 1 560px", "0"
+            box = W.Box([self.view, side], layout=W.Layout(display="flex", flex_flow="row wrap",
+                                                           align_items="flex-start", width="100%"))
+            box.add_class("rk-explorer")
+            if self.lecture:
+                box.add_class("rk-lecture")
+            self._widget = box
+        return self._widget
+
+    def png(self, frame: int | None = None) -> bytes:
+        """A still picture of the current run (whole paths; up to ``frame`` if given)."""
+        m = self.model
+        return background.still(m.static_layer(), m.current, [s["key"] for s in m.series()],
+                                self.lecture, frame, self.view.trail)
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        """The live widget, plus the still picture and the status text for renderers without one."""
+        return fallback_bundle(self.widget, self.png(), self.describe())
+
+    def save(self, filename, **options):
+        """``.png``: the still picture; ``.gif`` / ``.mp4`` / ``.html``: the current run animated
+        (see :func:`reachkit.animation.save_animation`). Returns the path written."""
+        out = pathlib.Path(filename)
+        if out.suffix.lower() == ".png":
+            if not out.parent.exists():
+                raise FileNotFoundError(f"folder {out.parent} does not exist")
+            out.write_bytes(self.png())
+            return out
+        from .animation import save_animation
+        options.setdefault("lecture", self.lecture)
+        return save_animation(self.model.landscape, filename, paths=self.model.paths, **options)
+
+    def close(self):
+        """Close every widget of the explorer (and stop the model's worker, if any)."""
+        if hasattr(self.model, "close"):
+            self.model.close()
+        seen = set()
+
+        def close(w):  # a widget, its children, layout and style
+            if isinstance(w, W.Widget) and id(w) not in seen:
+                seen.add(id(w))
+                for part in (*getattr(w, "children", ()), getattr(w, "layout", None), getattr(w, "style", None)):
+                    close(part)
+                w.close()
+
+        for w in [self._widget, self.view, self.readout, self.reset_button, *self.controls.widgets.values()]:
+            close(w)
+
+
+def _encode(run, keys) -> dict:
+    """A Run as the view's ``runs`` / ``fan`` entry for the series ``keys`` (in that order)."""
+    return encode_run(run.step, [run.xy[k] for k in keys], [run.info[k] for k in keys], run.status, run.alt)
