@@ -19,6 +19,7 @@ from labdriver import (
     LabServer,
     browser_unavailable,
     chromium_path,
+    measurement_lines,
     require_browser,
 )
 
@@ -90,7 +91,7 @@ def browser(browser_requirements):
 
 def pytest_terminal_summary(terminalreporter):
     """Per-notebook timings and the slider latency of this session, if browser tests ran."""
-    timings, lat = RESULTS / "timings.json", RESULTS / "latency.json"
+    timings = RESULTS / "timings.json"
     if not timings.exists() or timings.stat().st_mtime < _SESSION_START:
         return
     tr = terminalreporter
@@ -101,8 +102,6 @@ def pytest_terminal_summary(terminalreporter):
         tr.write_line(f"{name:<40} {g['total_s']:6.1f} s   (kernel idle at {g['kernel_idle_s']:.1f} s, "
                       f"cells ran at {g['run_all_s']:.1f} s, figures drawn at {g['drawn_s']:.1f} s; "
                       f"{t.get('explorers', '?')} explorers, {t.get('figures', '?')} figures)")
-    if lat.exists() and lat.stat().st_mtime >= _SESSION_START:
-        d = json.loads(lat.read_text())
-        tr.write_line(f"step slider -> canvas latency: median {d['median']:.0f} ms, p90 {d['p90']:.0f} ms "
-                      f"(n={d['n']}; target: median < {d.get('target_median_ms', 150)} ms)")
+    for line in measurement_lines(_SESSION_START):
+        tr.write_line(line)
     tr.write_line(f"screenshots: {RESULTS.relative_to(ROOT)}/")

@@ -683,6 +683,21 @@ class ViewDriver:
         self.settle()
         return self.status.text_content()
 
+    def setting(self, label: str):
+        """The input of the explorer's control labelled `label` ("start x0", "steps", "sharp"...)."""
+        name = self.page.locator("label.widget-label", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+        return self.output.locator(".widget-inline-hbox").filter(has=name).locator("input").first
+
+    def type_setting(self, label: str, value) -> str:
+        """Type `value` into the control labelled `label`, press Enter; the status once settled."""
+        box = self.setting(label)
+        box.fill("")
+        box.press_sequentially(str(value))
+        box.press("Enter")
+        time.sleep(0.2)
+        self.settle()
+        return self.status.text_content()
+
     def set_speed(self, fps: int):
         self.speed.evaluate("(s, v) => { s.value = String(v); s.dispatchEvent(new Event('input', {bubbles: true}));"
                             " s.dispatchEvent(new Event('change', {bubbles: true})); }", fps)
@@ -765,8 +780,15 @@ class ViewDriver:
                 "seconds": round(counted["seconds"], 2)}
 
     def measure_step_latency(self, moves: int = 30, warmup: int = 2) -> dict:
-        """Arrow key on the step slider -> first changed canvas pixels (ms), alternating right/left."""
+        """Arrow key on the step slider -> first changed canvas pixels (ms), alternating right/left,
+        from a third of the way along the slider (at the top end every run may diverge at once and
+        look the same)."""
         self.step_slider.scroll_into_view_if_needed()
+        self.settle()
+        self.step_slider.focus()
+        self.page.keyboard.press("Home")
+        for _ in range(int(self.step_slider.get_attribute("max")) // 3):
+            self.page.keyboard.press("ArrowRight")
         self.settle()
         self.step_slider.focus()
         samples, missed = [], 0
@@ -801,3 +823,30 @@ def record_measurement(kind: str, data: dict, explorer: str):
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{kind}.json").write_text(json.dumps(out, indent=1))
     return out
+
+
+def measurement_lines(since: float = 0.0) -> list[str]:
+    """One line per measurement in results/browser/{play,drag,latency}.json written after `since`."""
+    lines = []
+    for kind in ("play", "drag", "latency"):
+        path = RESULTS / f"{kind}.json"
+        if not path.exists() or path.stat().st_mtime < since:
+            continue
+        d = json.loads(path.read_text())
+        if kind == "play":
+            lines.append(f"Play: {d['new_frames_per_s']:.0f} visibly new frames/s ({d['iterates_drawn_per_s']:.0f} "
+                         f"iterates drawn/s, display {d['display_frames_per_s']:.0f} frames/s, speed setting "
+                         f"{d['speed_setting']}); kernel traffic during {d['seconds']:.0f} s of Play: "
+                         f"{d['websocket_frames']} websocket frames, {d['kernel_messages']} messages")
+        elif kind == "drag":
+            sw, mo = d["display_rate_drag"], d["mouse_drag"]
+            lines.append(f"step drag: {sw['new_frames_per_s']:.0f} new frames/s at {sw['slider_moves_per_s']:.0f} "
+                         f"slider moves/s (display rate); mouse drag: {mo['new_frames']} new frames for "
+                         f"{mo['positions_crossed']} positions crossed in {mo['drag_s']:.1f} s")
+        elif d.get("samples"):
+            lines.append(f"arrow key on the step slider -> changed pixels: median {d['median']:.0f} ms, "
+                         f"p90 {d['p90']:.0f} ms (n={d['n']}, {d['missed']} missed)")
+        else:
+            lines.append(f"arrow key on the step slider -> changed pixels: no sample ({d['missed']} missed)")
+        lines[-1] += f"   [{d.get('explorer', '?')}; load {d.get('load_average', '?')}]"
+    return lines
