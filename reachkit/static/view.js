@@ -100,8 +100,10 @@ function render({ model, el }) {
   // -- layout: fit the container width, never cut off, keep the aspect ratio --------------------------
   function layout() {
     const [w, h] = model.get("background_size");
-    const vh = model.get("lecture") ? 52 : 62;
-    figure.style.width = `min(100%, ${w}px, calc(${vh}vh * ${w / h}))`;
+    // Leave the window's height minus the notebook's chrome and the view's own controls for the plot,
+    // so that plot, Play, step slider and status line fit on one screen (1280x720 in lecture mode).
+    const reserve = model.get("lecture") ? 310 : 250;
+    figure.style.width = `min(100%, ${w}px, max(240px, (100vh - ${reserve}px) * ${w / h}))`;
     figure.style.aspectRatio = `${w} / ${h}`;
     root.classList.toggle("rk-lecture", model.get("lecture"));
     root.style.maxWidth = `max(${w}px, 30em)`;

@@ -349,33 +349,45 @@ def _with_lecture(source: str) -> str:
     return source[:i - 1] + ", lecture=True" + source[i - 1:]
 
 
+# Scrolls the notebook so that the view's top is at the top of the notebook's scrolling area.
+_JS_SCROLL_TO_VIEW = r"""
+(out) => {
+  const view = out.querySelector('.rk-view');
+  const scroller = out.closest('.jp-WindowedPanel-outer') || out.closest('.jp-Notebook');
+  scroller.scrollTop += view.getBoundingClientRect().top - scroller.getBoundingClientRect().top - 4;
+}
+"""
+
+# Which of plot, Play, step slider and status line are on screen (corners and centre not covered by
+# anything else and inside the window), and which elements stick out of the output area sideways.
 _JS_LAYOUT = r"""
 (out) => {
   const vw = window.innerWidth, vh = window.innerHeight;
-  const panel = out.closest('.jp-WindowedPanel-outer, .jp-Notebook') || document.body;
-  const p = panel.getBoundingClientRect();
   const area = out.getBoundingClientRect();
-  const rect = (el) => {
-    const r = el.getBoundingClientRect();
-    return {left: r.left, top: r.top, right: r.right, bottom: r.bottom};
-  };
   const view = out.querySelector('.rk-view');
   const parts = {plot: view.querySelector('.rk-figure'), play: view.querySelector('button[aria-label="Play"]'),
                  step_slider: view.querySelector('input.rk-step'), status: view.querySelector('.rk-status')};
+  const seen = (el, x, y) => {
+    if (x < 0 || y < 0 || x > vw || y > vh) return false;
+    const hit = document.elementFromPoint(x, y);
+    return !!hit && (hit === el || el.contains(hit));
+  };
   const onScreen = {}, rects = {};
   for (const [k, el] of Object.entries(parts)) {
-    const r = rect(el); rects[k] = r;
-    onScreen[k] = r.left >= 0 && r.right <= vw && r.top >= Math.max(0, p.top) && r.bottom <= Math.min(vh, p.bottom);
+    const r = el.getBoundingClientRect();
+    rects[k] = [r.left, r.top, r.right, r.bottom].map(Math.round);
+    onScreen[k] = seen(el, r.left + 3, r.top + 3) && seen(el, r.right - 3, r.bottom - 3)
+                  && seen(el, (r.left + r.right) / 2, (r.top + r.bottom) / 2);
   }
   const cut = [];
   out.querySelectorAll('.rk-explorer *, .rk-view *').forEach((el) => {
     const r = el.getBoundingClientRect();
     if (!r.width || !r.height || getComputedStyle(el).visibility === 'hidden') return;
     if (r.left < area.left - 1 || r.right > area.right + 1)
-      cut.push((el.className && String(el.className).slice(0, 40)) || el.tagName);
+      cut.push((el.className && String(el.className).slice(0, 60)) || el.tagName);
   });
-  return {viewport: [vw, vh], area: rect(out), rects, onScreen, cut: cut.slice(0, 10),
-          overflow: out.scrollWidth > out.clientWidth + 1};
+  return {viewport: [vw, vh], area: [area.left, area.top, area.right, area.bottom].map(Math.round), rects,
+          onScreen, cut: cut.slice(0, 10), overflow: out.scrollWidth > out.clientWidth + 1};
 }
 """
 
@@ -395,7 +407,7 @@ def test_layout_fits_the_screen(open_notebook, results_dir, viewport, lecture):
     out = explorer_output(nb, cell)
     if lecture:
         assert out.locator(".rk-explorer.rk-lecture .rk-view.rk-lecture").count() == 1, "lecture=True not shown"
-    out.locator(".rk-view").evaluate("(v) => v.scrollIntoView({block: 'start'})")
+    out.evaluate(_JS_SCROLL_TO_VIEW)
     time.sleep(0.5)
     layout = out.evaluate(_JS_LAYOUT)
     name = f"layout-{viewport[0]}x{viewport[1]}{'-lecture' if lecture else ''}.png"
