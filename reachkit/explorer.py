@@ -22,11 +22,21 @@ import pathlib
 
 import ipywidgets as W
 
-from . import background
+from . import background, checks, plotting
 from .controls import Controls
 from .view import ExplorerView, encode_run, fallback_bundle
 
 VIEW_OWNED = ("step",)  # settings edited on the view itself (its step slider and number box)
+
+
+def display_options(lecture=None, reduced_motion=False, trail=20, speed=20) -> dict:
+    """The explorer's display options, checked: ``lecture`` (projector scale; default: on while
+    ``rk.lecture_style()`` is), ``reduced_motion`` (whole path, no animation), ``trail`` (length
+    of the fading trail) and ``speed`` (Play's frames per second)."""
+    lecture = plotting.is_lecture_style() if lecture is None else checks.flag("lecture", lecture)
+    return dict(lecture=lecture, reduced_motion=checks.flag("reduced_motion", reduced_motion),
+                trail=checks.integer("trail", trail, low=1, high=10_000),
+                speed=checks.integer("speed", speed, low=1, high=60))
 
 
 class Explorer:

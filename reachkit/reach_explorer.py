@@ -41,8 +41,8 @@ _DEMO_STEPS = 300
 _CACHE_SIZE = 48
 
 
-def explore_reach(landscape: Landscape, *, lecture: bool = False, reduced_motion: bool = False,
-                  trail: int = 20, speed: int = 20, **options):
+def explore_reach(landscape: Landscape, *, lecture=None, reduced_motion=False, trail=20, speed=20,
+                  **options):
     """A live explorer of reachability on a 1-D or 2-D smooth landscape.
 
     Options: ``target`` (a critical point's label, its index in ``critical_points()``, or
@@ -54,12 +54,9 @@ def explore_reach(landscape: Landscape, *, lecture: bool = False, reduced_motion
     False: compute in a worker thread inside a running kernel), the landscape's parameters;
     display: ``lecture``, ``reduced_motion``, ``trail``, ``speed``.
     """
-    from .explorer import Explorer
+    from .explorer import Explorer, display_options
 
-    display = dict(lecture=checks.flag("lecture", lecture),
-                   reduced_motion=checks.flag("reduced_motion", reduced_motion),
-                   trail=checks.integer("trail", trail, low=1, high=10_000),
-                   speed=checks.integer("speed", speed, low=1, high=60))
+    display = display_options(lecture, reduced_motion, trail, speed)
     return Explorer(ReachModel(landscape, **options), **display)
 
 

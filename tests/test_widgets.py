@@ -367,6 +367,13 @@ def test_reduced_motion_lecture_and_layout():
     assert isinstance(side.children[1], W.Accordion) and side.children[1].children[0] is ex.readout
     assert ex.view.background_size[0] > 600  # lecture scale
     ex.close()
+    with rk.lecture_style():  # the projector style switches the explorers' lecture scale on
+        ex = explore(landscapes.saddle())
+    assert ex.view.lecture and "rk-lecture" in ex.widget._dom_classes
+    ex.close()
+    ex = explore(landscapes.saddle())
+    assert not ex.view.lecture and "rk-lecture" not in ex.widget._dom_classes
+    ex.close()
 
 
 def test_reset_restores_the_initial_run(ex2):
