@@ -23,7 +23,8 @@ import traitlets as T
 
 from . import checks
 
-__all__ = ["ExplorerView", "encode_run", "pack_points", "background_traits", "fallback_bundle", "demo"]
+__all__ = ["ExplorerView", "encode_run", "pack_points", "background_traits", "fallback_bundle", "still_bundle",
+           "display_view", "demo"]
 
 _STATIC = pathlib.Path(__file__).parent / "static"
 MARKERS = ("circle", "square", "diamond")
@@ -208,19 +209,42 @@ def background_traits(fig, ax, scale: float = 2.0) -> dict:
             "axes_box": [x0, height - y1, x1, height - y0], "limits": [xmin, xmax, ymin, ymax]}
 
 
-def fallback_bundle(widget, png: bytes, text: str) -> dict:
-    """The widget's mimebundle plus what shows without a widget manager (HTML export, GitHub):
-    the still picture and the status text, inline (no script, no CDN)."""
+def _widget_bundle(widget) -> dict:
     shown = widget._repr_mimebundle_() or {}
-    bundle = dict(shown[0] if isinstance(shown, tuple) else shown)  # anywidget returns (data, metadata)
+    return dict(shown[0] if isinstance(shown, tuple) else shown)  # anywidget returns (data, metadata)
+
+
+def fallback_bundle(widget, png: bytes, text: str) -> dict:
+    """One output: the widget's view plus the still picture and status text (:func:`still_bundle`) for
+    renderers without a widget manager. Enough while no widget state is saved; when it is (``nbconvert
+    --execute`` saves it), an HTML export shows the widget view, which needs a CDN: use :func:`display_view`."""
+    return {**_widget_bundle(widget), **still_bundle(png, text)}
+
+
+def still_bundle(png: bytes, text: str, scale: float = 2.0) -> dict:
+    """The still picture and the status text, inline (no script, no CDN), as an output of its own;
+    the PNG is shown at 1/``scale`` of its pixel width (HiDPI renders are made at 2x).
+
+    A notebook exported to HTML keeps it whether or not the widget state was saved (a saved state
+    needs the widget manager from a CDN, so offline the widget's own output stays empty); wherever
+    a view renders, view.css hides it (``.jp-OutputArea-child:has(.rk-still)``), so it never shows twice."""
     b64 = base64.b64encode(png).decode("ascii")
+    width = int.from_bytes(png[16:20], "big") / scale if png[:8] == b"\x89PNG\r\n\x1a\n" else None
+    size = f"width:{width:.0f}px;" if width else ""
     alt = html.escape(text, quote=True)
-    bundle["image/png"] = b64
-    bundle["text/plain"] = text
-    bundle["text/html"] = (f"<figure class='rk-still'><img src='data:image/png;base64,{b64}' alt='{alt}' "
-                           f"style='max-width:100%;height:auto'/><figcaption><pre>{html.escape(text)}</pre>"
-                           f"</figcaption></figure>")
-    return bundle
+    return {"text/html": (f"<figure class='rk-still' style='margin:0'><img src='data:image/png;base64,{b64}' "
+                          f"alt='{alt}' style='{size}max-width:100%;height:auto'/><figcaption><pre>"
+                          f"{html.escape(text)}</pre></figcaption></figure>"),
+            "image/png": b64, "text/plain": text}
+
+
+def display_view(widget, png: bytes, text: str):
+    """Display the live widget, then its still picture as an output of its own (an explorer's
+    ``_ipython_display_``): the HTML export shows the still whether or not the widget state is saved."""
+    from IPython.display import display
+
+    display({**_widget_bundle(widget), "text/plain": ""}, raw=True)
+    display(still_bundle(png, text), raw=True)
 
 
 def demo(n_steps: int = 60, dim: int = 2, lecture: bool = False) -> ExplorerView:

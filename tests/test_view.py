@@ -7,13 +7,24 @@ import base64
 import io
 import re
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
 from ipywidgets.widgets.widget import _remove_buffers
 from matplotlib.figure import Figure
 
-from reachkit.view import ExplorerView, background_traits, demo, encode_run, fallback_bundle, pack_points
+import reachkit.view
+from reachkit.view import (
+    ExplorerView,
+    background_traits,
+    demo,
+    display_view,
+    encode_run,
+    fallback_bundle,
+    pack_points,
+    still_bundle,
+)
 
 
 def _floats_le(buf: bytes) -> list[float]:
@@ -125,17 +136,48 @@ def test_background_traits_map_data_to_the_png_pixels():
     assert cols.mean() / 2 == pytest.approx(px, abs=1.0) and rows.mean() / 2 == pytest.approx(py, abs=1.0)
 
 
-def test_fallback_bundle_has_the_picture_and_text_without_scripts():
-    view = ExplorerView()
-    png = b"\x89PNG\r\n\x1a\nfake"
-    bundle = fallback_bundle(view, png, "GD: converged <to> the flat minimum")
-    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == view.model_id
-    assert base64.b64decode(bundle["image/png"]) == png
-    assert bundle["text/plain"] == "GD: converged <to> the flat minimum"
-    page = bundle["text/html"]
+def _fake_png(width: int, height: int) -> bytes:
+    return struct.pack(">8sI4sII", b"\x89PNG\r\n\x1a\n", 13, b"IHDR", width, height) + b"rest"
+
+
+def test_still_bundle_has_the_picture_and_text_without_scripts():
+    png = _fake_png(1280, 960)
+    still = still_bundle(png, "GD: converged <to> the flat minimum")
+    assert base64.b64decode(still["image/png"]) == png
+    assert still["text/plain"] == "GD: converged <to> the flat minimum"
+    page = still["text/html"]
     src = re.search(r"src='data:image/png;base64,([^']+)'", page).group(1)
     assert base64.b64decode(src) == png
+    assert "width:640px" in page  # a 2x render shown at its CSS size
     assert "converged &lt;to&gt; the flat minimum" in page and "<script" not in page
+    assert "class='rk-still'" in page
+
+
+def test_fallback_bundle_is_the_widget_view_plus_the_still():
+    view = ExplorerView()
+    png = _fake_png(640, 480)
+    bundle = fallback_bundle(view, png, "GD: converged")
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == view.model_id
+    assert {k: bundle[k] for k in ("text/html", "image/png", "text/plain")} == still_bundle(png, "GD: converged")
+
+
+def test_display_view_shows_the_widget_then_the_still(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append((obj, raw)))
+    view = ExplorerView()
+    png = _fake_png(640, 480)
+    display_view(view, png, "GD: converged")
+    (first, raw1), (second, raw2) = shown
+    assert raw1 and raw2
+    assert first["application/vnd.jupyter.widget-view+json"]["model_id"] == view.model_id
+    assert first["text/plain"] == "" and "text/html" not in first
+    assert second == still_bundle(png, "GD: converged")
+
+
+def test_view_css_hides_the_still_only_where_a_view_renders():
+    """The rule lives in the view's own stylesheet, which only a rendered view loads."""
+    css = (Path(reachkit.view.__file__).parent / "static" / "view.css").read_text()
+    assert ".jp-OutputArea-child:has(.rk-still)" in css
 
 
 def test_demo_paths_are_gd_on_the_quadratic():

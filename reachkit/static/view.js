@@ -238,8 +238,7 @@ function render({ model, el }) {
     if (reducedMotion()) { frame = n - 1; draw(); sendFrame(false); return; }
     playing = true; t0 = 0;
     setIcon(play, "Pause");
-    raf = requestAnimationFrame(tick);
-    if (!model.get("playing")) { model.set("playing", true); model.save_changes(); }
+    raf = requestAnimationFrame(tick);   // the kernel hears nothing until playback stops
   }
   function stop(send = true) {
     if (raf) cancelAnimationFrame(raf);
@@ -260,7 +259,12 @@ function render({ model, el }) {
   scrub.addEventListener("change", () => sendFrame(false));
   speed.addEventListener("input", () => { model.set("speed", Number(speed.value)); if (playing) { f0 = frame; t0 = 0; } });
   speed.addEventListener("change", () => model.save_changes());
+  // Keys the view uses stay in the view: JupyterLab's notebook would otherwise take them (it prevents
+  // the default of arrow keys, so a range input would not move, and Enter would enter edit mode).
+  const OWN_KEYS = new Set([" ", "Enter", "ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End",
+                            "PageUp", "PageDown", "Backspace", "Delete"]);
   root.addEventListener("keydown", (ev) => {
+    if (OWN_KEYS.has(ev.key) || (ev.target === stepBox && !ev.ctrlKey && !ev.metaKey && !ev.altKey)) ev.stopPropagation();
     if (ev.target !== root && ev.target !== figure) return;   // sliders and the box keep their own keys
     if (ev.key === " ") { ev.preventDefault(); playing ? stop() : start(); }
     else if (ev.key === "ArrowRight" || ev.key === "ArrowLeft") {

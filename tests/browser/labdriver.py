@@ -34,6 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = Path(os.environ.get("REACHKIT_BROWSER_NOTEBOOKS", ROOT / "notebooks")).resolve()
+SYNTHETIC_DIR = Path(__file__).resolve().parent / "synthetic"  # served as synthetic/ (the view alone)
 RESULTS = ROOT / "results" / "browser"
 RUN_TIMEOUT = float(os.environ.get("REACHKIT_BROWSER_TIMEOUT", "300"))
 RENDER_TIMEOUT = 60.0
@@ -105,6 +106,7 @@ class LabServer:
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         else:
             (self.root / "notebooks").mkdir(parents=True)
+        shutil.copytree(SYNTHETIC_DIR, self.root / "synthetic", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         dirs = {k: self.base / k for k in ("workspaces", "settings", "config", "data", "runtime", "ipython")}
         for d in dirs.values():
             d.mkdir(parents=True, exist_ok=True)
@@ -143,8 +145,8 @@ class LabServer:
             body = r.read()
         return json.loads(body) if body else None
 
-    def notebook_url(self, name: str) -> str:
-        return f"{self.url}/lab/tree/notebooks/{name}?reset&token={self.token}"
+    def notebook_url(self, name: str, folder: str = "notebooks") -> str:
+        return f"{self.url}/lab/tree/{folder}/{name}?reset&token={self.token}"
 
     def shutdown_kernels(self, name: str | None = None):
         """Stop the kernel of notebook `name` (default: every kernel); the machine is small."""
@@ -200,12 +202,13 @@ _JS_CELLS = r"""
       for (let j = 0; j < m.outputs.length; j++) {
         const o = m.outputs.get(j).toJSON();
         const data = o.data || {};
-        // reachkit's explorers display a widget plus a static PNG and a text description; a bare
-        // ipympl figure (fig.canvas) also carries a PNG, but its text is "Canvas(...)".
-        const plain = String(data['text/plain'] || '');
-        const explorer = ('application/vnd.jupyter.widget-view+json' in data) && ('image/png' in data)
-                         && !plain.startsWith('Canvas(');
+        // reachkit's explorers display a widget with a still picture (<figure class='rk-still'>) in the
+        // same output or in the next one (reachkit.view.fallback_bundle / display_view).
+        const still = (k) => k < m.outputs.length && String((m.outputs.get(k).toJSON().data || {})['text/html'] || '')
+                                                     .includes('rk-still');
         const view = views[j];
+        const explorer = ('application/vnd.jupyter.widget-view+json' in data)
+                         && (still(j) || still(j + 1) || !!(view && view.node.querySelector('.rk-view')));
         if (view) {
           view.node.setAttribute('data-rk-cell', String(i));
           view.node.setAttribute('data-rk-output', String(j));
@@ -249,6 +252,18 @@ _JS_FIGURES = r"""
     const ok = !!c && r.width > 0 && r.height > 0 && drawn(c);
     figs.push({kind: 'ipympl', width: r.width, height: r.height, drawn: ok});
   });
+  scope.querySelectorAll('.rk-figure').forEach((fig) => {
+    const img = fig.querySelector('img'), c = fig.querySelector('canvas');
+    const r = fig.getBoundingClientRect();
+    const painted = (cv) => {   // anything drawn on the transparent overlay (paths, markers)
+      if (!cv || !cv.width || !cv.height) return false;
+      const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
+      for (let k = 3; k < d.length; k += 4 * 3) if (d[k] > 0) return true;
+      return false;
+    };
+    figs.push({kind: 'view', width: r.width, height: r.height,
+               drawn: r.width > 0 && r.height > 0 && !!img && img.complete && img.naturalWidth > 0 && painted(c)});
+  });
   scope.querySelectorAll('.widget-image').forEach((img) => {
     const r = img.getBoundingClientRect();
     figs.push({kind: 'image', width: r.width, height: r.height, drawn: img.complete && img.naturalWidth > 0});
@@ -291,7 +306,10 @@ _JS_KERNEL_IDLE = r"""
 _JS_LISTEN = r"""
 () => {
   const ctx = window.jupyterapp.shell.currentWidget.sessionContext;
-  window.__rk = {done: false, iopub: []};
+  window.__rk = {done: false, iopub: [], messages: []};
+  ctx.session.kernel.anyMessage.connect((_k, a) => {
+    window.__rk.messages.push([performance.now(), a.direction, a.msg.header.msg_type]);
+  });
   ctx.session.kernel.iopubMessage.connect((_k, msg) => {
     const t = msg.header.msg_type, c = msg.content || {};
     const parent = (msg.parent_header || {}).msg_type;
@@ -319,6 +337,20 @@ _JS_RUN_ALL = r"""
   window.jupyterapp.commands.execute('notebook:run-all-cells').then(
     (r) => { window.__rk.result = r; window.__rk.done = true; },
     (e) => { window.__rk.error = String(e); window.__rk.done = true; });
+}
+"""
+
+# Appends a code cell holding `code` at the end of the open notebook and runs it.
+_JS_APPEND_RUN = r"""
+(code) => {
+  const nb = window.jupyterapp.shell.currentWidget;
+  const n = nb.content.model.cells.length;
+  nb.content.model.sharedModel.insertCell(n, {cell_type: 'code', source: code});
+  nb.content.activeCellIndex = n;
+  window.__rk.appended = false;
+  window.jupyterapp.commands.execute('notebook:run-cell').then(
+    () => { window.__rk.appended = true; }, (e) => { window.__rk.error = String(e); window.__rk.appended = true; });
+  return n;
 }
 """
 
@@ -359,15 +391,17 @@ def pixels_changed(png_a: bytes, png_b: bytes) -> int:
 class LabNotebook:
     """One notebook open in its own page: open, run all, inspect outputs and figures."""
 
-    def __init__(self, browser, lab: LabServer, name: str):
-        self.lab, self.name = lab, name
-        self.context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+    def __init__(self, browser, lab: LabServer, name: str, folder: str = "notebooks", viewport: dict | None = None):
+        self.lab, self.name, self.folder = lab, name, folder
+        self.context = browser.new_context(viewport=viewport or VIEWPORT, device_scale_factor=1)
         self.page = self.context.new_page()
         self.page.set_default_timeout(30_000)
         self.page_errors: list[str] = []
         self.console_errors: list[str] = []
         self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
         self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        self.kernel_frames: list[tuple[float, str]] = []  # (time.monotonic(), "sent"/"received"), kernel sockets
+        self.page.on("websocket", self._watch_socket)
         self.log_offset = lab.log_size()
         self.timings: dict[str, float] = {}
         self.cells: list[dict] = []
@@ -376,12 +410,36 @@ class LabNotebook:
     def _lap(self, key):
         self.timings[key] = round(time.monotonic() - self._t0, 2)
 
+    def _watch_socket(self, ws):
+        if "/api/kernels/" in ws.url and "/channels" in ws.url:
+            ws.on("framesent", lambda _p: self.kernel_frames.append((time.monotonic(), "sent")))
+            ws.on("framereceived", lambda _p: self.kernel_frames.append((time.monotonic(), "received")))
+
     def open(self):
-        self.page.goto(self.lab.notebook_url(self.name))
+        self.page.goto(self.lab.notebook_url(self.name, self.folder))
         self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
         self.wait_idle(90)
         self.page.evaluate(_JS_LISTEN)
         self._lap("kernel_idle_s")
+
+    def kernel_messages(self, since: float, until: float) -> dict:
+        """Kernel traffic between two time.monotonic() instants: websocket frames on the kernel's
+        channels socket (Playwright) and messages through Lab's kernel connection (anyMessage)."""
+        frames = [d for t, d in self.kernel_frames if since <= t <= until]
+        now_ms, now = self.page.evaluate("performance.now()"), time.monotonic()
+        lo, hi = now_ms - (now - since) * 1000, now_ms - (now - until) * 1000
+        msgs = self.page.evaluate("([lo, hi]) => window.__rk.messages.filter((m) => m[0] >= lo && m[0] <= hi)",
+                                  [lo, hi])
+        return {"websocket_frames": len(frames), "kernel_messages": len(msgs),
+                "message_types": sorted({f"{m[1]} {m[2]}" for m in msgs})}
+
+    def append_and_run(self, code: str, timeout: float = 120):
+        """Add a code cell at the end of the notebook, run it, wait for the kernel; return its index."""
+        index = self.page.evaluate(_JS_APPEND_RUN, code)
+        self.page.wait_for_function("window.__rk.appended === true", timeout=timeout * 1000, polling=200)
+        self.wait_idle(timeout)
+        self.refresh_cells()
+        return index
 
     def wait_idle(self, timeout: float):
         self.page.wait_for_function(_JS_KERNEL_IDLE, timeout=timeout * 1000, polling=200)
@@ -503,3 +561,243 @@ def record_timing(name: str, timings: dict):
     with os.fdopen(fd, "w") as f:
         json.dump(data, f, indent=1, sort_keys=True)
     os.replace(tmp, path)
+
+
+# -- reachkit's explorer view (reachkit/view.py + static/view.js), driven like a user ------------------
+
+# In-page helpers: a cheap checksum of a canvas (sampled pixels) and a counter of visibly new frames.
+_JS_VIEW_HELPERS = r"""
+() => {
+  if (window.__rkView) return;
+  const sum = (c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let h = 0;
+    for (let i = 0; i < d.length; i += 4 * 3) {
+      h = (Math.imul(h, 31) + d[i] + 3 * d[i + 1] + 7 * d[i + 2] + 11 * d[i + 3]) | 0;
+    }
+    return h;
+  };
+  // Count animation frames whose canvas differs from the previous frame's, for `ms` milliseconds.
+  // With `label`, also count frames whose text changed (the view's "iterate k of n" read-out).
+  const count = (c, ms, label) => new Promise((resolve) => {
+    window.__rkStop = false;
+    let last = sum(c), text = label ? label.textContent : '', changes = 0, advances = 0, ticks = 0;
+    const t0 = performance.now();
+    const f = () => {
+      ticks++;
+      const s = sum(c);
+      if (s !== last) { changes++; last = s; }
+      if (label && label.textContent !== text) { advances++; text = label.textContent; }
+      if (performance.now() - t0 < ms && !window.__rkStop) requestAnimationFrame(f);
+      else resolve({changes, advances, ticks, seconds: (performance.now() - t0) / 1000});
+    };
+    requestAnimationFrame(f);
+  });
+  // Key press on `target` -> first animation frame whose canvas differs (ms), or null after timeoutMs.
+  const latency = (c, target, timeoutMs) => new Promise((resolve) => {
+    const base = sum(c);
+    let t0 = null;
+    target.addEventListener('keydown', () => { t0 = performance.now(); }, {once: true, capture: true});
+    const start = performance.now();
+    const f = () => {
+      const now = performance.now();
+      if (t0 !== null && sum(c) !== base) { resolve(now - t0); return; }
+      if (now - start > timeoutMs) { resolve(null); return; }
+      requestAnimationFrame(f);
+    };
+    requestAnimationFrame(f);
+  });
+  // A drag at display rate: every animation frame the range input moves one position (sweeping back and
+  // forth) and fires 'input', as a pointer drag does; counts frames whose canvas differs from the last.
+  const sweep = (c, range, ms) => new Promise((resolve) => {
+    const top = Number(range.max);
+    let i = Number(range.value), dir = i < top / 2 ? 1 : -1, last = sum(c), changes = 0, moves = 0;
+    const t0 = performance.now();
+    const f = () => {
+      const s = sum(c);
+      if (s !== last) { changes++; last = s; }
+      if (performance.now() - t0 >= ms) { resolve({changes, moves, seconds: (performance.now() - t0) / 1000}); return; }
+      if (i + dir < 0 || i + dir > top) dir = -dir;
+      i += dir;
+      range.value = String(i);
+      range.dispatchEvent(new Event('input', {bubbles: true}));
+      moves++;
+      requestAnimationFrame(f);
+    };
+    requestAnimationFrame(f);
+  });
+  window.__rkView = {sum, count, latency, sweep};
+}
+"""
+
+
+class ViewDriver:
+    """One explorer view inside an output (``root``: a locator holding one ``.rk-view``)."""
+
+    def __init__(self, nb: LabNotebook, root):
+        self.nb, self.page = nb, nb.page
+        self.output = root
+        self.root = root.locator(".rk-view").first
+        self.figure = self.root.locator(".rk-figure")
+        self.canvas = self.figure.locator("canvas")
+        self.status = self.root.locator(".rk-status")
+        self.step_slider = self.root.locator("input.rk-step")
+        self.step_box = self.root.locator("input.rk-stepbox")
+        self.scrubber = self.root.locator("input.rk-scrubber")
+        self.speed = self.root.locator(".rk-speed input")
+        self.readout = self.root.locator(".rk-frame-readout")
+        self.page.evaluate(_JS_VIEW_HELPERS)
+
+    def button(self, name: str):
+        return self.root.get_by_role("button", name=name, exact=True)
+
+    def checksum(self) -> int:
+        return self.canvas.evaluate("(c) => window.__rkView.sum(c)")
+
+    def computing(self) -> bool:
+        return self.root.locator(".rk-busy").is_visible()
+
+    def settle(self, timeout: float = 30.0, quiet: float = 0.3):
+        """Wait until the kernel is idle, the view shows a run for its step and the canvas is still."""
+        deadline = time.monotonic() + timeout
+        self.nb.wait_idle(timeout)
+        last, since = None, time.monotonic()
+        while time.monotonic() < deadline:
+            now = (self.checksum(), self.computing(), self.status.text_content())
+            if now != last:
+                last, since = now, time.monotonic()
+            elif not now[1] and time.monotonic() - since >= quiet:
+                break
+            time.sleep(0.05)
+        self.nb.wait_idle(timeout)
+
+    def step(self) -> str:
+        return self.step_box.input_value()
+
+    def type_step(self, value) -> str:
+        """Type `value` (exactly as given) into the step box, press Enter; the status once settled."""
+        self.step_box.fill("")
+        self.step_box.press_sequentially(str(value))  # key by key, as a user types
+        self.step_box.press("Enter")
+        time.sleep(0.2)
+        self.settle()
+        return self.status.text_content()
+
+    def set_speed(self, fps: int):
+        self.speed.evaluate("(s, v) => { s.value = String(v); s.dispatchEvent(new Event('input', {bubbles: true}));"
+                            " s.dispatchEvent(new Event('change', {bubbles: true})); }", fps)
+
+    def frames(self) -> int:
+        """Iterates in the shown run (the scrubber's max + 1)."""
+        return int(self.scrubber.get_attribute("max")) + 1
+
+    def measure_play(self, seconds: float = 5.0, warmup: float = 0.5, speed: int = 60) -> dict:
+        """Rewind, Play at `speed` frames/s: visibly new canvas frames per second (a path that has
+        converged stops changing the pixels), iterates drawn per second, and the kernel traffic
+        (websocket frames, messages) during `seconds` of Play, after `warmup` seconds."""
+        self.root.scroll_into_view_if_needed()
+        self.set_speed(speed)
+        self.button("Rewind").click()
+        self.settle()
+        self.button("Play").click()
+        t_play = time.monotonic()
+        time.sleep(warmup)
+        t0 = time.monotonic()
+        counted = self.canvas.evaluate("(c, [ms, label]) => window.__rkView.count(c, ms, label)",
+                                       [seconds * 1000, self.readout.element_handle()])
+        t1 = time.monotonic()
+        still_playing = self.button("Pause").count() == 1
+        traffic = self.nb.kernel_messages(t0, t1)
+        if still_playing:
+            self.button("Pause").click()
+        self.settle()
+        return {"new_frames_per_s": round(counted["changes"] / counted["seconds"], 1),
+                "iterates_drawn_per_s": round(counted["advances"] / counted["seconds"], 1),
+                "display_frames_per_s": round(counted["ticks"] / counted["seconds"], 1),
+                "seconds": round(counted["seconds"], 2), "speed_setting": speed, "iterates": self.frames(),
+                "still_playing_at_end": still_playing, "play_to_count_s": round(t0 - t_play, 2), **traffic}
+
+    def _thumb_x(self) -> tuple[float, float]:
+        box = self.step_slider.bounding_box()
+        frac = float(self.step_slider.input_value()) / max(1.0, float(self.step_slider.get_attribute("max")))
+        thumb = 0.6 * box["height"]  # view.css: thumb = 0.6 x the control height
+        return box["x"] + thumb / 2 + frac * (box["width"] - thumb), box["y"] + box["height"] / 2
+
+    def measure_drag(self, seconds: float = 1.0, moves: int = 90) -> dict:
+        """Drag the step slider's thumb to the far end in `seconds`: visibly new frames per second and
+        how many slider positions the drag crossed."""
+        self.step_slider.scroll_into_view_if_needed()
+        self.settle()
+        first = int(self.step_slider.input_value())
+        top = int(self.step_slider.get_attribute("max"))
+        x, y = self._thumb_x()
+        box = self.step_slider.bounding_box()
+        end = box["x"] + (box["width"] if first < top / 2 else 0)
+        self.page.mouse.move(x, y)
+        self.page.mouse.down()
+        self.canvas.evaluate("(c) => { window.__rkDrag = window.__rkView.count(c, 60000); }")
+        t0 = time.monotonic()
+        for k in range(1, moves + 1):
+            self.page.mouse.move(x + (end - x) * k / moves, y)
+            time.sleep(max(0.0, t0 + seconds * k / moves - time.monotonic()))
+        self.page.mouse.up()
+        drag_s = time.monotonic() - t0
+        self.page.evaluate("() => { window.__rkStop = true; }")
+        counted = self.page.evaluate("window.__rkDrag")
+        last = int(self.step_slider.input_value())
+        self.settle()
+        return {"new_frames_per_s": round(counted["changes"] / counted["seconds"], 1),
+                "new_frames": counted["changes"], "positions_crossed": abs(last - first),
+                "positions_per_s": round(abs(last - first) / drag_s, 1), "drag_s": round(drag_s, 2),
+                "seconds": round(counted["seconds"], 2), "mouse_moves": moves,
+                "note": "new frames/s cannot exceed positions crossed/s: compare new_frames with positions_crossed"}
+
+    def measure_sweep(self, seconds: float = 3.0) -> dict:
+        """The step slider moved one position per animation frame for `seconds` (a drag at display
+        rate, in the page): visibly new frames per second."""
+        self.step_slider.scroll_into_view_if_needed()
+        self.settle()
+        counted = self.canvas.evaluate("(c, [r, ms]) => window.__rkView.sweep(c, r, ms)",
+                                       [self.step_slider.element_handle(), seconds * 1000])
+        self.settle()
+        return {"new_frames_per_s": round(counted["changes"] / counted["seconds"], 1),
+                "slider_moves_per_s": round(counted["moves"] / counted["seconds"], 1),
+                "seconds": round(counted["seconds"], 2)}
+
+    def measure_step_latency(self, moves: int = 30, warmup: int = 2) -> dict:
+        """Arrow key on the step slider -> first changed canvas pixels (ms), alternating right/left."""
+        self.step_slider.scroll_into_view_if_needed()
+        self.settle()
+        self.step_slider.focus()
+        samples, missed = [], 0
+        for i in range(moves + warmup):
+            self.canvas.evaluate("(c, s) => { window.__rkLat = window.__rkView.latency(c, s, 10000); }",
+                                 self.step_slider.element_handle())
+            self.page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+            ms = self.page.evaluate("window.__rkLat")
+            self.settle(quiet=0.15)
+            self.step_slider.focus()
+            if i < warmup:
+                continue
+            if ms is None:
+                missed += 1
+            else:
+                samples.append(round(ms, 1))
+        return {"samples": samples, "missed": missed}
+
+
+def record_measurement(kind: str, data: dict, explorer: str):
+    """Write results/browser/<kind>.json (play, drag, latency) with where and when it was measured."""
+    import statistics
+
+    out = dict(data)
+    samples = out.get("samples")
+    if samples:
+        q = statistics.quantiles(samples, n=10, method="inclusive") if len(samples) > 1 else samples * 9
+        out.update(median=statistics.median(samples), p90=q[8], n=len(samples), unit="ms")
+    out.update(explorer=explorer, measured=time.strftime("%Y-%m-%d %H:%M:%S"),
+               load_average=round(os.getloadavg()[0], 2), cpus=os.cpu_count(),
+               browser="headless Chromium (software rendering), JupyterLab on localhost")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{kind}.json").write_text(json.dumps(out, indent=1))
+    return out
