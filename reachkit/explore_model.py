@@ -187,7 +187,8 @@ class DynamicsModel:
     def _refresh(self, fan: bool):
         if fan:
             lo, hi = self.step_range
-            grid = set(np.geomspace(lo, hi, FAN_SIZE).tolist()) | {self.step}
+            # 3 significant digits: the view's number box shows a slider position as it is
+            grid = {float(f"{a:.3g}") for a in np.geomspace(lo, hi, FAN_SIZE)} | {self.step}
             self.fan_steps = sorted(grid)
             self.fan = self.compute(self.fan_steps, exact_flow=False)
         i = self.fan_index(self.step)

@@ -69,6 +69,7 @@ def test_every_fan_entry_is_a_plain_loop_at_its_step():
     ls = landscapes.sharp_flat_2d()
     m = DynamicsModel(ls, start=(-0.7, 1.2), step=0.04, n_steps=200)
     assert len(m.fan_steps) == FAN_SIZE + 1 and 0.04 in m.fan_steps  # the grid plus the exact step
+    assert all(a == float(f"{a:.3g}") for a in m.fan_steps)  # tidy numbers in the view's box
     assert np.all(np.diff(m.fan_steps) > 0)
     lo, hi = m.fan_steps[0], m.fan_steps[-1]
     thr = [t for _, _, t in analysis.minima_thresholds(ls)]
@@ -362,7 +363,7 @@ def test_reduced_motion_lecture_and_layout():
     assert ex.view.frame == len(ex.paths["gd"].times) - 1  # the whole path
     box = ex.widget
     assert {"rk-explorer", "rk-lecture"} <= set(box._dom_classes)
-    assert box.layout.flex_flow == "row wrap" and box.children[0] is ex.view
+    assert box.children[0] is ex.view  # view.css lays out .rk-explorer (wrapping flex row)
     side = box.children[1]
     assert isinstance(side.children[1], W.Accordion) and side.children[1].children[0] is ex.readout
     assert ex.view.background_size[0] > 600  # lecture scale
@@ -395,7 +396,7 @@ def test_mimebundle_has_the_widget_and_a_still_picture_with_the_status(ex2):
     b = ex2._repr_mimebundle_()
     assert b["application/vnd.jupyter.widget-view+json"]["model_id"] == ex2.widget.model_id
     with Image.open(io.BytesIO(base64.b64decode(b["image/png"]))) as im:
-        assert im.size == (600, 440)
+        assert im.size == (1200, 880)  # 2x, shown at 600 px
     assert "ABOVE: linearly unstable" in b["text/plain"] and "data:image/png;base64," in b["text/html"]
 
 
