@@ -57,6 +57,9 @@ class Explorer:
         self.controls = Controls(panel, model.values)
         self.readout = W.HTML()
         self.reset_button = W.Button(description="reset", icon="undo", tooltip="back to the initial settings")
+        self.motion = W.Checkbox(value=reduced_motion, description="reduced motion", indent=False,
+                                 tooltip="show the whole path at once, no animation")
+        self._motion_link = W.link((self.motion, "value"), (self.view, "reduced_motion"))
         self._push({"runs", "fan", "background"})
         self.view.observe(self._on_view_step, "step")
         self.view.observe(self._on_view_start, "start")
@@ -177,7 +180,7 @@ class Explorer:
         """The view, then the controls panel with reset and the collapsible read-outs; view.css
         lays the classes out side by side when wide and stacked below about 900 px."""
         if self._widget is None:
-            panel = W.VBox([*self.controls.widgets.values(), self.reset_button])
+            panel = W.VBox([*self.controls.widgets.values(), W.HBox([self.motion, self.reset_button])])
             panel.add_class("rk-controls")
             readouts = W.Accordion(children=[self.readout], titles=("read-outs",), selected_index=0)
             readouts.add_class("rk-readouts")
@@ -229,7 +232,11 @@ class Explorer:
                     close(part)
                 w.close()
 
-        for w in [self._widget, self.view, self.readout, self.reset_button, *self.controls.widgets.values()]:
+        if self.view.comm is None:
+            return  # closed already
+        self._motion_link.unlink()
+        for w in [self._widget, self.view, self.readout, self.reset_button, self.motion,
+                  *self.controls.widgets.values()]:
             close(w)
 
 

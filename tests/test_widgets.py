@@ -361,6 +361,9 @@ def test_reduced_motion_lecture_and_layout():
     ex = explore(landscapes.saddle(), reduced_motion=True, lecture=True)
     assert ex.view.reduced_motion and ex.view.lecture
     assert ex.view.frame == len(ex.paths["gd"].times) - 1  # the whole path
+    assert ex.motion.value
+    ex.motion.value = False  # the panel's checkbox drives the view
+    assert not ex.view.reduced_motion
     box = ex.widget
     assert {"rk-explorer", "rk-lecture"} <= set(box._dom_classes)
     assert box.children[0] is ex.view  # view.css lays out .rk-explorer (wrapping flex row)
@@ -398,6 +401,18 @@ def test_mimebundle_has_the_widget_and_a_still_picture_with_the_status(ex2):
     with Image.open(io.BytesIO(base64.b64decode(b["image/png"]))) as im:
         assert im.size == (1200, 880)  # 2x, shown at 600 px
     assert "ABOVE: linearly unstable" in b["text/plain"] and "data:image/png;base64," in b["text/html"]
+
+
+def test_in_ipython_the_widget_and_the_still_are_two_outputs(ex2, monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
+    ex2._ipython_display_()
+    first, second = shown
+    assert first["application/vnd.jupyter.widget-view+json"]["model_id"] == ex2.widget.model_id
+    assert "rk-still" in second["text/html"] and second["text/plain"] == ex2.describe()
+    assert ex2.status in second["text/html"]  # the status line in the caption
 
 
 def test_still_picture_shows_the_path_in_its_colour(tmp_path):
