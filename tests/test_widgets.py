@@ -8,6 +8,8 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("ipywidgets")
 pytest.importorskip("anywidget")
@@ -163,6 +165,25 @@ def test_schedules_are_the_plain_rules():
         a *= 0.5
     np.testing.assert_allclose(p.trajectory(0)[1], x0 - a * g, rtol=1e-12)
     assert "adaptive step, Armijo" in m.describe()
+
+
+_TYPED = {}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.floats(), st.integers(-3, 10**6), st.booleans(), st.text(max_size=4), st.none(),
+                 st.floats(1e-4, 10.0)))
+def test_any_typed_step_is_used_exactly_or_refused_with_its_name(value):
+    """What a user (or a cell) can put in the step: used exactly, or a TypeError / ValueError
+    naming the step; never another exception, and the run has a status and finite drawing."""
+    m = _TYPED.setdefault("model", DynamicsModel(landscapes.sharp_flat_2d(), start=(-0.7, 1.2), n_steps=60))
+    try:
+        m.update(step=value)
+    except (TypeError, ValueError) as exc:
+        assert "step" in str(exc)
+        return
+    assert m.step == float(value) and m.current.step == float(value)
+    assert m.current.status.startswith("GD: ") and np.all(np.isfinite(m.current.xy["gd"]))
 
 
 def test_bad_arguments_raise_clear_errors():
