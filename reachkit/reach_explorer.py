@@ -349,7 +349,8 @@ class ReachModel:
         return (tuple(self.landscape.params.items()), tuple(self.outcome.target), self.values["dynamics"])
 
     def readout_lines(self, frame=None) -> list[str]:
-        return readout_lines(self, frame)
+        left_out = [f"Not offered as a target: the {lab}, {why}." for lab, why in self.left_out]
+        return readout_lines(self, frame) + left_out
 
     def describe(self, frame=None) -> str:
         head = f"{self.landscape.name}: reachability explorer."
