@@ -81,21 +81,15 @@ def main() -> dict:
     bg = _both(lambda _: background.render(layer), range(8))
     param = _both(lambda s: ex.set(sharp=float(s)), [15.0, 25.0, 18.0, 22.0, 20.0, 16.0, 24.0, 19.0])
 
-    # 500 mixed updates
-    def one(i):
-        kind = i % 5
-        if kind == 0:
-            v.step = v.fan_steps[int(rng.integers(len(v.fan_steps)))]
-        elif kind == 1:
-            v.step = float(rng.uniform(0.01, 0.2))
-        elif kind == 2:
-            v.start = [float(rng.uniform(-1.5, 3)), float(rng.uniform(-1.2, 1.2))]
-        elif kind == 3:
-            ex.set(sharp=float(rng.choice([15.0, 20.0, 25.0])), methods=("gd",) if i % 2 else ("gd", "flow"))
-        else:
-            v.frame = int(rng.integers(0, n))
+    # 500 mixed updates (the rotation of tests/test_widgets.py)
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
+    from test_widgets import mixed_update
 
-    for i in range(50):
+    def one(i):
+        mixed_update(ex, i, rng)
+
+    for i in range(100):
         one(i)
     figs = plt.get_fignums()
     gc.collect()

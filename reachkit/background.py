@@ -11,6 +11,7 @@ import io
 
 import matplotlib as mpl
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from . import plotting
 
@@ -44,6 +45,9 @@ def figure(layer, lecture: bool = False, figsize=None):
         handles = [Line2D([], [], color=c, lw=2.5, label=name)
                    for _, name, c in layer.series]
         handles += [h for h in ax.get_lines() if h.get_label() in {m[3] for m in layer.markers}]
+        if layer.basins is not None:  # the basins' colour key, with each outcome's share
+            handles += [Patch(color=c, alpha=0.6, label=f"{name} {f:.0%}")
+                        for name, c, f in plotting.basin_legend(ls, layer.basins, 0.005)]
         if handles:
             ax.legend(handles=handles, loc="upper right", fontsize="small", framealpha=0.85)
         ax.set_title(layer.title, fontsize="medium")

@@ -116,15 +116,11 @@ def draw_basin_panels(fig, landscape, maps: dict, *, ncols: int = 3) -> list:
 # ----------------------------------------------------------------------------------------------
 # The explorer
 # ----------------------------------------------------------------------------------------------
-def explore_adaptive(landscape, *, lecture: bool = False, reduced_motion: bool = False, trail: int = 20,
-                     speed: int = 20, **options):
+def explore_adaptive(landscape, *, lecture=None, reduced_motion=False, trail=20, speed=20, **options):
     """A live explorer of GD / momentum / RMSProp / Adam on a 2-D landscape (see AdaptiveModel)."""
-    from .explorer import Explorer
+    from .explorer import Explorer, display_options
 
-    display = dict(lecture=checks.flag("lecture", lecture),
-                   reduced_motion=checks.flag("reduced_motion", reduced_motion),
-                   trail=checks.integer("trail", trail, low=1, high=10_000),
-                   speed=checks.integer("speed", speed, low=1, high=60))
+    display = display_options(lecture, reduced_motion, trail, speed)
     return Explorer(AdaptiveModel(landscape, **options), **display)
 
 

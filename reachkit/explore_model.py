@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import analysis, checks, dynamics, plotting, schedules
+from . import analysis, checks, dynamics, explore_text, plotting, schedules
+from .explore_text import method_name
 from .landscapes import FiniteSum, Landscape
 from .runs import Run, StaticLayer, drawing_xy, path_row, point_text, short, value_and_slope
 from .settings import Setting, resolve
@@ -39,12 +40,7 @@ def default_steps(landscape: Landscape) -> tuple[float, float, float]:
     return a, a / 100, a * 100
 
 
-def method_name(landscape: Landscape, m: str) -> str:
-    """"GD", "SGD", "gradient flow"; on a nonsmooth landscape "gd" is the subgradient method."""
-    return "subgradient method" if m == "gd" and not landscape.smooth else plotting.METHODS[m][0]
-
-
-def declarations(landscape: Landscape, step=None) -> list[Setting]:
+def declarations(landscape: Landscape) -> list[Setting]:
     """The settings of :func:`reachkit.explore` for this landscape."""
     a0, _, _ = default_steps(landscape)
     b = landscape.bounds
@@ -74,6 +70,44 @@ def declarations(landscape: Landscape, step=None) -> list[Setting]:
     if landscape.dim == 1:
         out.append(Setting("bifurcation", "flag", False, "bifurcation diagram",
                            "long-run GD orbits against the step"))
+    return out
+
+
+def sampled_flow(landscape: Landscape, start, horizons, n: int) -> list[tuple[np.ndarray, str]]:
+    """(points (n+1, dim), status) of the gradient flow from ``start`` for each horizon H, sampled at
+    t = k H / n: ONE solve to the longest horizon (scipy's DOP853 with its dense output, the
+    tolerances of gradient_flow). It stops where |grad f| <= 1e-10 (the flow stays there) or
+    where it leaves the escape radius (frozen there, as gradient_flow does)."""
+    from scipy.integrate import solve_ivp
+
+    ls, x0 = landscape, np.array(start, dtype=float)
+    radius = 1e6 * (1.0 + float(np.max(np.abs(ls.bounds))))  # gradient_flow's default escape radius
+
+    def settled(t, y):
+        return float(np.linalg.norm(ls.grad(y))) - 1e-10
+
+    def escaped(t, y):
+        return radius - float(np.abs(y).max())
+
+    settled.terminal = escaped.terminal = True
+    with np.errstate(all="ignore"):
+        sol = solve_ivp(lambda t, y: -ls.grad(y), (0.0, max(horizons)), x0, method="DOP853",
+                        rtol=1e-10, atol=1e-12, dense_output=True, events=(settled, escaped))
+    t_end, end = sol.t[-1], sol.y[:, -1]
+    out = []
+    for H in horizons:
+        ts = np.linspace(0.0, H, n + 1)
+        pts = np.where((ts <= t_end)[:, None], sol.sol(np.minimum(ts, t_end)).T, end)
+        if sol.status == 1 and t_end <= H and sol.t_events[0].size:
+            _, label = dynamics.label_limits(ls, end[None])
+            near = np.abs(pts - end).max(axis=1) <= 1e-9 * (1 + np.abs(end).max())
+            status = f"converged to the {label[0]} (at t = {ts[np.argmax(near)]:g})"  # as gradient_flow says
+        elif sol.status == 1 and t_end <= H:
+            status = f"diverged at t = {t_end:g}: the iterate left every bounded region"
+        else:
+            g = float(np.linalg.norm(ls.grad(pts[-1])))
+            status = f"still moving at t = {short(H, 3)} (|grad f| = {g:.3g})"
+        out.append((pts, status))
     return out
 
 
@@ -187,7 +221,8 @@ class DynamicsModel:
     def _refresh(self, fan: bool):
         if fan:
             lo, hi = self.step_range
-            grid = set(np.geomspace(lo, hi, FAN_SIZE).tolist()) | {self.step}
+            # 3 significant digits: the view's number box shows a slider position as it is
+            grid = {float(f"{a:.3g}") for a in np.geomspace(lo, hi, FAN_SIZE)} | {self.step}
             self.fan_steps = sorted(grid)
             self.fan = self.compute(self.fan_steps, exact_flow=False)
         i = self.fan_index(self.step)
@@ -215,7 +250,9 @@ class DynamicsModel:
         sampled: list[dict] = [{} for _ in steps]
         for m in self.methods:
             if m == "flow" and not exact_flow:
-                for j, (pts, status) in enumerate(self._flow_fan(steps)):
+                horizons = [self.horizon(a) for a in steps]
+                for j, (pts, status) in enumerate(sampled_flow(self.landscape, self.start, horizons,
+                                                               self.values["n_steps"])):
                     sampled[j]["flow"] = (pts, status)
                 continue
             for j, p in enumerate(self._paths(m, steps)):
@@ -245,45 +282,6 @@ class DynamicsModel:
         n = self.values["n_steps"]
         return dynamics.gradient_flow(self.landscape, np.array(self.start), t_max=self.horizon(step),
                                       n_times=n + 1)
-
-    def _flow_fan(self, steps):
-        """(points (n+1, dim), status) of the flow for each step: ONE solve to the longest horizon
-        (scipy's DOP853 with its dense output, the tolerances of gradient_flow) sampled at each
-        step's own times k a. It stops where |grad f| <= 1e-10 (the flow stays there) or where it
-        leaves the escape radius (frozen there, as gradient_flow does)."""
-        from scipy.integrate import solve_ivp
-
-        n, ls = self.values["n_steps"], self.landscape
-        x0 = np.array(self.start, dtype=float)
-        radius = 1e6 * (1.0 + float(np.max(np.abs(ls.bounds))))  # gradient_flow's default escape radius
-
-        def settled(t, y):
-            return float(np.linalg.norm(ls.grad(y))) - 1e-10
-
-        def escaped(t, y):
-            return radius - float(np.abs(y).max())
-
-        settled.terminal = escaped.terminal = True
-        horizons = [self.horizon(a) for a in steps]
-        with np.errstate(all="ignore"):
-            sol = solve_ivp(lambda t, y: -ls.grad(y), (0.0, max(horizons)), x0, method="DOP853",
-                            rtol=1e-10, atol=1e-12, dense_output=True, events=(settled, escaped))
-        t_end, end = sol.t[-1], sol.y[:, -1]
-        out = []
-        for H in horizons:
-            ts = np.linspace(0.0, H, n + 1)
-            pts = np.where((ts <= t_end)[:, None], sol.sol(np.minimum(ts, t_end)).T, end)
-            if sol.status == 1 and t_end <= H and sol.t_events[0].size:
-                _, label = dynamics.label_limits(ls, end[None])
-                near = np.abs(pts - end).max(axis=1) <= 1e-9 * (1 + np.abs(end).max())
-                status = f"converged to the {label[0]} (at t = {ts[np.argmax(near)]:g})"  # as gradient_flow says
-            elif sol.status == 1 and t_end <= H:
-                status = f"diverged at t = {t_end:g}: the iterate left every bounded region"
-            else:
-                g = float(np.linalg.norm(ls.grad(pts[-1])))
-                status = f"still moving at t = {short(H, 3)} (|grad f| = {g:.3g})"
-            out.append((pts, status))
-        return out
 
     def _run(self, step, paths: dict, sampled: dict) -> Run:
         ls = self.landscape
@@ -343,57 +341,9 @@ class DynamicsModel:
         """The basin map shown (None when the overlay is off)."""
         return self.static_layer().basins if self.values["basins"] else None
 
-    def _step_at(self, m: str, k: int) -> float:
-        """The step a_k used to leave iterate k (nan for the flow)."""
-        if m == "flow":
-            return float("nan")
-        if self.values["schedule"] == "armijo":
-            used = self.paths[m].step_sizes[: k + 1, 0]
-            used = used[np.isfinite(used)]
-            return float(used[-1]) if used.size else self.step
-        return float(np.asarray(self.schedule().sizes(k)))
-
     def readout_lines(self, frame: int | None = None) -> list[str]:
         """The read-outs in words at iterate ``frame`` (default: the last) of the first method."""
-        ls = self.landscape
-        if not self.methods:
-            return ["No method selected: tick GD, SGD or gradient flow."]
-        m = self.methods[0]
-        p = self.paths[m]
-        k = len(p.times) - 1 if frame is None else int(np.clip(frame, 0, len(p.times) - 1))
-        x = p.trajectory(0)[k]
-        with np.errstate(all="ignore"):
-            g = float(np.linalg.norm(ls.grad(x)))
-            lam = float(analysis.sharpness(ls, x)) if np.all(np.isfinite(x)) else float("nan")
-        when = f"t = {short(p.times[k], 3)}" if m == "flow" else f"step k = {k}"
-        curvature = f"sharpness = {short(lam)}" if ls.smooth else "no sharpness (f is not smooth)"
-        lines = [f"{method_name(ls, m)} at {when}: x = {point_text(x)}, f = {short(p.values[k, 0])}, "
-                 f"|grad f| = {short(g)}, {curvature}"]
-        a = self._step_at(m, k)
-        if m == "flow":
-            lines.append("Gradient flow has no step size: no 2/λ limit applies to it.")
-        else:
-            kind = {"constant": "constant step", "power": f"a_k = a/(k+1)^{short(self.values['exponent'], 3)}",
-                    "armijo": "adaptive step, Armijo"}[self.values["schedule"]]
-            lines.append(f"Step a_k = {short(a)} ({kind}) against each minimum's 2/sharpness:")
-        rows = analysis.minima_thresholds(ls)
-        if not ls.smooth:
-            lines.append("(f is not smooth: the 2/sharpness rule does not apply at a kink)")
-        elif not rows:
-            lines.append("(no minimum is listed for this landscape)")
-        for label, lam_min, thr in rows:
-            line = f"{label}: sharpness λ = {short(lam_min)}, 2/λ = {short(thr)}"
-            if m != "flow":
-                line += (f" — step {short(a)} is ABOVE: linearly unstable" if a > thr else
-                         f" — step {short(a)} is below: linearly stable")
-            lines.append(line)
-        if self.values["basins"]:
-            bm = self.basin_map
-            kind = "gradient flow" if m == "flow" else f"GD, {self.basin_steps} steps"
-            shares = ", ".join(f"{n} {f:.0%}" for n, _, f in plotting.basin_legend(ls, bm, 0.005))
-            note = " (SGD is random: GD basins shown)" if m == "sgd" else ""
-            lines.append(f"Basins ({kind}){note}: {shares}")
-        return lines
+        return explore_text.readout_lines(self, frame)
 
     def describe(self, frame: int | None = None) -> str:
         """A text description of the state: settings, read-outs and the outcome of each run."""

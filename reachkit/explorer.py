@@ -22,11 +22,21 @@ import pathlib
 
 import ipywidgets as W
 
-from . import background
+from . import background, checks, plotting
 from .controls import Controls
-from .view import ExplorerView, encode_run, fallback_bundle
+from .view import ExplorerView, display_view, encode_run, fallback_bundle
 
 VIEW_OWNED = ("step",)  # settings edited on the view itself (its step slider and number box)
+
+
+def display_options(lecture=None, reduced_motion=False, trail=20, speed=20) -> dict:
+    """The explorer's display options, checked: ``lecture`` (projector scale; default: on while
+    ``rk.lecture_style()`` is), ``reduced_motion`` (whole path, no animation), ``trail`` (length
+    of the fading trail) and ``speed`` (Play's frames per second)."""
+    lecture = plotting.is_lecture_style() if lecture is None else checks.flag("lecture", lecture)
+    return dict(lecture=lecture, reduced_motion=checks.flag("reduced_motion", reduced_motion),
+                trail=checks.integer("trail", trail, low=1, high=10_000),
+                speed=checks.integer("speed", speed, low=1, high=60))
 
 
 class Explorer:
@@ -47,6 +57,9 @@ class Explorer:
         self.controls = Controls(panel, model.values)
         self.readout = W.HTML()
         self.reset_button = W.Button(description="reset", icon="undo", tooltip="back to the initial settings")
+        self.motion = W.Checkbox(value=reduced_motion, description="reduced motion", indent=False,
+                                 tooltip="show the whole path at once, no animation")
+        self._motion_link = W.link((self.motion, "value"), (self.view, "reduced_motion"))
         self._push({"runs", "fan", "background"})
         self.view.observe(self._on_view_step, "step")
         self.view.observe(self._on_view_start, "start")
@@ -164,33 +177,34 @@ class Explorer:
     # -- display ---------------------------------------------------------------------------------
     @property
     def widget(self) -> W.Box:
-        """View on the left; controls and the collapsible read-outs on the right; stacked when
-        narrow (flex-wrap; the view's CSS styles the classes)."""
+        """The view, then the controls panel with reset and the collapsible read-outs; view.css
+        lays the classes out side by side when wide and stacked below about 900 px."""
         if self._widget is None:
-            rows = list(self.controls.widgets.values()) + [self.reset_button]
-            panel = W.VBox(rows, layout=W.Layout(flex="1 1 320px", min_width="0"))
+            panel = W.VBox([*self.controls.widgets.values(), W.HBox([self.motion, self.reset_button])])
             panel.add_class("rk-controls")
             readouts = W.Accordion(children=[self.readout], titles=("read-outs",), selected_index=0)
             readouts.add_class("rk-readouts")
-            side = W.VBox([panel, readouts], layout=W.Layout(flex="1 1 340px", min_width="0"))
-            self.view.layout.flex, self.view.layout.min_width = "2 1 560px", "0"
-            box = W.Box([self.view, side], layout=W.Layout(display="flex", flex_flow="row wrap",
-                                                           align_items="flex-start", width="100%"))
+            box = W.Box([self.view, W.VBox([panel, readouts])])
             box.add_class("rk-explorer")
             if self.lecture:
                 box.add_class("rk-lecture")
             self._widget = box
         return self._widget
 
-    def png(self, frame: int | None = None) -> bytes:
+    def png(self, frame: int | None = None, dpi: int = 100) -> bytes:
         """A still picture of the current run (whole paths; up to ``frame`` if given)."""
         m = self.model
         return background.still(m.static_layer(), m.current, [s["key"] for s in m.series()],
-                                self.lecture, frame, self.view.trail)
+                                self.lecture, frame, self.view.trail, dpi=dpi)
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-        """The live widget, plus the still picture and the status text for renderers without one."""
-        return fallback_bundle(self.widget, self.png(), self.describe())
+        """The live widget, plus the still picture (2x) and the status text for renderers without one."""
+        return fallback_bundle(self.widget, self.png(dpi=200), self.describe())
+
+    def _ipython_display_(self):
+        """In IPython: the widget, then the still picture as an output of its own (an HTML export
+        shows it whether or not the widget state was saved; where the view renders it is hidden)."""
+        display_view(self.widget, self.png(dpi=200), self.describe())
 
     def save(self, filename, **options):
         """``.png``: the still picture; ``.gif`` / ``.mp4`` / ``.html``: the current run animated
@@ -218,7 +232,11 @@ class Explorer:
                     close(part)
                 w.close()
 
-        for w in [self._widget, self.view, self.readout, self.reset_button, *self.controls.widgets.values()]:
+        if self.view.comm is None:
+            return  # closed already
+        self._motion_link.unlink()
+        for w in [self._widget, self.view, self.readout, self.reset_button, self.motion,
+                  *self.controls.widgets.values()]:
             close(w)
 
 

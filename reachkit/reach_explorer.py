@@ -41,8 +41,8 @@ _DEMO_STEPS = 300
 _CACHE_SIZE = 48
 
 
-def explore_reach(landscape: Landscape, *, lecture: bool = False, reduced_motion: bool = False,
-                  trail: int = 20, speed: int = 20, **options):
+def explore_reach(landscape: Landscape, *, lecture=None, reduced_motion=False, trail=20, speed=20,
+                  **options):
     """A live explorer of reachability on a 1-D or 2-D smooth landscape.
 
     Options: ``target`` (a critical point's label, its index in ``critical_points()``, or
@@ -54,12 +54,9 @@ def explore_reach(landscape: Landscape, *, lecture: bool = False, reduced_motion
     False: compute in a worker thread inside a running kernel), the landscape's parameters;
     display: ``lecture``, ``reduced_motion``, ``trail``, ``speed``.
     """
-    from .explorer import Explorer
+    from .explorer import Explorer, display_options
 
-    display = dict(lecture=checks.flag("lecture", lecture),
-                   reduced_motion=checks.flag("reduced_motion", reduced_motion),
-                   trail=checks.integer("trail", trail, low=1, high=10_000),
-                   speed=checks.integer("speed", speed, low=1, high=60))
+    display = display_options(lecture, reduced_motion, trail, speed)
     return Explorer(ReachModel(landscape, **options), **display)
 
 
@@ -162,6 +159,65 @@ def _resolve_target(want, options, landscape, family):
     raise ValueError(f"target must be a label, an index into critical_points() or 'family'; got {want!r}")
 
 
+class Worker:
+    """One worker thread for slow computations inside a running kernel; the newest request wins
+    (an older one still running is dropped when it ends). ``done(outcome)`` runs in the kernel's
+    own thread (its event loop), never in the worker's."""
+
+    def __init__(self):
+        self._pool, self._gen, self.job = None, 0, None  # job: (generation, key, future)
+
+    @staticmethod
+    def available(mode) -> bool:
+        """Whether to compute in the background: ``mode`` True, or "auto" inside a running kernel,
+        and an event loop to come back to."""
+        if mode is False or (mode == "auto" and not _in_kernel()):
+            return False
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
+    def pending(self, key) -> bool:
+        return self.job is not None and self.job[1] == key
+
+    def drop(self):
+        """Forget the request in flight (its result will be ignored)."""
+        self._gen += 1
+        self.job = None
+
+    def submit(self, key, compute, done):
+        loop = asyncio.get_running_loop()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="reachkit-reach")
+        self._gen += 1
+        gen = self._gen
+        fut = self._pool.submit(lambda: None if gen != self._gen else compute())
+        self.job = (gen, key, fut)
+
+        def finished(f):  # back in the kernel's thread
+            if not f.cancelled() and f.exception() is None and self.job is not None and self.job[0] == gen:
+                self.job = None
+                done(f.result())
+
+        fut.add_done_callback(lambda f: loop.call_soon_threadsafe(finished, f))
+
+    def wait(self, timeout=None, done=None):
+        """Block until the request in flight (if any) is done; then ``done(outcome)``."""
+        job = self.job
+        if job is not None:
+            outcome = job[2].result(timeout)
+            if self.job is job:
+                self.job = None
+                done(outcome)
+
+    def close(self):
+        self.drop()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 class ReachModel:
     """The reach explorer's model: settings target, dynamics, step, exponent, t (with a family)
     and the landscape's parameters; ``outcome`` and ``current`` (the Run drawn)."""
@@ -212,7 +268,7 @@ class ReachModel:
         _, lo, hi = default_steps(landscape)
         self.step_range = (min(lo, self.values["step"]), max(hi, self.values["step"]))
         self._results: OrderedDict[tuple, ReachOutcome] = OrderedDict()
-        self._gen, self._job, self._pool, self._listener = 0, None, None, None
+        self.worker, self._listener = Worker(), None
         self._show(self._obtain(background=False))
 
     # -- the model protocol ----------------------------------------------------------------------
@@ -293,7 +349,8 @@ class ReachModel:
         return (tuple(self.landscape.params.items()), tuple(self.outcome.target), self.values["dynamics"])
 
     def readout_lines(self, frame=None) -> list[str]:
-        return readout_lines(self, frame)
+        left_out = [f"Not offered as a target: the {lab}, {why}." for lab, why in self.left_out]
+        return readout_lines(self, frame) + left_out
 
     def describe(self, frame=None) -> str:
         head = f"{self.landscape.name}: reachability explorer."
@@ -360,16 +417,23 @@ class ReachModel:
             return self._results[key]
         pending = ReachOutcome(key, spec["target"], spec["label"], spec["kind"], spec["method"],
                                spec["schedule"], seconds=float("nan"))
-        if self._job is not None and self._job[1] == key:
+        if self.worker.pending(key):
             return pending
-        if background is not False and self._in_background():
-            self._submit(spec)
+        if background is not False and Worker.available(self.background):
+            self.worker.submit(key, lambda: self.compute(spec), self._arrived)
             return pending
-        self._gen += 1  # a synchronous result supersedes any computation in flight
-        self._job = None
+        self.worker.drop()  # a synchronous result supersedes any computation in flight
         out = self.compute(spec)
         self._remember(out)
         return out
+
+    def _arrived(self, outcome):
+        """A result from the worker: keep it, show what the settings now ask for, tell the view."""
+        if outcome is not None:
+            self._remember(outcome)
+        self._show(self._obtain(background=False))
+        if self._listener is not None:
+            self._listener()
 
     def _remember(self, outcome):
         self._results[outcome.key] = outcome
@@ -395,57 +459,14 @@ class ReachModel:
         self.current = Run(self.values["step"], {m: xy}, {m: info}, status,
                            f"{ls.name}: reach the {outcome.label} at {point_text(outcome.target)}. {status}", paths)
 
-    def _in_background(self) -> bool:
-        if self.background is False or (self.background == "auto" and not _in_kernel()):
-            return False
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return False
-        return True
-
     def listen(self, callback):
         """``callback()`` runs (in the kernel's thread) when a background result is shown."""
         self._listener = callback
 
-    def _submit(self, spec):
-        loop = asyncio.get_running_loop()
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="reachkit-reach")
-        self._gen += 1
-        gen = self._gen
-        fut = self._pool.submit(lambda: None if gen != self._gen else self.compute(spec))
-        self._job = (gen, spec["key"], fut)
-        fut.add_done_callback(lambda f: loop.call_soon_threadsafe(self._job_done, gen, f))
-
-    def _job_done(self, gen, fut):
-        """Back in the kernel's thread: keep the result, show it if it is still wanted."""
-        if fut.cancelled() or fut.exception() is not None:
-            return
-        if fut.result() is not None:
-            self._remember(fut.result())
-        if self._job is not None and self._job[0] == gen:
-            self._job = None
-            self._show(self._obtain(background=False))
-            if self._listener is not None:
-                self._listener()
-
     def wait(self, timeout: float | None = None):
         """Block until the computation in the worker thread (if any) is done, then show it."""
-        job = self._job
-        if job is not None:
-            outcome = job[2].result(timeout)
-            if self._job is job:
-                self._job = None
-                if outcome is not None:
-                    self._remember(outcome)
-                self._show(self._obtain(background=False))
-                if self._listener is not None:
-                    self._listener()
+        self.worker.wait(timeout, self._arrived)
         return self
 
     def close(self):
-        self._gen += 1  # results still in flight are dropped
-        self._job = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        self.worker.close()  # results still in flight are dropped

@@ -83,6 +83,8 @@ def test_dispatch_lazy_export_and_input_checks():
 def test_dropdown_offers_minima_and_saddles_and_says_why_maxima_are_not(ex1):
     assert [lab for lab, _ in ex1.controls.widgets["target"].options] == ["sharp minimum", "flat minimum"]
     assert ex1.left_out == [("local maximum (hump)", "a local maximum: no path from elsewhere converges to it")]
+    assert ("Not offered as a target: the local maximum (hump), a local maximum: no path from elsewhere "
+            "converges to it.") in ex1.readout.value
     opts, left = target_choices(landscapes.himmelblau(), None)
     assert len(opts) == 8 and [lab for lab, _ in left] == ["local maximum"]
     opts, left = target_choices(landscapes.plateau(), None)
