@@ -111,15 +111,20 @@ function render({ model, el }) {
   }
   function resize() {
     const rect = figure.getBoundingClientRect();
-    if (!rect.width) return;
+    if (!rect.width) return false;
     const dpr = window.devicePixelRatio || 1;
     scale = rect.width / model.get("background_size")[0];
     const cw = Math.round(rect.width * dpr), ch = Math.round(rect.height * dpr);
     if (canvas.width !== cw || canvas.height !== ch) { canvas.width = cw; canvas.height = ch; }
     draw();
+    return true;
   }
+  // The ResizeObserver misses a view that is rendered before it is attached and then sits in a part of
+  // the notebook the browser skips (JupyterLab's off-screen cells): poll once per frame until it has a size.
   const observer = new ResizeObserver(resize);
   observer.observe(figure);
+  let sizing = 0;
+  const untilSized = () => { sizing = resize() ? 0 : requestAnimationFrame(untilSized); };
 
   let url = null;
   function background() {
@@ -361,10 +366,10 @@ function render({ model, el }) {
   speed.setAttribute("aria-valuetext", `${model.get("speed")} frames per second`);
   status.textContent = model.get("status");
   figure.classList.toggle("rk-clickable", model.get("clickable"));
-  background(); layout(); stepUI(); marksUI(); refreshEntry(); draw();
+  background(); layout(); stepUI(); marksUI(); refreshEntry(); untilSized();
   if (model.get("playing")) start();
 
-  return () => { stop(false); observer.disconnect(); if (url) URL.revokeObjectURL(url); };
+  return () => { stop(false); cancelAnimationFrame(sizing); observer.disconnect(); if (url) URL.revokeObjectURL(url); };
 }
 
 export default { render };

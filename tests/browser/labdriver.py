@@ -826,10 +826,11 @@ def record_measurement(kind: str, data: dict, explorer: str):
 
 
 def measurement_lines(since: float = 0.0) -> list[str]:
-    """One line per measurement in results/browser/{play,drag,latency}.json written after `since`."""
+    """One line per measurement in results/browser/[synthetic-]{play,drag,latency}.json written after
+    `since` (benchmarks/bench_browser.py has its own copy: it must not import the tests)."""
     lines = []
-    for kind in ("play", "drag", "latency"):
-        path = RESULTS / f"{kind}.json"
+    for name in ("play", "drag", "latency", "synthetic-play", "synthetic-drag", "synthetic-latency"):
+        path, kind = RESULTS / f"{name}.json", name.removeprefix("synthetic-")
         if not path.exists() or path.stat().st_mtime < since:
             continue
         d = json.loads(path.read_text())

@@ -4,7 +4,7 @@
 What a user does: Play, Pause, Rewind, the keyboard, a drag and arrow keys on the step slider, a typed
 step, a click on the plot; what must follow: new pixels, the exact step, the status line, no kernel
 message during Play, accessible names. The speeds are measured and written to
-``results/browser/{play,drag,latency}.json`` (``benchmarks/bench_browser.py`` prints them); the tests
+``results/browser/synthetic-{play,drag,latency}.json`` (``benchmarks/bench_browser.py`` prints them); the tests
 assert behaviour, never a speed.
 """
 
@@ -85,7 +85,7 @@ def test_play_draws_in_the_browser_without_kernel_messages(view):
     A small step keeps the path moving for all 400 iterates (x_k = 1.6 * 0.996^k)."""
     assert view.type_step("0.004").startswith("GD with step 0.004:")
     m = view.measure_play(seconds=5.0, speed=60)
-    record_measurement("play", m, explorer=f"{FOLDER}/{NOTEBOOK}, first view (synthetic runs)")
+    record_measurement("synthetic-play", m, explorer=f"{FOLDER}/{NOTEBOOK}, first view (synthetic runs)")
     assert m["still_playing_at_end"], f"Play stopped before the 5 s were over: {m}"
     assert m["new_frames_per_s"] > 5 and m["iterates_drawn_per_s"] > 5, f"Play did not animate the canvas: {m}"
     assert m["websocket_frames"] == 0 and m["kernel_messages"] == 0, f"kernel traffic during Play: {m}"
@@ -131,7 +131,7 @@ def test_step_drag_swaps_runs_in_the_browser(view):
     assert mouse["positions_crossed"] == 39 and mouse["new_frames"] >= 20, mouse
     assert view.checksum() != before
     sweep = view.measure_sweep(seconds=3.0)
-    record_measurement("drag", {"display_rate_drag": sweep, "mouse_drag": mouse},
+    record_measurement("synthetic-drag", {"display_rate_drag": sweep, "mouse_drag": mouse},
                        explorer=f"{FOLDER}/{NOTEBOOK}, first view (synthetic runs, 40 positions)")
     assert sweep["new_frames_per_s"] > 2, sweep
     view.type_step("0.0802")
@@ -139,7 +139,7 @@ def test_step_drag_swaps_runs_in_the_browser(view):
 
 def test_arrow_key_on_step_slider_redraws(view):
     m = view.measure_step_latency(moves=30)
-    record_measurement("latency", m, explorer=f"{FOLDER}/{NOTEBOOK}, first view (synthetic runs)")
+    record_measurement("synthetic-latency", m, explorer=f"{FOLDER}/{NOTEBOOK}, first view (synthetic runs)")
     assert m["missed"] == 0 and len(m["samples"]) == 30, m
 
 
