@@ -5,8 +5,16 @@ Used by conftest.py (fixtures) and test_e2e.py. The tests need Debian's Chromium
 ``test`` extra); Playwright's own browser downloads are never used. Without either, the tests are
 skipped with a message, unless ``REACHKIT_REQUIRE_BROWSER=1`` (set by ``.ci/run``): then they fail.
 
-JupyterLab runs on a temporary copy of ``notebooks/`` (Lab autosaves executed notebooks), with
-temporary workspaces, settings and runtime folders, on a free loopback port with a random token.
+JupyterLab runs on a temporary copy of ``notebooks/`` (Lab autosaves executed notebooks) and of
+``tests/browser/synthetic/`` (served as ``synthetic/``), with temporary workspaces, settings and
+runtime folders, on a free loopback port with a random token.
+
+``LabNotebook(browser, lab, name, folder="notebooks", viewport=None)`` opens, runs and inspects one
+notebook (and records the kernel's traffic: ``kernel_messages(since, until)``; ``append_and_run(code)``
+adds and runs a cell). ``ViewDriver(nb, output)`` drives one explorer view (reachkit/view.py) like a user:
+buttons by accessible name, ``type_step``, ``type_setting``, ``settle``, and the measurements
+``measure_play``, ``measure_sweep``, ``measure_drag``, ``measure_step_latency``;
+``record_measurement`` writes them to results/browser/<kind>.json.
 
 Environment:
     REACHKIT_REQUIRE_BROWSER=1      fail instead of skip when Chromium or playwright is missing
