@@ -65,7 +65,8 @@ def render(layer, lecture: bool = False, figsize=None) -> dict:
     from .view import background_traits
 
     fig, ax = figure(layer, lecture, figsize)
-    traits = background_traits(fig, ax, scale=SCALE)
+    step_ax = fig.axes[1] if layer.bifurcation is not None else None  # the view marks the step in use there
+    traits = background_traits(fig, ax, scale=SCALE, step_ax=step_ax)
     fig.clear()
     return traits
 

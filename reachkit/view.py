@@ -120,6 +120,7 @@ class ExplorerView(anywidget.AnyWidget):
     status = T.Unicode("").tag(sync=True)
     busy = T.Bool(False).tag(sync=True)
     lecture = T.Bool(False).tag(sync=True)
+    step_line = T.Dict().tag(sync=True)  # {} or {"box", "limits", "log"}: a second axes with the step on x
 
     def __init__(self, **traits):
         super().__init__(**traits)
@@ -165,6 +166,19 @@ class ExplorerView(anywidget.AnyWidget):
     def _valid_fan(self, proposal):
         return [_check_entry(f"fan[{i}]", e) for i, e in enumerate(proposal.value)]
 
+    @T.validate("step_line")
+    def _valid_step_line(self, proposal):
+        line = proposal.value
+        if not line:
+            return {}
+        left, top, right, bottom = _numbers("step_line['box']", line.get("box", []), 4)
+        lo, hi = _numbers("step_line['limits']", line.get("limits", []), 2)
+        log = checks.flag("step_line['log']", line.get("log", False))
+        if not (left < right and top < bottom and lo < hi and (lo > 0 or not log)):
+            raise ValueError(f"step_line needs box [left, top, right, bottom] with left < right, top < bottom and "
+                             f"limits [low, high] with low < high (low > 0 on a log axis); got {line!r}")
+        return {"box": [left, top, right, bottom], "limits": [lo, hi], "log": log}
+
     @T.validate("fan_steps")
     def _valid_fan_steps(self, proposal):
         steps = [checks.real("fan_steps", a, positive=True) for a in proposal.value]
@@ -192,21 +206,29 @@ def _numbers(name: str, value, n: int) -> list[float]:
     return [checks.real(name, v) for v in value]
 
 
-def background_traits(fig, ax, scale: float = 2.0) -> dict:
+def _box(ax, height: float) -> list[float]:
+    x0, y0, x1, y1 = ax.bbox.extents  # display px, origin at the bottom left
+    return [x0, height - y1, x1, height - y0]
+
+
+def background_traits(fig, ax, scale: float = 2.0, step_ax=None) -> dict:
     """background, background_size, axes_box and limits of a matplotlib figure: the PNG rendered at
-    ``scale`` x (HiDPI), its CSS size (figure inches x dpi) and the axes' data rectangle in CSS px."""
+    ``scale`` x (HiDPI), its CSS size (figure inches x dpi) and the axes' data rectangle in CSS px;
+    with ``step_ax`` (axes whose x is the step, e.g. a bifurcation diagram) also ``step_line``, where
+    the view draws a vertical line at the step in use."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     canvas = FigureCanvasAgg(fig) if not isinstance(fig.canvas, FigureCanvasAgg) else fig.canvas
     canvas.draw()
     width, height = fig.bbox.width, fig.bbox.height
-    x0, y0, x1, y1 = ax.bbox.extents  # display px, origin at the bottom left
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=fig.dpi * scale)
     xmin, xmax = ax.get_xlim()
     ymin, ymax = ax.get_ylim()
-    return {"background": buf.getvalue(), "background_size": [width, height],
-            "axes_box": [x0, height - y1, x1, height - y0], "limits": [xmin, xmax, ymin, ymax]}
+    step_line = {} if step_ax is None else {"box": _box(step_ax, height), "limits": list(step_ax.get_xlim()),
+                                            "log": step_ax.get_xscale() == "log"}
+    return {"background": buf.getvalue(), "background_size": [width, height], "axes_box": _box(ax, height),
+            "limits": [xmin, xmax, ymin, ymax], "step_line": step_line}
 
 
 def _widget_bundle(widget) -> dict:

@@ -153,6 +153,34 @@ def test_still_bundle_has_the_picture_and_text_without_scripts():
     assert "class='rk-still'" in page
 
 
+def test_step_line_maps_the_step_onto_a_log_axis():
+    """A red vertical line drawn by matplotlib at step a on a log axis lies where the view puts it."""
+    from PIL import Image
+
+    fig = Figure(figsize=(5, 6), dpi=100)
+    ax, ax_step = fig.add_axes([0.15, 0.5, 0.8, 0.45]), fig.add_axes([0.15, 0.1, 0.8, 0.3])
+    ax_step.set_xscale("log")
+    ax_step.set_xlim(0.005, 5)
+    a = 0.13
+    ax_step.axvline(a, color="#ff0000", lw=2)
+    t = background_traits(fig, ax, scale=2, step_ax=ax_step)
+    line = t["step_line"]
+    assert line["log"] is True and line["limits"] == pytest.approx([0.005, 5])
+    assert line["box"] == pytest.approx([75, 600 * (1 - 0.4), 475, 600 * (1 - 0.1)])
+    left, _, right, _ = line["box"]
+    px = left + (np.log(a) - np.log(0.005)) / (np.log(5) - np.log(0.005)) * (right - left)
+    rgb = np.asarray(Image.open(io.BytesIO(t["background"])).convert("RGB")).astype(int)
+    cols = np.nonzero(((rgb[..., 0] > 200) & (rgb[..., 1] < 60) & (rgb[..., 2] < 60)).any(axis=0))[0]
+    assert cols.mean() / 2 == pytest.approx(px, abs=1.0)
+    assert background_traits(fig, ax)["step_line"] == {}
+    view = ExplorerView(step_line=line)
+    assert view.step_line == line
+    with pytest.raises(ValueError, match="low > 0 on a log axis"):
+        view.step_line = {"box": [0, 0, 1, 1], "limits": [0, 1], "log": True}
+    with pytest.raises(TypeError, match="step_line\\['log'\\] must be True or False"):
+        view.step_line = {"box": [0, 0, 1, 1], "limits": [1, 2], "log": 1}
+
+
 def test_fallback_bundle_is_the_widget_view_plus_the_still():
     view = ExplorerView()
     png = _fake_png(640, 480)

@@ -213,6 +213,17 @@ function render({ model, el }) {
       ctx.fill(); ctx.stroke();
     }
     ctx.restore();
+    // the step in use on a second axes whose x is the step (e.g. the bifurcation diagram)
+    const line = model.get("step_line");
+    if (line && line.box) {
+      const [l, t, r, b] = line.box, [lo, hi] = line.limits, a = model.get("step");
+      const f = line.log ? (Math.log(a) - Math.log(lo)) / (Math.log(hi) - Math.log(lo)) : (a - lo) / (hi - lo);
+      if (f >= 0 && f <= 1) {
+        ctx.strokeStyle = "#000000"; ctx.lineWidth = 1.5 * big; ctx.setLineDash([6 * big, 4 * big]);
+        ctx.beginPath(); ctx.moveTo(l + f * (r - l), t); ctx.lineTo(l + f * (r - l), b); ctx.stroke();
+        ctx.setLineDash([]);
+      }
+    }
     readFrame(shown, waiting);
   }
   function readFrame(e, waiting) {
@@ -346,7 +357,7 @@ function render({ model, el }) {
   const on = (names, fn) => names.split(" ").forEach((n) => model.on(`change:${n}`, fn));
   on("background", background);
   on("background_size lecture", layout);
-  on("axes_box limits series trail busy reduced_motion", draw);
+  on("axes_box limits series trail busy reduced_motion step_line", draw);
   on("runs fan", () => { pendingStart = null; refreshEntry(); draw(); });
   on("fan_steps step step_min step_max step_label", () => { stepUI(); marksUI(); refreshEntry(); draw(); });
   on("step_marks", marksUI);

@@ -321,6 +321,23 @@ def test_notebook_03_typed_steps_give_what_the_text_says(open_notebook):
             (RESULTS / "03-typed-0.13.png").write_bytes(ex.nb.screenshot(ex.output))
     wrong = {t: s for t, s in seen.items() if expected[t] not in s}
     assert not wrong, f"typed steps whose status does not say what notebook 03 says: {wrong}"
+    # the vertical line at the step in use on the bifurcation diagram (the lower half of the canvas,
+    # where nothing else is drawn) follows the typed step
+    xs = []
+    for typed in ("0.105", "0.13"):
+        ex.type_step(typed)
+        xs.append(ex.canvas.evaluate(_JS_LOWER_HALF_INK))
+    assert None not in xs and xs[1] > xs[0], f"no step line on the bifurcation diagram, or it did not move: {xs}"
+
+
+_JS_LOWER_HALF_INK = r"""
+(c) => {
+  const h = Math.floor(c.height / 2), d = c.getContext('2d').getImageData(0, h, c.width, c.height - h).data;
+  let sum = 0, n = 0;
+  for (let i = 3; i < d.length; i += 4) if (d[i] > 128) { sum += ((i - 3) / 4) % c.width; n++; }
+  return n ? sum / n : null;
+}
+"""
 
 
 def test_notebook_05_dyadic_values_land(open_notebook):
