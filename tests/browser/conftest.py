@@ -45,8 +45,9 @@ def results_dir():
     return RESULTS
 
 
-# The Lab server and the browser live as long as the browser test module (test_e2e.py holds every
-# browser test, so that is one of each for the whole suite), not the whole pytest session: while
+# The Lab server and the browser live as long as one browser test module (test_e2e.py: the notebooks;
+# test_view_in_lab.py: the view on synthetic runs; test_export.py uses the browser only), not the
+# whole pytest session: while
 # Playwright's sync API is alive, the main thread counts as running an asyncio loop, and the unit
 # tests and notebooks that pytest runs after this folder must not inherit that.
 @pytest.fixture(scope="module")

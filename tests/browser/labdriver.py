@@ -722,6 +722,10 @@ class ViewDriver:
         self.set_speed(speed)
         self.button("Rewind").click()
         self.settle()
+        # the live region must not speak during Play: count changes to the status line
+        self.status.evaluate("(s) => { window.__rkStatusChanges = 0; window.__rkStatusObserver = new MutationObserver("
+                             "() => { window.__rkStatusChanges++; }); window.__rkStatusObserver.observe(s, "
+                             "{childList: true, characterData: true, subtree: true}); }")
         self.button("Play").click()
         t_play = time.monotonic()
         time.sleep(warmup)
@@ -731,6 +735,8 @@ class ViewDriver:
         t1 = time.monotonic()
         still_playing = self.button("Pause").count() == 1
         traffic = self.nb.kernel_messages(t0, t1)
+        traffic["status_changes"] = self.page.evaluate(
+            "() => { window.__rkStatusObserver.disconnect(); return window.__rkStatusChanges; }")
         if still_playing:
             self.button("Pause").click()
         self.settle()

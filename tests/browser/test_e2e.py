@@ -260,6 +260,7 @@ def test_play_draws_in_the_browser_without_kernel_messages(explorer2d):
     assert m["still_playing_at_end"], f"Play stopped before the 5 s were over: {m}"
     assert m["iterates_drawn_per_s"] > 5 and m["new_frames_per_s"] > 5, f"Play did not animate: {m}"
     assert m["websocket_frames"] == 0 and m["kernel_messages"] == 0, f"kernel traffic during Play: {m}"
+    assert m["status_changes"] == 0, f"the live region changed during Play: {m}"
 
 
 def test_step_slider_drag_at_display_rate(explorer2d):

@@ -89,7 +89,23 @@ def test_play_draws_in_the_browser_without_kernel_messages(view):
     assert m["still_playing_at_end"], f"Play stopped before the 5 s were over: {m}"
     assert m["new_frames_per_s"] > 5 and m["iterates_drawn_per_s"] > 5, f"Play did not animate the canvas: {m}"
     assert m["websocket_frames"] == 0 and m["kernel_messages"] == 0, f"kernel traffic during Play: {m}"
+    assert m["status_changes"] == 0, f"the live region changed during Play: {m}"
     view.type_step("0.0802")
+
+
+def test_reduced_motion_shows_the_whole_path(view, demo_page):
+    demo_page.append_and_run("view.reduced_motion = True")
+    try:
+        view.button("Rewind").click()
+        view.settle()
+        assert view.readout.text_content().startswith("iterate 400 of 400"), view.readout.text_content()
+        before = view.checksum()
+        view.button("Play").click()
+        time.sleep(0.5)
+        assert view.button("Play").count() == 1 and view.checksum() == before, "Play animated under reduced motion"
+    finally:
+        demo_page.append_and_run("view.reduced_motion = False")
+    assert not demo_page.errors(), demo_page.errors()
 
 
 def test_play_to_the_end_tells_the_kernel_the_frame(view, demo_page):
