@@ -12,8 +12,9 @@ from functools import partial
 
 import numpy as np
 
+from . import checks
 from .dynamics import Path, concatenate_paths, gradient_descent, gradient_flow, label_limits
-from .landscapes import CriticalPoint, Landscape, _as_points
+from .landscapes import CriticalPoint, Landscape, _as_points, _fmt, finite_points, newton_critical_points
 from .schedules import Constant, as_schedule
 
 
@@ -21,18 +22,29 @@ from .schedules import Constant, as_schedule
 # Curvature
 # ----------------------------------------------------------------------------------------------
 def sharpness(landscape: Landscape, x) -> np.ndarray:
-    """lambda_max(Hessian f(x)), the largest Hessian eigenvalue, for x of shape (..., dim)."""
-    return np.linalg.eigvalsh(landscape.hess(x))[..., -1]
+    """lambda_max(Hessian f(x)), the largest Hessian eigenvalue, for x of shape (..., dim).
+
+    A ValueError for NaN or inf coordinates, where the Hessian overflows float64, and where a
+    finite-difference Hessian does not settle (a kink: f is not twice differentiable there)."""
+    x = finite_points(x, landscape.dim)
+    H = landscape.hess(x)
+    if not np.all(np.isfinite(H)):
+        bad = x.reshape(-1, landscape.dim)[~np.isfinite(H).reshape(-1, landscape.dim**2).all(axis=1)][0]
+        raise ValueError(f"the Hessian of {landscape.name} overflows float64 at x = {_fmt(bad)}: "
+                         "no sharpness can be computed there")
+    return np.linalg.eigvalsh(H)[..., -1]
 
 
 def stability_threshold(landscape: Landscape, x) -> np.ndarray:
     """2 / sharpness: constant-step GD is linearly unstable at a minimum x once the step exceeds it.
 
     The linearisation e_{k+1} = (I - a H) e_k has |1 - a lambda_max| > 1 exactly when
-    a > 2 / lambda_max. Returns inf where the sharpness is <= 0.
+    a > 2 / lambda_max (at a = 2 / lambda_max exactly, the error along the sharpest direction
+    flips sign without shrinking: a period-2 orbit, not convergence). Returns inf where the
+    sharpness is <= 0. The same errors as :func:`sharpness`.
     """
     lam = np.asarray(sharpness(landscape, x), dtype=float)
-    with np.errstate(divide="ignore"):
+    with np.errstate(all="ignore"):
         return np.where(lam > 0, 2.0 / np.where(lam > 0, lam, 1.0), np.inf)
 
 
@@ -48,40 +60,42 @@ def minima_thresholds(landscape: Landscape) -> list[tuple[str, float, float]]:
     return out
 
 
-def classify(landscape: Landscape, x, tol: float = 1e-8):
+def classify(landscape: Landscape, x, tol: float = 1e-8, *, gtol: float = 1e-6):
     """Kind of a critical point: minimum / saddle / maximum from the Hessian's eigenvalues, and
-    where one vanishes, from f around x (see ``Landscape.classify``)."""
-    return landscape.classify(x, tol)
+    where one vanishes (or at a kink), from f around x (see ``Landscape.classify``).
+
+    x must be finite (a ValueError otherwise). A point that is not critical is answered
+    "not critical (|grad f| = 0.0123)": critical means |grad f(x)| <= gtol max(1, |H(x)|) (1 + |x|),
+    i.e. x is within about gtol (relative) of a zero of the gradient."""
+    tol = checks.real("tol", tol, positive=True)
+    gtol = checks.real("gtol", gtol, positive=True)
+    pts = finite_points(x, landscape.dim)
+    flat = pts.reshape(-1, landscape.dim)
+    g = np.linalg.norm(landscape.grad(flat), axis=1)
+    H, settled = landscape.hess_checked(flat)
+    with np.errstate(all="ignore"):
+        size = np.where(settled, np.abs(np.nan_to_num(H)).max(axis=(1, 2)) * landscape.dim, 1.0)
+    critical = g <= gtol * np.maximum(1.0, size) * (1 + np.abs(flat).max(axis=1))
+    kind = np.empty(flat.shape[0], dtype=object)
+    kind[~critical] = [f"not critical (|grad f| = {v:.3g})" for v in g[~critical]]
+    if critical.any():
+        kind[critical] = np.atleast_1d(landscape.classify(flat[critical], tol))
+    return kind[0] if pts.ndim == 1 else kind.reshape(pts.shape[:-1])
 
 
 def find_critical_points(landscape: Landscape, n_starts: int = 400, seed: int = 0,
                          newton_steps: int = 60, gtol: float = 1e-9) -> list[CriticalPoint]:
     """Critical points found numerically: Newton on grad f = 0 from many random starts in the
-    plotting bounds (least-squares steps where the Hessian is singular), deduplicated, classified."""
-    rng = np.random.default_rng(seed)
-    lo, hi = landscape.bounds[:, 0], landscape.bounds[:, 1]
-    x = rng.uniform(lo, hi, size=(n_starts, landscape.dim))
-    with np.errstate(all="ignore"):
-        for _ in range(newton_steps):
-            g, H = landscape.grad(x), landscape.hess(x)
-            ok = np.all(np.isfinite(H), axis=(1, 2)) & np.all(np.isfinite(g), axis=1)
-            x[~ok] = np.nan
-            x[ok] = x[ok] - (np.linalg.pinv(H[ok]) @ g[ok][..., None])[..., 0]
-        ok = np.all(np.isfinite(x), axis=1)
-        ok[ok] &= np.linalg.norm(landscape.grad(x[ok]), axis=1) <= gtol * (1 + np.abs(x[ok]).max(axis=1))
-    pad = 0.05 * (hi - lo)
-    ok[ok] &= np.all((x[ok] >= lo - pad) & (x[ok] <= hi + pad), axis=1)
-    found: list[np.ndarray] = []
-    for p in x[ok]:
-        if all(np.linalg.norm(p - q) > 1e-6 * (1 + np.linalg.norm(q)) for q in found):
-            found.append(p)
-    found.sort(key=lambda p: tuple(p))
+    plotting bounds (least-squares steps where the Hessian is singular), deduplicated, classified,
+    labelled as the listed critical point they match (else by their kind)."""
+    pts = newton_critical_points(
+        landscape, checks.integer("n_starts", n_starts, low=1), checks.seed("seed", seed),
+        checks.integer("newton_steps", newton_steps, low=1), checks.real("gtol", gtol, positive=True))
     out = []
-    for p in found:
-        kind = classify(landscape, p)
+    for p in pts:
+        kind = landscape.classify(p)
         idx, labels = label_limits(landscape, p[None], tol=1e-6)
-        label = labels[0] if idx[0] >= 0 else kind
-        out.append(CriticalPoint(p, kind, label))
+        out.append(CriticalPoint(p, kind, labels[0] if idx[0] >= 0 else kind))
     return out
 
 
