@@ -14,7 +14,7 @@ import numpy as np
 
 from . import checks
 from .dynamics import Path, concatenate_paths, gradient_descent, gradient_flow, label_limits
-from .landscapes import CriticalPoint, Landscape, _as_points, _fmt, finite_points, newton_critical_points
+from .landscapes import CriticalPoint, Landscape, _as_points, _fmt, finite_points, newton_critical_points, real_array
 from .schedules import Constant, as_schedule
 
 
@@ -121,6 +121,7 @@ class BasinMap:
 
 
 OUTCOMES = ("diverged", "cycling", "stalled", "moving", "other critical point")
+MAX_BASIN_N = {1: 1_000_000, 2: 2000}  # grid points per axis (2-D: up to 4 million starts)
 
 
 def basin_map(landscape: Landscape, step=0.04, n: int = 256, n_steps: int = 1000, *,
@@ -132,16 +133,17 @@ def basin_map(landscape: Landscape, step=0.04, n: int = 256, n_steps: int = 1000
     """
     if landscape.dim not in (1, 2):
         raise ValueError(f"basin_map is for 1-D and 2-D landscapes; this one has dim={landscape.dim}")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n (grid points per axis) must be an integer >= 2; got {n!r}")
+    n = checks.integer("n", n, low=2, high=MAX_BASIN_N[landscape.dim])
+    n_steps = checks.integer("n_steps", n_steps, low=1)
+    method = checks.choice("method", method, ("gd", "flow"))
+    t_max = checks.real("t_max", t_max, positive=True)
+    gtol = checks.real("gtol", gtol, positive=True)
     grid = landscape.grid(n, bounds)
     pts = grid[-1].reshape(-1, landscape.dim)
     if method == "gd":
         path = _gd_in_threads(landscape, pts, step, n_steps, gtol)
-    elif method == "flow":
-        path = gradient_flow(landscape, pts, t_max, 2, gtol=gtol, rtol=1e-6, atol=1e-9)
     else:
-        raise ValueError(f"method must be 'gd' or 'flow'; got {method!r}")
+        path = gradient_flow(landscape, pts, t_max, 2, gtol=gtol, rtol=1e-6, atol=1e-9)
     names = [c.label for c in landscape.critical_points()] + list(OUTCOMES)
     k = len(landscape.critical_points())
     labels = np.where(path.limit_index >= 0, path.limit_index, k + len(OUTCOMES) - 1)
@@ -166,6 +168,9 @@ def _gd_in_threads(landscape, pts, step, n_steps, gtol) -> Path:
     return concatenate_paths(parts)
 
 
+MAX_BIFURCATION_POINTS = 10_000_000
+
+
 @dataclass
 class Bifurcation:
     """Long-run orbit points of 1-D GD: ``points[i]`` are the last iterates at step ``steps[i]``."""
@@ -180,16 +185,28 @@ def bifurcation(landscape: Landscape, steps, starts=(-0.95,), n_transient: int =
     ``n_transient`` steps, one batched run over all (step, start) pairs."""
     if landscape.dim != 1:
         raise ValueError(f"bifurcation is for 1-D landscapes; this one has dim={landscape.dim}")
-    a = np.asarray(steps, dtype=float).ravel()
-    x0 = np.asarray(starts, dtype=float).ravel()
-    A = np.repeat(a, x0.size)
-    X0 = np.tile(x0, a.size)[:, None]
-    path = gradient_descent(landscape, X0, Constant(A), n_transient + n_keep, gtol=0.0)
-    tail = path.iterates[-n_keep:, :, 0]  # (n_keep, n_a * n_x0)
-    pts = tail.T.reshape(a.size, x0.size * n_keep)
-    pts = np.where(path.status.reshape(a.size, x0.size).repeat(n_keep, axis=1) == "diverged",
-                   np.nan, pts)
-    return Bifurcation(a, pts)
+    a = real_array("steps", steps).ravel()
+    x0 = real_array("starts", starts).ravel()
+    if not a.size or np.any(a <= 0):
+        raise ValueError(f"steps must be a non-empty list of positive step sizes; got {steps!r}")
+    if not x0.size:
+        raise ValueError(f"starts must be a non-empty list of numbers; got {starts!r}")
+    n_transient = checks.integer("n_transient", n_transient, low=0)
+    n_keep = checks.integer("n_keep", n_keep, low=1)
+    if a.size * x0.size * n_keep > MAX_BIFURCATION_POINTS:
+        raise ValueError(f"bifurcation would keep {a.size * x0.size * n_keep} points (len(steps) x len(starts) "
+                         f"x n_keep); at most {MAX_BIFURCATION_POINTS}: use fewer steps, starts or n_keep")
+    A = Constant(np.repeat(a, x0.size))
+    X = np.tile(x0, a.size)[:, None]
+    diverged = np.zeros(X.shape[0], bool)
+    if n_transient:  # the transient keeps no path: memory does not grow with n_transient
+        first = gradient_descent(landscape, X, A, n_transient, gtol=0.0, record_every=None)
+        diverged = first.status == "diverged"
+        X = np.where(diverged[:, None] | ~np.isfinite(first.final), 0.0, first.final)
+    path = gradient_descent(landscape, X, A, n_keep, gtol=0.0)
+    diverged |= path.status == "diverged"
+    pts = path.iterates[-n_keep:, :, 0].T.reshape(a.size, x0.size * n_keep)
+    return Bifurcation(a, np.where(diverged.reshape(a.size, x0.size).repeat(n_keep, axis=1), np.nan, pts))
 
 
 @dataclass
@@ -214,9 +231,15 @@ def summarize_limits(landscape: Landscape, path: Path) -> LimitSummary:
 class ReachResult:
     """A start from which the dynamics converges to ``target``, and how well it does.
 
-    ``path`` is the forward run from ``start``; ``final_distance`` and ``closest_distance`` say
-    how close it gets. ``fragile`` is True when the good starts form a set of measure zero that
-    rounding can miss (a saddle, a point of a curve of minima); ``note`` explains in words.
+    ``path`` is the forward run from ``start`` (it stops at the stopping test |grad f| <= tol);
+    ``final_distance`` and ``closest_distance`` say how close it gets. The run is then continued
+    well past the stopping test (``continued_steps`` more GD steps, or more flow time, with no
+    stopping test): ``success`` means the forward run ended within max(tol, 1e-6) of the target
+    AND the continued run is still there (``continued_distance``). ``left`` is True when the
+    forward run got there but the continued run left (a saddle reached only to within the
+    stopping tolerance in float64). ``fragile`` is True when the good starts form a set of
+    measure zero that rounding can miss (a saddle, a point of a curve of minima); ``note``
+    explains in words.
     """
 
     target: np.ndarray
@@ -229,6 +252,9 @@ class ReachResult:
     fragile: bool
     note: str
     method: str
+    continued_distance: float = np.nan
+    continued_steps: int = 0
+    left: bool = False
 
 
 def _resolve_target(landscape: Landscape, target) -> tuple[np.ndarray, str, str]:
@@ -350,16 +376,17 @@ def reach(landscape: Landscape, target, step=None, *, method: str = "gd", radius
     if not landscape.smooth:
         raise ValueError("reach needs a smooth landscape (for |x| with a constant step, the starts "
                          "that reach 0 are the lattice points x* + a Z)")
-    if method not in ("gd", "flow"):
-        raise ValueError(f"method must be 'gd' or 'flow'; got {method!r}")
+    method = checks.choice("method", method, ("gd", "flow"))
+    tol = checks.real("tol", tol, positive=True)
+    max_steps = checks.integer("max_steps", max_steps, low=1)
+    if radius is not None:
+        radius = checks.real("radius", radius, positive=True)
     x_star, kind, label = _resolve_target(landscape, target)
     if kind in ("maximum", "minimum and maximum"):
         raise ValueError(f"the target ({label}) is a local maximum: no path from elsewhere converges "
                          "to it; it is reached only by starting on it")
     width = float(np.min(np.ptp(landscape.bounds, axis=1)))
-    r = 0.3 * width if radius is None else float(radius)
-    if not np.isfinite(r) or r <= 0:
-        raise ValueError(f"radius must be a finite positive distance; got {radius!r}")
+    r = 0.3 * width if radius is None else radius
     if method == "gd":
         if step is None:
             raise ValueError("reach with method='gd' needs a step size or a schedule (e.g. 0.04, power(0.04, 0.5))")
@@ -411,8 +438,46 @@ def reach(landscape: Landscape, target, step=None, *, method: str = "gd", radius
     dist = np.linalg.norm(path.iterates[:, 0, :] - x_star, axis=1)
     final_d = float(dist[-1])
     fragile = kind in ("saddle", "degenerate") or shot or bool(null.any())
-    return ReachResult(x_star, kind, start, path, final_d, float(dist.min()), final_d <= max(tol, 1e-6),
-                       fragile, _note(label, kind, shot, null.any(), method), method)
+    near = max(tol, 1e-6)
+    cont_d, n_cont = _continued_distance(landscape, x_star, start, path, schedule if method == "gd" else None,
+                                         t_total if method == "flow" else None)
+    left = final_d <= near and not cont_d <= near
+    note = _note(label, kind, shot, null.any(), method)
+    if left:
+        how = f"{n_cont} more GD steps" if method == "gd" else f"t = {n_cont} more of the flow"
+        note = (f"Reached to within {final_d:.2g} of the {label} (the stopping test |grad f| <= {tol:g} "
+                f"fired), then left: continued with no stopping test, the run is {cont_d:.3g} away "
+                f"after {how}. In float64 this {kind} is reached only to within the stopping "
+                "tolerance. " + note)
+    return ReachResult(x_star, kind, start, path, final_d, float(dist.min()), final_d <= near and not left,
+                       fragile, note, method, cont_d, n_cont, left)
+
+
+MAX_CONTINUED_STEPS = 200_000
+
+
+def _continued_distance(landscape, x_star, start, path, schedule, t_total) -> tuple[float, int]:
+    """Distance to the target after running on well past the stopping test, and how far on.
+
+    GD: from ``start`` again, with no stopping test (gtol = 0), for the forward run's steps plus
+    max(forward steps, 1000, enough steps that an unstable direction (Hessian eigenvalue mu < 0)
+    would grow by e^40: sum a_k |mu| >= 40), at most ``MAX_CONTINUED_STEPS``. Flow: for
+    t_total + max(t_total, 40 / |mu|). A run that stays is still there at the end."""
+    mu = float(np.linalg.eigvalsh(landscape.hess(x_star))[0])
+    grow = 40.0 / -mu if mu < 0 else 0.0
+    with np.errstate(all="ignore"):
+        if schedule is None:
+            extra = max(t_total, grow)
+            end = gradient_flow(landscape, start, t_total + extra, 2, gtol=1e-300).final[0]
+            return float(np.linalg.norm(end - x_star)), float(f"{extra:.3g}")
+        n_run = int(path.stopped_at[0]) if path.stopped_at[0] >= 0 else int(path.times[-1])
+        n = max(n_run, 1000)
+        if grow > 0:
+            block = np.cumsum(schedule.sizes(np.arange(n_run, n_run + MAX_CONTINUED_STEPS)))
+            n = max(n, int(np.searchsorted(block, grow)) + 1)
+        n = min(n, MAX_CONTINUED_STEPS)
+        end = gradient_descent(landscape, start, schedule, n_run + n, gtol=0.0, record_every=None).final[0]
+    return float(np.linalg.norm(end - x_star)), n
 
 
 def _gd_refusal(landscape, x_star, label, schedule) -> str:
@@ -422,9 +487,12 @@ def _gd_refusal(landscape, x_star, label, schedule) -> str:
                 "so every path has length at most sup|grad f| * sum a_k and stalls short of far targets.")
     a = getattr(schedule, "a", None)
     lam = float(sharpness(landscape, x_star))
-    if a is not None and lam > 0 and a > 2 / lam:
-        return (f"No start found: the step {a:g} exceeds 2/sharpness = {2 / lam:.3g} at the {label}, "
-                "which is then linearly unstable (only an exact landing could end there).")
+    if a is not None and lam > 0 and a * lam >= 2 * (1 - 1e-9):
+        how = "exceeds" if a * lam > 2 * (1 + 1e-9) else "equals (to rounding)"
+        return (f"No start found: the step {a:g} {how} 2/sharpness = {2 / lam:.6g} at the {label}, "
+                "which is then linearly unstable (at a = 2/sharpness exactly, the error along the "
+                "sharpest direction flips sign without shrinking: a period-2 orbit, not convergence). "
+                "Only an exact landing could end there.")
     return ""
 
 
