@@ -497,8 +497,8 @@ def _eye_like(x, dim):
 # ----------------------------------------------------------------------------------------------
 def quadratic(curvatures: Sequence[float] = (1.0, 10.0)) -> Landscape:
     """f(x) = sum_i c_i x_i^2 / 2: Hessian diag(c), the simplest model of a minimum (c_i > 0)."""
-    c = np.asarray(curvatures, dtype=float).ravel()
-    if c.size == 0 or not np.all(np.isfinite(c)):
+    c = real_array("curvatures", curvatures).ravel()
+    if c.size == 0:
         raise ValueError(f"curvatures must be a non-empty list of finite numbers; got {curvatures!r}")
     dim = c.size
     if np.all(c > 0):
@@ -747,7 +747,8 @@ def curve_of_minima() -> Landscape:
 
 def curve_point(t: float) -> np.ndarray:
     """The point (t, 1/t) of the curve of minima xy = 1 (t != 0)."""
-    if not np.isfinite(t) or t == 0:
+    t = checks.real("t", t)
+    if t == 0:
         raise ValueError(f"t must be a finite nonzero number; got {t!r}")
     return np.array([t, 1.0 / t])
 
@@ -917,12 +918,13 @@ class FiniteSum(Landscape):
     """
 
     def __init__(self, base: Landscape, weights: Sequence[float], name: str):
-        w = np.asarray(weights, dtype=float).ravel()
-        if w.size < 1 or not np.all(np.isfinite(w)) or np.any(w < 0):
-            raise ValueError(f"weights must be finite and nonnegative; got {weights!r}")
-        scale = w.mean()
-        if scale <= 0:
-            raise ValueError("weights must not all be zero")
+        w = real_array("weights", weights).ravel()
+        if w.size < 1 or np.any(w < 0):
+            raise ValueError(f"weights must be a non-empty list of nonnegative numbers; got {weights!r}")
+        with np.errstate(over="ignore"):
+            scale = w.mean()
+        if not 0 < scale < np.inf:
+            raise ValueError(f"weights must not all be zero, and their mean must be finite in float64; got {weights!r}")
         base_specs = base.param_specs
         super().__init__(
             name, base.dim,
@@ -979,11 +981,9 @@ def sharp_flat_2d_sum(n_samples: int = 8, spread: float = 0.8, seed: int = 0,
     vanishes at both minima (interpolation) but is larger, in absolute terms, at the sharp one.
     ``spread`` in [0, 1) sets c_i uniformly in [1 - spread, 1 + spread] (seeded).
     """
-    if not (isinstance(n_samples, (int, np.integer)) and n_samples >= 1):
-        raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}")
-    if not (0 <= spread < 1):
-        raise ValueError(f"spread must be in [0, 1); got {spread!r}")
-    c = np.random.default_rng(seed).uniform(1 - spread, 1 + spread, n_samples)
+    n_samples = checks.integer("n_samples", n_samples, low=1, high=100_000)
+    spread = checks.real("spread", spread, low=0.0, high=1.0, high_open=True)
+    c = np.random.default_rng(checks.seed("seed", seed)).uniform(1 - spread, 1 + spread, n_samples)
     c = c / c.mean()
     return FiniteSum(sharp_flat_2d(sharp, flat), c, "sharp and flat basins, finite sum")
 
@@ -1018,14 +1018,18 @@ class ShiftedQuadratics(FiniteSum):
     """
 
     def __init__(self, shifts):
-        s = np.asarray(shifts, dtype=float)
+        s = real_array("shifts", shifts)
         if s.ndim == 1:
             s = s[:, None]
-        if s.ndim != 2 or s.shape[0] < 1 or not np.all(np.isfinite(s)):
+        if s.ndim != 2 or s.shape[0] < 1 or s.shape[1] < 1:
             raise ValueError("shifts must be a non-empty list of finite numbers (n,) or points "
                              f"(n, dim); got {shifts!r}")
-        dim, mean = s.shape[1], s.mean(axis=0)
-        spread = float(np.mean(np.sum((s - mean) ** 2, axis=1)))  # mean |s_i - s_bar|^2
+        with np.errstate(all="ignore"):
+            dim, mean = s.shape[1], s.mean(axis=0)
+            spread = float(np.mean(np.sum((s - mean) ** 2, axis=1)))  # mean |s_i - s_bar|^2
+        if not (np.all(np.isfinite(mean)) and np.isfinite(spread) and np.abs(s).max() < 1e150):
+            raise ValueError(f"shifts must be below 1e150 in size (mean |s_i - s_bar|^2 must be finite "
+                             f"in float64); got {shifts!r}")
         span = max(2.0, 2.0 * float(np.abs(s - mean).max()))
         base = Landscape(
             "mean of shifted quadratics", dim,
