@@ -124,9 +124,10 @@ def save_animation(landscape: Landscape, filename, paths=None, *, start=None, st
     ``methods`` and ``n_steps``. At most ``max_frames`` frames (evenly spaced iterates, <= 600)
     at ``fps`` frames per second (1 to 100); the last one is held for ``hold_last`` more frame
     times (default half a second, at most 500; a GIF shows it once for longer, so held frames cost
-    no memory; the HTML player repeats it, at most one second's worth). Frames are rendered one at a time and streamed to the writer. The folder of
-    ``filename`` must exist; an existing file is overwritten. Returns the file path, or None when
-    MP4 was asked for and no ffmpeg is available (a message says so).
+    no memory; the HTML player repeats it, at most one second's worth). Frames are rendered one
+    at a time and streamed to the writer. The folder of ``filename`` must exist; an existing
+    file is overwritten. Returns the file path, or None when MP4 was asked for and no ffmpeg is
+    available (a message says so).
     """
     if not isinstance(filename, (str, os.PathLike)):
         raise TypeError(f"filename must be a path (str or pathlib.Path); got {filename!r}")
