@@ -55,6 +55,9 @@ def real_array(name: str, value) -> np.ndarray:
     (TypeError for the wrong kind, ValueError for non-finite numbers), naming the argument."""
     try:
         arr = None if isinstance(value, str) else np.asarray(value)
+        if arr is not None and not isinstance(value, np.ndarray) and any(
+                isinstance(v, (bool, np.bool_, str)) for v in np.asarray(value, dtype=object).ravel()):
+            arr = None  # [True, 1.0] would silently become [1.0, 1.0]
     except (TypeError, ValueError):  # ragged nesting
         arr = None
     if arr is None or arr.dtype.kind not in "iuf":
