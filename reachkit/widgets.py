@@ -53,12 +53,17 @@ def figure_with_view(figsize, canvas: str = "auto"):
     fig = Figure(figsize=figsize, dpi=100)
     kind = canvas
     if kind in ("auto", "ipympl"):
+        import matplotlib
+
+        backend = matplotlib.get_backend()
         try:
             from ipympl.backend_nbagg import Canvas, FigureManager
         except ImportError:
             if kind == "ipympl":
                 raise
             kind = "image"
+        if matplotlib.get_backend() != backend:  # importing ipympl makes it pyplot's backend:
+            matplotlib.use(backend)  # keep the notebook's own (static figures stay inline images)
     if kind == "image":
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         FigureCanvasAgg(fig)

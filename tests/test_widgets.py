@@ -85,6 +85,24 @@ def test_canvas_is_an_ipympl_widget_in_the_layout_and_pyplot_untouched(ex2):
     ex.close()
 
 
+def test_an_explorer_leaves_pyplots_backend_alone():
+    # importing ipympl switches pyplot to it; a notebook's static figures must stay inline images
+    code = textwrap.dedent("""
+        import matplotlib
+        matplotlib.use("svg")
+        import matplotlib.pyplot as plt
+        import sys
+        from reachkit import landscapes, widgets
+        assert "ipympl" not in sys.modules
+        ex = widgets.explore(landscapes.saddle())
+        assert "ipympl" in sys.modules and ex.canvas_kind == "ipympl"
+        print(matplotlib.get_backend(), type(plt.figure().canvas).__module__)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["svg", "matplotlib.backends.backend_svg"]
+
+
 def test_every_control_is_a_described_widget(ex2):
     controls = [ex2.step, ex2.schedule, ex2.exponent, ex2.n_steps, *ex2.methods.values(),
                 ex2.batch_size, ex2.seed, *ex2.start, *ex2.params.values(), ex2.play, ex2.frame,
