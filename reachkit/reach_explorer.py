@@ -529,11 +529,10 @@ class _ReachMixin:
             return lines
         a = _first_step(s)
         L = self.landscape.lipschitz
-        if L and a >= 1.0 / L and a <= thr:
-            where = "above" if a > 1.0 / L else "equal to"
-            lines.append(f"Note: a = {_g(a)} is {where} 1/L = {_g(1.0 / L)} (L = {_g(L)}). a < 1/L is a safe "
+        if L and a > 1.0 / L and a <= thr:
+            lines.append(f"Note: a = {_g(a)} is above 1/L = {_g(1.0 / L)} (L = {_g(L)}). a ≤ 1/L is a safe "
                          "choice: the GD map is then one-to-one, which reach relies on when it runs GD "
-                         "backwards. No constant here is the theorem's bound.")
+                         "backwards.")
         return lines
 
     def readout_lines(self) -> list[str]:

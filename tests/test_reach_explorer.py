@@ -151,21 +151,6 @@ def test_unstable_step_says_so_and_the_widget_still_works(ex1):
     assert "Reached" in ex1.describe()
 
 
-def test_the_safe_step_note_is_strict_at_one_over_L(ex1):
-    # L = 20 on the double well. a < 1/L is the safe choice: at a = 1/L exactly the note shows
-    # (on the plateau, a = 1/L maps every x > 1 onto the edge), below it it does not
-    assert ex1.landscape.lipschitz == 20
-    choose(ex1.target, "flat minimum")  # 2/λ = 2: the note is about 1/L only
-    for a, note in [(0.049, None), (0.05, "equal to 1/L = 0.05"), (0.06, "above 1/L = 0.05")]:
-        ex1.step.value = a
-        text = ex1.describe()
-        assert ("a < 1/L is a safe choice" in text) == (note is not None), a
-        assert note is None or note in text
-    plateau = rk.landscapes.plateau()
-    assert plateau.lipschitz == 1
-    assert np.all(dynamics.gradient_descent(plateau, [[1.5], [3.0]], 1.0, 1).iterates[1, :, 0] == 1.0)
-
-
 def test_summable_steps_warn_and_report_the_stall():
     ex = explore_reach(landscapes.sharp_flat_double_well(), dynamics="power", step=0.04,
                        exponent=1.5, max_steps=2000)
