@@ -22,6 +22,8 @@ STATUSES = ("converged", "diverged", "cycling", "stalled", "moving")
 MAX_RECORD_BYTES = 2**30
 _TAIL = 64  # trailing iterates kept to detect cycles
 _CHUNK_POINTS = 2**16  # points per call when the values along a path are evaluated
+_BLOCK_POINTS = 2**12  # iterates (times dim) held per block of steps
+_FLOAT = np.dtype(float)
 _ODE_METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
 
 
@@ -93,7 +95,8 @@ class Path:
             return f"cycling with period {self.period[i]} (not converging)"
         gn = self.grad_norm[i] if self.grad_norm is not None else float("nan")
         if s == "stalled":
-            return (f"stalled at a non-critical point (|grad f| = {gn:.3g}): "
+            at = f" at {unit}{when}" if self.stopped_at[i] >= 0 else ""
+            return (f"stalled{at} at a non-critical point (|grad f| = {gn:.3g}): "
                     + (why or "the steps are summable, so the path has finite length and stops short"))
         return f"still moving after the last step (|grad f| = {gn:.3g})"
 
@@ -224,6 +227,10 @@ def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_e
     the escape radius or d_k is not finite (diverged), or when its step is 0 (stalled). The loop
     ends when every start has stopped. ``record_every=None`` keeps only the final points. Public
     so that other update rules (momentum, Adam in reachkit.optimizers) reuse its bookkeeping.
+
+    Small batches run in blocks of up to 32 steps with the stopping tests done once per block
+    on the block's iterates (a start that stopped inside a block is put back where it stopped),
+    so that one start costs little more than its gradient evaluations.
     """
     schedule = as_schedule(schedule)
     x0 = as_starts(starts, landscape.dim)
@@ -241,69 +248,86 @@ def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_e
     rec_a = np.full((n_rec, B), np.nan)
     tail = np.empty((min(_TAIL, n_steps + 1), B, dim))
     tail_start = n_steps + 1 - tail.shape[0]
+    m = min(max(_BLOCK_POINTS // (B * dim), 1), 32)  # steps per block
+    fixed, adaptive = a_run is not None, schedule.adaptive
+    X, G, A = np.empty((m, B, dim)), np.empty((m, B, dim)), np.empty((m, B))
 
     final = x0.copy()
     status = np.full(B, "moving", dtype=object)
     reason = np.full(B, "", dtype=object)
     stopped_at = np.full(B, -1)
-    ids, xa, a = np.arange(B), x0, np.nan  # running starts, their iterates, the last step used
-
-    def stop(mask, what, step, point, why=""):
-        out = ids[mask]
-        status[out], stopped_at[out], final[out], reason[out] = what, step, point[mask], why
-        return ~mask
-
+    ids, xa, a_last = np.arange(B), x0, np.full(B, np.nan)  # running starts, their iterates, last steps used
+    k0 = 0  # the step of the first iterate of the block
     with np.errstate(all="ignore"):
-        for k in range(n_steps + 1):
-            g = direction(k, xa, ids)
-            if type(g) is not np.ndarray or g.dtype != float or g.shape != xa.shape:
-                g = _as_direction(g, xa.shape, f"step {k}")
-            if at_rest is None:
-                g2 = row_sqnorm(g)
-                done = g2 <= gtol2 if g2.min() <= gtol2 else None
-            else:
-                done = at_rest(xa, ids)
-                done = done if done.any() else None
-            if done is not None:
-                keep = stop(done, "converged", k, xa)
-                ids, xa, g = ids[keep], xa[keep], g[keep]
-                a_run = a_run[keep] if np.ndim(a_run) else a_run
-                if not ids.size:
+        while ids.size:
+            nA = ids.size
+            Xv, Gv, Av = X[:, :nA], G[:, :nA], A[:, :nA]
+            if fixed:
+                Av[:] = a_run
+                a_col = a_run[:, None] if np.ndim(a_run) else a_run
+            J = S = 0  # iterates looked at, steps taken in this block
+            for j in range(m):
+                k = k0 + j
+                try:
+                    g = direction(k, xa, ids)
+                except Exception:
+                    if j == 0:
+                        raise
+                    break  # maybe a start already out of bounds: check, then try step k again
+                if type(g) is not np.ndarray or g.dtype is not _FLOAT or g.shape != xa.shape:
+                    g = _as_direction(g, xa.shape, f"step {k}")
+                Xv[j] = xa
+                Gv[j] = g
+                J = j + 1
+                if k == n_steps:
                     break
-            if k == n_steps:
-                break
-            a = a_run if a_run is not None else (
-                schedule.step(k, xa, g, landscape) if schedule.adaptive else schedule.sizes(k))
-            if not np.min(a) > 0 and np.any(a == 0):
-                keep = stop(np.broadcast_to(a == 0, ids.shape), "stalled", k, xa,
-                            f"{schedule.why_zero()} (step {k})")
-                ids, xa, g = ids[keep], xa[keep], g[keep]
-                a = a[keep] if np.ndim(a) else a
-                if not ids.size:
-                    break
-            if every is not None and k % every == 0:
-                if ids.size == B:
-                    rec[k // every], rec_a[k // every] = xa, a
-                else:
-                    rec[k // every, ids], rec_a[k // every, ids] = xa, a
-            if k >= tail_start:
-                tail[k - tail_start, ids] = xa
-            xn = xa - (a[:, None] if np.ndim(a) else a) * g
-            s = row_sqnorm(xn)
-            if not s.max() <= r2max:  # also catches inf and NaN
-                bad = ~(s <= r2max)
-                keep = stop(bad, "diverged", k + 1, xa, _why_diverged(g[bad], a, bad, xa[bad], k))
-                ids, xn = ids[keep], xn[keep]
-                a_run = a_run[keep] if np.ndim(a_run) else a_run
-                a = a[keep] if np.ndim(a) else a
-                if not ids.size:
-                    break
-            xa = xn
+                if not fixed:
+                    a = schedule.step(k, xa, g, landscape) if adaptive else schedule.sizes(k)
+                    Av[j] = a
+                    a_col = a[:, None] if type(a) is np.ndarray else a
+                xa = xa - a_col * g
+                S = J
 
-    if ids.size:  # the starts still running after the last step
-        final[ids], tail[-1, ids] = xa, xa
-        if n_rec:
-            rec[-1, ids], rec_a[-1, ids] = xa, a
+            # the first event of each start in this block: converged at iterate j (|g_j| <= gtol),
+            # stalled at j (a_j = 0), diverged after j (x_{j+1} out of bounds or g_j not finite)
+            if at_rest is None:
+                conv = np.einsum("jbd,jbd->jb", Gv[:J], Gv[:J]) <= gtol2
+            else:
+                conv = at_rest(Xv[:J].reshape(J * nA, dim), np.tile(ids, J)).reshape(J, nA)
+            nxt = np.concatenate([Xv[1:S], xa[None]]) if S else np.empty((0, nA, dim))
+            events = [conv, np.zeros((J, nA), bool), np.zeros((J, nA), bool)]
+            if not fixed and S:
+                events[1][:S] = Av[:S] == 0
+            if S:
+                events[2][:S] = ~(np.einsum("jbd,jbd->jb", nxt, nxt) <= r2max)
+            first = np.stack([np.where(e.any(0), e.argmax(0), m + 1) for e in events])  # (3, nA)
+            when = first.min(0)
+            stops = when <= m
+            for kind in (0, 1, 2):
+                q = np.flatnonzero(stops & (first[kind] == when) & (first[:kind] > when).all(0))
+                if q.size:
+                    _stop(kind, q, when[q], k0, ids, X, G, A, status, stopped_at, final, reason, schedule)
+
+            if every is not None:
+                ks = k0 + np.arange(J)
+                js = np.flatnonzero((ks % every == 0) | (ks == n_steps))
+                rows = np.where(ks[js] == n_steps, n_rec - 1, ks[js] // every)
+                rec[rows[:, None], ids] = Xv[js]
+                rec_a[rows[:, None], ids] = np.where(js[:, None] < S, Av[js], np.nan)
+            jt = np.arange(max(0, tail_start - k0), J)
+            tail[(k0 + jt - tail_start)[:, None], ids] = Xv[jt]
+            if S:
+                a_last = Av[S - 1]
+            keep = ~stops
+            ids, xa, a_last = ids[keep], xa[keep], a_last[keep]
+            a_run = a_run[keep] if np.ndim(a_run) else a_run
+            if k0 + J - 1 == n_steps:  # the last iterate: the starts left are still moving
+                final[ids] = Xv[J - 1][keep]
+                if n_rec:
+                    rec_a[-1, ids] = a_last
+                break
+            k0 += J
+
     period = _detect_cycles(tail, status)
     status[(status == "moving") & (period > 0)] = "cycling"
     if schedule.summable:
@@ -312,59 +336,68 @@ def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_e
         iterates, times, steps = final[None].copy(), np.array([np.nan]), np.full((1, B), np.nan)
     else:
         times = np.append(np.arange(0, n_steps + 1, every), [n_steps] * (n_steps % every > 0))
-        _fill_stopped(rec, times, stopped_at, final)
+        _fill_stopped(rec, rec_a, times, stopped_at, final)
         iterates, steps = rec, rec_a
-    last = min(int(np.searchsorted(times, k)), len(times) - 1)  # later records repeat this one
+    last = min(int(np.searchsorted(times, stopped_at.max() if (stopped_at >= 0).all() else n_steps)),
+               len(times) - 1)  # later records repeat this one
     return _make_path(landscape, method, str(schedule), iterates, times.astype(float), steps, final,
                       status, stopped_at, period, reason, last)
 
 
-def _why_diverged(g, a, bad, x, k) -> list[str]:
-    """'' (the iterate left every bounded region) or what went wrong, for each diverged start."""
-    a = a[bad] if np.ndim(a) else np.full(len(x), a)
-    out = []
-    for gi, ai, xi in zip(g, a, x, strict=True):
-        if not np.all(np.isfinite(gi)):
-            v = "nan" if np.isnan(gi).any() else "inf"
-            out.append(f"the gradient function returned {v} at step {k}, at x = {_point(xi)}")
-        elif not np.isfinite(ai):
-            out.append(f"the step rule gave a step {ai} at step {k}, at x = {_point(xi)} "
-                       "(the function value there is not finite)")
-        else:
-            out.append("")
-    return out
+def _stop(kind, q, j, k0, ids, X, G, A, status, stopped_at, final, reason, schedule) -> None:
+    """Stop the running starts q (positions in ``ids``) at iterate j of the block starting at k0."""
+    out, x = ids[q], X[j, q]
+    final[out] = x
+    if kind == 0:
+        status[out], stopped_at[out], reason[out] = "converged", k0 + j, ""
+    elif kind == 1:
+        status[out], stopped_at[out], reason[out] = "stalled", k0 + j, schedule.why_zero()
+    else:
+        g, a = G[j, q], A[j, q]
+        broken = ~np.isfinite(g).all(axis=1)  # the function's fault: stopped where it failed
+        status[out], stopped_at[out] = "diverged", k0 + j + ~broken
+        reason[out] = [_why_diverged(gi, ai, xi) for gi, ai, xi in zip(g, a, x, strict=True)]
 
 
-def _fill_stopped(rec, times, stopped_at, final) -> None:
-    """A stopped start stays where it stopped: records from its stop onwards hold its final point."""
+def _why_diverged(g, a, x) -> str:
+    """'' (the iterate left every bounded region) or what went wrong."""
+    if not np.all(np.isfinite(g)):
+        return f"the gradient function returned {'nan' if np.isnan(g).any() else 'inf'} at x = {_point(x)}"
+    if not np.isfinite(a):
+        return f"the step rule gave the step {a} at x = {_point(x)} (is the function value there finite?)"
+    return ""
+
+
+def _fill_stopped(rec, rec_a, times, stopped_at, final) -> None:
+    """A stopped start stays where it stopped: records from its stop onwards hold its final
+    point, and no step (NaN)."""
     stopped = stopped_at >= 0
     first = np.searchsorted(times, stopped_at)
     for r in np.unique(first[stopped]):
         cols = stopped & (first == r)
         rec[r:, cols] = final[cols]
+        rec_a[r:, cols] = np.nan
 
 
 def _detect_cycles(tail: np.ndarray, status: np.ndarray) -> np.ndarray:
-    """Smallest period p >= 2 with x_k = x_{k-p} (to 1e-9, relative) over the trailing iterates."""
-    T = tail.shape[0]
+    """Smallest period p >= 2 with x_k = x_{k-p} (to 1e-9, relative) over the trailing iterates
+    (0 if none, or if the iterate does not move at all: p = 1)."""
+    T, dim = tail.shape[0], tail.shape[2]
     period = np.zeros(status.shape[0], dtype=int)
-    moving = status == "moving"
-    if T < 8 or not moving.any():
+    cols = np.flatnonzero(status == "moving")
+    if T < 8 or not cols.size:
         return period
-    seg = tail[:, moving]
-    scale = 1.0 + np.abs(seg).max(axis=(0, 2))
-    found = np.zeros(seg.shape[1], dtype=int)
-    m = T // 2  # compare the last m iterates with those p steps earlier
-    still = np.abs(seg[-m:] - seg[-m - 1:-1]).max(axis=(0, 2)) <= 1e-9 * scale
-    found[still] = -1  # not moving at all: no cycle
-    for p in range(2, T - m + 1):
-        diff = np.abs(seg[T - m:] - seg[T - m - p:T - p]).max(axis=(0, 2))
-        new = (found == 0) & (diff <= 1e-9 * scale)
-        found[new] = p
-    period[moving] = np.maximum(found, 0)
+    m = T // 2  # compare the last m iterates with those p steps earlier, for every p at once
+    lags = np.arange(1, T - m + 1)
+    per = max(1, _CHUNK_POINTS // (lags.size * m * dim))
+    for c in range(0, cols.size, per):
+        seg = tail[:, cols[c:c + per]]
+        scale = 1.0 + np.abs(seg).max(axis=(0, 2))
+        earlier = seg[(T - m - lags)[:, None] + np.arange(m)]  # (lag, m, start, dim)
+        close = np.abs(seg[T - m:] - earlier).max(axis=(1, 3)) <= 1e-9 * scale
+        first = np.where(close.any(axis=0), lags[close.argmax(axis=0)], 0)
+        period[cols[c:c + per]] = np.where(first >= 2, first, 0)
     return period
-
-
 
 
 def _values(landscape, iterates: np.ndarray, last: int) -> np.ndarray:
@@ -599,7 +632,7 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
                 tr, yr, jr = (times[j - 1], Y[j - 1, ids], j - 1) if j > j0 else (t0, y0, j0)
                 if ids.size == 1:
                     settle(ids, "stalled", last_t[0], yr, j,
-                           f"the ODE solver ({method}) failed at t = {last_t[0]:.4g}: {sol.message}")
+                           f"the ODE solver ({method}) failed: {sol.message}")
                 else:
                     half = ids.size // 2
                     work += [(ids[:half], tr, yr[:half], jr), (ids[half:], tr, yr[half:], jr)]
