@@ -291,41 +291,50 @@ def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_e
             # the first event of each start in this block: converged at iterate j (|g_j| <= gtol),
             # stalled at j (a_j = 0), diverged after j (x_{j+1} out of bounds or g_j not finite)
             if at_rest is None:
-                conv = np.einsum("jbd,jbd->jb", Gv[:J], Gv[:J]) <= gtol2
+                g2 = row_sqnorm(Gv[:J].reshape(J * nA, dim)).reshape(J, nA)
+                conv = g2 <= gtol2 if g2.min() <= gtol2 else None
             else:
                 conv = at_rest(Xv[:J].reshape(J * nA, dim), np.tile(ids, J)).reshape(J, nA)
-            nxt = np.concatenate([Xv[1:S], xa[None]]) if S else np.empty((0, nA, dim))
-            events = [conv, np.zeros((J, nA), bool), np.zeros((J, nA), bool)]
-            if not fixed and S:
-                events[1][:S] = Av[:S] == 0
+                conv = conv if conv.any() else None
+            zero = Av[:S] == 0 if S and not fixed and not Av[:S].min() > 0 else None
+            out = None
             if S:
-                events[2][:S] = ~(np.einsum("jbd,jbd->jb", nxt, nxt) <= r2max)
-            first = np.stack([np.where(e.any(0), e.argmax(0), m + 1) for e in events])  # (3, nA)
-            when = first.min(0)
-            stops = when <= m
-            for kind in (0, 1, 2):
-                q = np.flatnonzero(stops & (first[kind] == when) & (first[:kind] > when).all(0))
-                if q.size:
-                    _stop(kind, q, when[q], k0, ids, X, G, A, status, stopped_at, final, reason, schedule)
+                nxt = xa[None] if S == 1 else np.concatenate([Xv[1:S], xa[None]])
+                s2 = row_sqnorm(nxt.reshape(S * nA, dim)).reshape(S, nA)
+                out = ~(s2 <= r2max) if not s2.max() <= r2max else None  # also inf and NaN
+            stops = None
+            if conv is not None or zero is not None or out is not None:
+                when, kind = _first_events((conv, zero, out), J)
+                stops = when < J
+                for k_ in range(3):
+                    q = np.flatnonzero(stops & (kind == k_))
+                    if q.size:
+                        _stop(k_, q, when[q], k0, ids, X, G, A, status, stopped_at, final, reason, schedule)
 
             if every is not None:
                 ks = k0 + np.arange(J)
                 js = np.flatnonzero((ks % every == 0) | (ks == n_steps))
                 rows = np.where(ks[js] == n_steps, n_rec - 1, ks[js] // every)
-                rec[rows[:, None], ids] = Xv[js]
-                rec_a[rows[:, None], ids] = np.where(js[:, None] < S, Av[js], np.nan)
-            jt = np.arange(max(0, tail_start - k0), J)
-            tail[(k0 + jt - tail_start)[:, None], ids] = Xv[jt]
+                steps = np.where(js[:, None] < S, Av[js], np.nan)
+                if nA == B:
+                    rec[rows], rec_a[rows] = Xv[js], steps
+                else:
+                    rec[rows[:, None], ids], rec_a[rows[:, None], ids] = Xv[js], steps
+            if k0 + J > tail_start:
+                jt = np.arange(max(0, tail_start - k0), J)
+                tail[(k0 + jt - tail_start)[:, None], ids] = Xv[jt]
             if S:
                 a_last = Av[S - 1]
-            keep = ~stops
-            ids, xa, a_last = ids[keep], xa[keep], a_last[keep]
-            a_run = a_run[keep] if np.ndim(a_run) else a_run
             if k0 + J - 1 == n_steps:  # the last iterate: the starts left are still moving
-                final[ids] = Xv[J - 1][keep]
+                keep = slice(None) if stops is None else ~stops
+                final[ids[keep]] = Xv[J - 1][keep]
                 if n_rec:
-                    rec_a[-1, ids] = a_last
+                    rec_a[-1, ids[keep]] = a_last[keep]
                 break
+            if stops is not None:
+                keep = ~stops
+                ids, xa, a_last = ids[keep], xa[keep], a_last[keep]
+                a_run = a_run[keep] if np.ndim(a_run) else a_run
             k0 += J
 
     period = _detect_cycles(tail, status)
@@ -342,6 +351,18 @@ def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_e
                len(times) - 1)  # later records repeat this one
     return _make_path(landscape, method, str(schedule), iterates, times.astype(float), steps, final,
                       status, stopped_at, period, reason, last)
+
+
+def _first_events(masks, J: int):
+    """For event masks (block row, start), or None for no event: per start the first row with an
+    event (J if none) and the kind of event there (the earlier kind on a tie)."""
+    n = next(mk for mk in masks if mk is not None).shape[1]
+    first = np.full((len(masks), n), J)
+    for kind, mk in enumerate(masks):
+        if mk is not None:
+            hit = mk.any(axis=0)
+            first[kind, hit] = mk.argmax(axis=0)[hit]
+    return first.min(axis=0), first.argmin(axis=0)
 
 
 def _stop(kind, q, j, k0, ids, X, G, A, status, stopped_at, final, reason, schedule) -> None:
