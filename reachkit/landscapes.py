@@ -271,7 +271,8 @@ def _checked_bounds(bounds, dim: int) -> np.ndarray:
     if dim == 1 and len(rows) == 2 and not any(np.ndim(r) for r in rows):
         rows = [rows]  # bounds=(-2, 2) for a 1-D landscape
     if len(rows) != dim:
-        raise ValueError(f"bounds must be {dim} pair(s) (low, high), one per coordinate; got {bounds!r}")
+        raise ValueError(f"bounds must be {dim} pair(s) (low, high), one per coordinate (dim={dim}); "
+                         f"got {bounds!r}")
     return np.array([checks.interval(f"bounds[{i}]", r) for i, r in enumerate(rows)], dtype=float)
 
 
