@@ -372,6 +372,13 @@ def reach(landscape: Landscape, target, step=None, *, method: str = "gd", radius
     for steps below 1/L), for the flow by integrating backwards in time, until the path is
     ``radius`` away. If the forward run then settles on a different critical point next to the
     target (a curve of minima), the start is refined by shooting along the critical set.
+
+    Success is checked honestly: the run from the start is continued well past its stopping test
+    (|grad f| <= ``tol``) with no stopping test at all; a run that got there and then leaves (a
+    saddle reached only to within rounding) is reported as "reached to within d, then left",
+    with ``success=False`` and ``left=True``. A constant step a >= 2/sharpness at a minimum is
+    refused (at a = 2/sharpness exactly GD does not converge: a period-2 orbit). Arguments are
+    checked: ``tol`` > 0, ``max_steps`` an integer >= 1, ``radius`` None or > 0.
     """
     if not landscape.smooth:
         raise ValueError("reach needs a smooth landscape (for |x| with a constant step, the starts "
@@ -613,14 +620,12 @@ def interpolation_stability(weights, step: float, batch_size: int = 1) -> Interp
     drawn without replacement, all equally likely)."""
     from itertools import combinations
 
-    a = np.asarray(getattr(weights, "weights", weights), dtype=float).ravel()
+    a = real_array("weights", getattr(weights, "weights", weights)).ravel()
     n = a.size
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-            or not 1 <= batch_size <= n:
-        raise ValueError(f"batch_size must be an integer in [1, {n}]; got {batch_size!r}")
-    eta = float(step)
-    if not np.isfinite(eta) or eta <= 0:
-        raise ValueError(f"step must be a finite positive number; got {step!r}")
+    if not n:
+        raise ValueError(f"weights must be a non-empty list of numbers; got {weights!r}")
+    batch_size = checks.integer("batch_size", batch_size, low=1, high=n)
+    eta = checks.real("step", step, positive=True)
     batches = np.array([a[list(c)].mean() for c in combinations(range(n), batch_size)])
     m = 1 - eta * batches
     with np.errstate(divide="ignore"):
@@ -687,14 +692,17 @@ def sgd_outcomes(landscape, steps, batch_sizes, starts, n_steps: int = 2000, *, 
 
     if not isinstance(landscape, FiniteSum):
         raise ValueError(f"sgd_outcomes needs a finite-sum landscape; got {landscape!r}")
-    a = np.asarray(steps, dtype=float).ravel()
-    if a.size == 0 or not np.all(np.isfinite(a)) or np.any(a <= 0):
+    a = real_array("steps", steps).ravel()
+    if a.size == 0 or np.any(a <= 0):
         raise ValueError(f"steps must be a non-empty list of finite positive numbers; got {steps!r}")
-    bs = np.asarray(batch_sizes).ravel()
     n = landscape.n_samples
-    if bs.size == 0 or not all(isinstance(b, (int, np.integer)) and not isinstance(b, bool)
-                               and 1 <= b <= n for b in bs.tolist()):
-        raise ValueError(f"batch_sizes must be integers in [1, {n}]; got {batch_sizes!r}")
+    bs = np.array([checks.integer("batch_sizes", b, low=1, high=n) for b in np.ravel(
+        np.asarray(batch_sizes, dtype=object))], dtype=int)
+    if bs.size == 0:
+        raise ValueError(f"batch_sizes must be a non-empty list of integers in [1, {n}]; got {batch_sizes!r}")
+    n_steps = checks.integer("n_steps", n_steps, low=1)
+    seed = checks.seed("seed", seed)
+    gtol = checks.real("gtol", gtol, positive=True)
     x0 = _as_points(starts, landscape.dim, "starts").reshape(-1, landscape.dim)
     S = np.repeat(a, x0.shape[0])
     X = np.tile(x0, (a.size, 1))
