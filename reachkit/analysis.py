@@ -302,7 +302,7 @@ def _gd_preimage(landscape: Landscape, z: np.ndarray, a: float, iters: int = 30)
             r = y - a * landscape.grad(y) - z
             if np.all((np.abs(r) <= 1e-15 * (1 + np.abs(z))) | np.isnan(r)):
                 break
-            J = eye - a * landscape.hess(y)
+            J = eye - a * landscape.hess_for_search(y)  # the residual is checked below
             singular = ~np.isfinite(J).all(axis=(1, 2)) | (np.abs(np.linalg.det(J)) < 1e-12)
             J[singular] = eye
             y = y - np.linalg.solve(J, r[..., None])[..., 0]

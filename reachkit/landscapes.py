@@ -178,10 +178,13 @@ class Landscape:
 
     def hess(self, x) -> np.ndarray:
         """Hessian of f at x; shape (..., dim, dim). Finite differences of grad f if no Hessian was
-        given; a ValueError if they do not settle at some x (f is not twice differentiable there)."""
+        given; a ValueError if they do not settle at some finite x (f is not twice differentiable
+        there); NaN rows for non-finite x."""
+        x = _as_points(x, self.dim)
         H, settled = self.hess_checked(x)
-        if not settled.all():
-            bad = np.asarray(x, dtype=float).reshape(-1, self.dim)[~settled.ravel()][0]
+        unsettled = ~settled & np.all(np.isfinite(x), axis=-1)  # NaN in, NaN out
+        if unsettled.any():
+            bad = x.reshape(-1, self.dim)[unsettled.ravel()][0]
             raise ValueError(
                 f"the Hessian of {self.name} is not defined at x = {_fmt(bad)}: central differences "
                 f"of grad f with steps {FD_STEPS[0]:g} and {FD_STEPS[1]:g} disagree (a kink of the "
@@ -196,6 +199,14 @@ class Landscape:
             if self._hess_fn is not None:
                 return np.asarray(self._hess_fn(x, **self.params), dtype=float), np.ones(x.shape[:-1], bool)
             return finite_difference_hessian_checked(self._grad_fn_bound, x)
+
+    def hess_for_search(self, x) -> np.ndarray:
+        """The Hessian for Newton searches whose result is verified afterwards: analytic, or one
+        finite-difference step (half the cost of ``hess_checked``; no check that it settles)."""
+        with np.errstate(all="ignore"):
+            if self._hess_fn is not None:
+                return np.asarray(self._hess_fn(x, **self.params), dtype=float)
+            return finite_difference_hessian(self._grad_fn_bound, x, FD_STEPS[0] * (1 + np.abs(x).max(axis=-1)))
 
     def _grad_fn_bound(self, x):
         return np.asarray(self._grad_fn(x, **self.params), dtype=float)
@@ -439,8 +450,7 @@ def newton_critical_points(ls: Landscape, n_starts: int = 400, seed: int = 0, ne
         for _ in range(newton_steps):  # one finite-difference step in the search; checked at the end
             y = x[active]
             g = ls._grad_fn_bound(y)
-            H = (np.asarray(ls._hess_fn(y, **ls.params), dtype=float) if ls._hess_fn is not None else
-                 finite_difference_hessian(ls._grad_fn_bound, y, FD_STEPS[0] * (1 + np.abs(y).max(axis=1))))
+            H = ls.hess_for_search(y)
             ok = np.all(np.isfinite(H), axis=(1, 2)) & np.all(np.isfinite(g), axis=1)
             dx = np.full_like(y, np.nan)
             dx[ok] = (np.linalg.pinv(H[ok]) @ g[ok][..., None])[..., 0]
