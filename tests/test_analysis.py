@@ -269,3 +269,28 @@ def test_bifurcation_points_are_the_closed_form_orbit():
 def test_basin_map_names_the_bad_argument(kwargs, exc, name):
     with pytest.raises(exc, match=name):
         A.basin_map(L.sharp_flat_double_well(), 0.04, **({"n": 8, "n_steps": 10} | kwargs))
+
+
+@pytest.mark.parametrize("kwargs, exc, name", [
+    (dict(n_starts=0), ValueError, "n_starts"), (dict(seed=-1), ValueError, "seed"),
+    (dict(newton_steps=True), TypeError, "newton_steps"), (dict(gtol=0.0), ValueError, "gtol"),
+])
+def test_find_critical_points_names_the_bad_argument(kwargs, exc, name):
+    with pytest.raises(exc, match=name):
+        A.find_critical_points(L.smooth_double_well(), **kwargs)
+
+
+def test_interpolation_stability_and_sgd_outcomes_name_the_bad_argument():
+    with pytest.raises(TypeError, match="step"):
+        A.interpolation_stability((0.5, 1.5), "1.0")
+    with pytest.raises(ValueError, match="batch_size"):
+        A.interpolation_stability((0.5, 1.5), 1.0, batch_size=3)
+    with pytest.raises(TypeError, match="weights"):
+        A.interpolation_stability((0.5, True), 1.0)
+    fs = L.sharp_flat_2d_sum(n_samples=4)
+    with pytest.raises(ValueError, match="batch_sizes"):
+        A.sgd_outcomes(fs, [0.05], [5], [[0.1, 0.2]], n_steps=5)
+    with pytest.raises(TypeError, match="batch_sizes"):
+        A.sgd_outcomes(fs, [0.05], [1.5], [[0.1, 0.2]], n_steps=5)
+    with pytest.raises(ValueError, match="seed"):
+        A.sgd_outcomes(fs, [0.05], [1], [[0.1, 0.2]], n_steps=5, seed=-2)
