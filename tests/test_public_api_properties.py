@@ -51,13 +51,15 @@ def _check_sane(result):
     elif isinstance(result, Bifurcation):
         assert np.all(np.isfinite(result.steps))
         assert not np.any(np.isinf(result.points))
+    elif isinstance(result, L.CriticalPoint):
+        assert np.all(np.isfinite(result.x))
+    elif isinstance(result, tuple) and all(isinstance(r, np.ndarray) for r in result):  # grid
+        assert all(np.all(np.isfinite(r)) for r in result)
+    elif isinstance(result, L.Landscape):
+        assert np.all(np.isfinite(result.bounds))
     elif isinstance(result, (list, tuple)):
         for r in result:
             _check_sane(r)
-    elif isinstance(result, L.CriticalPoint):
-        assert np.all(np.isfinite(result.x))
-    elif isinstance(result, L.Landscape):
-        assert np.all(np.isfinite(result.bounds))
     elif isinstance(result, (float, np.floating, np.ndarray)) and np.asarray(result).dtype.kind == "f":
         assert not np.any(np.isnan(result))
     elif dataclasses.is_dataclass(result):  # schedules
@@ -117,6 +119,7 @@ CALLS = {
     "stability_threshold": (rk.stability_threshold, dict(landscape=SF2, x=[-1.0, 0.0])),
     "find_critical_points": (rk.find_critical_points, dict(landscape=L.smooth_double_well(), n_starts=20,
                                                            seed=0, newton_steps=20, gtol=1e-9)),
+    "grid": (SF2.grid, dict(n=5, bounds=[(-1, 1), (-1, 1)])),
     "constant": (rk.constant, dict(a=0.1)),
     "power": (rk.power, dict(a0=0.1, p=0.5)),
     "armijo": (rk.armijo, dict(a0=1.0)),
@@ -130,6 +133,30 @@ CALLS = {
     "interpolating_quadratics": (L.interpolating_quadratics, dict(weights=(0.5, 1.5))),
     "sharp_flat_2d_sum": (L.sharp_flat_2d_sum, dict(n_samples=4, spread=0.5, seed=0)),
 }
+
+EVALUATIONS = {"value": SF2.value, "grad": SF2.grad, "hess": L.mexican_hat().hess}  # hess: finite differences
+
+
+@pytest.mark.parametrize("fn_name", sorted(EVALUATIONS))
+@SETTINGS
+@given(value=JUNK)
+def test_evaluation_gives_finite_numbers_at_moderate_points_or_a_clear_error(fn_name, value):
+    """value / grad / hess: NaN in gives NaN out (no error), but moderate finite points give
+    finite numbers of the right shape, and non-numbers a clear error naming x."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            out = EVALUATIONS[fn_name](value)
+        except (ValueError, TypeError) as err:
+            assert "x " in str(err) or "x must" in str(err), str(err)
+            return
+    x = np.asarray(value, dtype=float)
+    x = x.reshape(1) if x.ndim == 0 else x
+    lead = x.shape[:-1]
+    assert out.shape[:len(lead)] == lead
+    moderate = np.all(np.isfinite(x) & (np.abs(x) < 1e30), axis=-1)
+    assert np.all(np.isfinite(out[moderate]))
+
 
 # (function, argument) pairs whose fix lives in another branch: strict xfails flip when it merges
 _RAGGED = ("issue 9 B12-B20, dynamics/schedules (branch core-dynamics): a ragged list such as "
