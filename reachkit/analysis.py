@@ -266,13 +266,16 @@ def _resolve_target(landscape: Landscape, target) -> tuple[np.ndarray, str, str]
         for c in cps:
             if c.label == target:
                 return c.x.copy(), c.kind, c.label
-        raise ValueError(f"no critical point labelled {target!r}; known: {[c.label for c in cps]}")
+        raise ValueError(f"target: no critical point labelled {target!r}; known: {[c.label for c in cps]}")
     if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
         if not 0 <= target < len(cps):
             raise ValueError(f"target index must be in [0, {len(cps)}); got {target}")
         c = cps[target]
         return c.x.copy(), c.kind, c.label
-    x = _as_points(target, landscape.dim, "target").reshape(landscape.dim)
+    x = finite_points(target, landscape.dim, "target")
+    if x.size != landscape.dim:
+        raise ValueError(f"target must be one point of shape ({landscape.dim},); got shape {x.shape}")
+    x = x.reshape(landscape.dim)
     g = np.linalg.norm(landscape.grad(x))
     if not g <= 1e-8 * (1 + np.linalg.norm(x)):
         raise ValueError(f"target must be a critical point (grad f = 0); |grad f| = {g:.3g} there")

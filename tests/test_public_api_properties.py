@@ -31,7 +31,7 @@ JUNK = st.one_of(
     st.lists(st.lists(st.floats(-3, 3), min_size=1, max_size=3), min_size=1, max_size=3),
 )
 
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
@@ -165,8 +165,9 @@ KNOWN = {(f, a): _RAGGED for f, a in [
     ("gradient_descent", "starts"), ("gradient_descent", "step"), ("gradient_flow", "starts"),
     ("sgd", "starts"), ("sgd", "step"), ("sgd", "seed"), ("subgradient_method", "starts"),
     ("subgradient_method", "step"), ("reach", "step"), ("basin_map", "step")]}
-KNOWN["gradient_flow", "rtol"] = ("issue 9 B18, dynamics (branch core-dynamics): gradient_flow with rtol=1 "
-                                  "leaks scipy's RuntimeWarning 'overflow encountered in multiply'")
+for _tol in ("rtol", "atol"):
+    KNOWN["gradient_flow", _tol] = ("issue 9 B18, dynamics (branch core-dynamics): gradient_flow with a loose "
+                                    f"{_tol} (1, 2.3) leaks scipy's RuntimeWarning 'overflow encountered in multiply'")
 
 CASES = [pytest.param(fn_name, arg, id=f"{fn_name}-{arg}",
                       marks=[pytest.mark.xfail(strict=True, reason=KNOWN[fn_name, arg])]
