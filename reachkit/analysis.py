@@ -258,15 +258,17 @@ class ReachResult:
 
 
 def _resolve_target(landscape: Landscape, target) -> tuple[np.ndarray, str, str]:
-    """(point, kind, label) from a CriticalPoint, a label, an index or coordinates."""
+    """(point, kind, label) from a CriticalPoint, a label (or its unique short form without the
+    parenthesis: "minimum 1" for "minimum 1 (sharpness 24.9)"), an index or coordinates."""
     cps = landscape.critical_points()
     if isinstance(target, CriticalPoint):
-        return np.asarray(target.x, float), target.kind, target.label
+        return finite_points(target.x, landscape.dim, "target").reshape(landscape.dim), target.kind, target.label
     if isinstance(target, str):
-        for c in cps:
-            if c.label == target:
-                return c.x.copy(), c.kind, c.label
-        raise ValueError(f"target: no critical point labelled {target!r}; known: {[c.label for c in cps]}")
+        matches = [c for c in cps if c.label == target] or [c for c in cps if c.label.split(" (")[0] == target]
+        if len(matches) == 1:
+            return matches[0].x.copy(), matches[0].kind, matches[0].label
+        what = "is ambiguous" if matches else "is not a label of a critical point"
+        raise ValueError(f"target {target!r} {what}; known: {[c.label for c in cps]}")
     if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
         if not 0 <= target < len(cps):
             raise ValueError(f"target index must be in [0, {len(cps)}); got {target}")

@@ -294,3 +294,16 @@ def test_interpolation_stability_and_sgd_outcomes_name_the_bad_argument():
         A.sgd_outcomes(fs, [0.05], [1.5], [[0.1, 0.2]], n_steps=5)
     with pytest.raises(ValueError, match="seed"):
         A.sgd_outcomes(fs, [0.05], [1], [[0.1, 0.2]], n_steps=5, seed=-2)
+
+
+def test_reach_takes_a_found_minimum_by_its_short_label_and_refuses_ambiguous_ones():
+    ls = L.from_functions(lambda x: 0.25 * (x[..., 0] ** 2 - 1) ** 2, lambda x: (x**2 - 1) * x, dim=1,
+                          bounds=[(-2, 2)])
+    labels = [c.label for c in ls.critical_points()]
+    assert labels == ["minimum 1 (sharpness 2)", "local maximum 1", "minimum 2 (sharpness 2)"]
+    res = A.reach(ls, "minimum 2", 0.1)
+    assert res.success and res.target[0] == pytest.approx(1.0, abs=1e-12)
+    with pytest.raises(ValueError, match="'saddle' is ambiguous"):
+        A.reach(L.himmelblau(), "saddle", 0.01)
+    with pytest.raises(ValueError, match="'summit' is not a label"):
+        A.reach(L.himmelblau(), "summit", 0.01)
