@@ -465,12 +465,12 @@ def newton_critical_points(ls: Landscape, n_starts: int = 400, seed: int = 0, ne
         ok[ok] &= ls.hess_checked(x[ok])[1]
     pad = 0.05 * (hi - lo)
     ok[ok] &= np.all((x[ok] >= lo - pad) & (x[ok] <= hi + pad), axis=1)
-    found: list[np.ndarray] = []
-    for p in x[ok]:
-        if all(np.linalg.norm(p - q) > 1e-6 * (1 + np.linalg.norm(q)) for q in found):
-            found.append(p)
-    found.sort(key=lambda p: tuple(p))
-    return np.array(found).reshape(-1, ls.dim)
+    found, n = np.empty((int(ok.sum()), ls.dim)), 0
+    for p in x[ok]:  # keep p unless it is within 1e-6 (relative) of a point already kept
+        q = found[:n]
+        if not n or np.all(np.linalg.norm(q - p, axis=1) > 1e-6 * (1 + np.linalg.norm(q, axis=1))):
+            found[n], n = p, n + 1
+    return found[np.lexsort(found[:n].T[::-1])] if n else found[:0]
 
 
 _WORDS = {"maximum": "local maximum", "degenerate": "degenerate point"}
