@@ -258,21 +258,26 @@ class ReachResult:
 
 
 def _resolve_target(landscape: Landscape, target) -> tuple[np.ndarray, str, str]:
-    """(point, kind, label) from a CriticalPoint, a label, an index or coordinates."""
+    """(point, kind, label) from a CriticalPoint, a label (or its unique short form without the
+    parenthesis: "minimum 1" for "minimum 1 (sharpness 24.9)"), an index or coordinates."""
     cps = landscape.critical_points()
     if isinstance(target, CriticalPoint):
-        return np.asarray(target.x, float), target.kind, target.label
+        return finite_points(target.x, landscape.dim, "target").reshape(landscape.dim), target.kind, target.label
     if isinstance(target, str):
-        for c in cps:
-            if c.label == target:
-                return c.x.copy(), c.kind, c.label
-        raise ValueError(f"no critical point labelled {target!r}; known: {[c.label for c in cps]}")
+        matches = [c for c in cps if c.label == target] or [c for c in cps if c.label.split(" (")[0] == target]
+        if len(matches) == 1:
+            return matches[0].x.copy(), matches[0].kind, matches[0].label
+        what = "is ambiguous" if matches else "is not a label of a critical point"
+        raise ValueError(f"target {target!r} {what}; known: {[c.label for c in cps]}")
     if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
         if not 0 <= target < len(cps):
             raise ValueError(f"target index must be in [0, {len(cps)}); got {target}")
         c = cps[target]
         return c.x.copy(), c.kind, c.label
-    x = _as_points(target, landscape.dim, "target").reshape(landscape.dim)
+    x = finite_points(target, landscape.dim, "target")
+    if x.size != landscape.dim:
+        raise ValueError(f"target must be one point of shape ({landscape.dim},); got shape {x.shape}")
+    x = x.reshape(landscape.dim)
     g = np.linalg.norm(landscape.grad(x))
     if not g <= 1e-8 * (1 + np.linalg.norm(x)):
         raise ValueError(f"target must be a critical point (grad f = 0); |grad f| = {g:.3g} there")
@@ -302,7 +307,7 @@ def _gd_preimage(landscape: Landscape, z: np.ndarray, a: float, iters: int = 30)
             r = y - a * landscape.grad(y) - z
             if np.all((np.abs(r) <= 1e-15 * (1 + np.abs(z))) | np.isnan(r)):
                 break
-            J = eye - a * landscape.hess(y)
+            J = eye - a * landscape.hess_for_search(y)  # the residual is checked below
             singular = ~np.isfinite(J).all(axis=(1, 2)) | (np.abs(np.linalg.det(J)) < 1e-12)
             J[singular] = eye
             y = y - np.linalg.solve(J, r[..., None])[..., 0]
@@ -372,6 +377,13 @@ def reach(landscape: Landscape, target, step=None, *, method: str = "gd", radius
     for steps below 1/L), for the flow by integrating backwards in time, until the path is
     ``radius`` away. If the forward run then settles on a different critical point next to the
     target (a curve of minima), the start is refined by shooting along the critical set.
+
+    Success is checked honestly: the run from the start is continued well past its stopping test
+    (|grad f| <= ``tol``) with no stopping test at all; a run that got there and then leaves (a
+    saddle reached only to within rounding) is reported as "reached to within d, then left",
+    with ``success=False`` and ``left=True``. A constant step a >= 2/sharpness at a minimum is
+    refused (at a = 2/sharpness exactly GD does not converge: a period-2 orbit). Arguments are
+    checked: ``tol`` > 0, ``max_steps`` an integer >= 1, ``radius`` None or > 0.
     """
     if not landscape.smooth:
         raise ValueError("reach needs a smooth landscape (for |x| with a constant step, the starts "
@@ -613,14 +625,12 @@ def interpolation_stability(weights, step: float, batch_size: int = 1) -> Interp
     drawn without replacement, all equally likely)."""
     from itertools import combinations
 
-    a = np.asarray(getattr(weights, "weights", weights), dtype=float).ravel()
+    a = real_array("weights", getattr(weights, "weights", weights)).ravel()
     n = a.size
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-            or not 1 <= batch_size <= n:
-        raise ValueError(f"batch_size must be an integer in [1, {n}]; got {batch_size!r}")
-    eta = float(step)
-    if not np.isfinite(eta) or eta <= 0:
-        raise ValueError(f"step must be a finite positive number; got {step!r}")
+    if not n:
+        raise ValueError(f"weights must be a non-empty list of numbers; got {weights!r}")
+    batch_size = checks.integer("batch_size", batch_size, low=1, high=n)
+    eta = checks.real("step", step, positive=True)
     batches = np.array([a[list(c)].mean() for c in combinations(range(n), batch_size)])
     m = 1 - eta * batches
     with np.errstate(divide="ignore"):
@@ -687,14 +697,17 @@ def sgd_outcomes(landscape, steps, batch_sizes, starts, n_steps: int = 2000, *, 
 
     if not isinstance(landscape, FiniteSum):
         raise ValueError(f"sgd_outcomes needs a finite-sum landscape; got {landscape!r}")
-    a = np.asarray(steps, dtype=float).ravel()
-    if a.size == 0 or not np.all(np.isfinite(a)) or np.any(a <= 0):
+    a = real_array("steps", steps).ravel()
+    if a.size == 0 or np.any(a <= 0):
         raise ValueError(f"steps must be a non-empty list of finite positive numbers; got {steps!r}")
-    bs = np.asarray(batch_sizes).ravel()
     n = landscape.n_samples
-    if bs.size == 0 or not all(isinstance(b, (int, np.integer)) and not isinstance(b, bool)
-                               and 1 <= b <= n for b in bs.tolist()):
-        raise ValueError(f"batch_sizes must be integers in [1, {n}]; got {batch_sizes!r}")
+    bs = np.array([checks.integer("batch_sizes", b, low=1, high=n) for b in np.ravel(
+        np.asarray(batch_sizes, dtype=object))], dtype=int)
+    if bs.size == 0:
+        raise ValueError(f"batch_sizes must be a non-empty list of integers in [1, {n}]; got {batch_sizes!r}")
+    n_steps = checks.integer("n_steps", n_steps, low=1)
+    seed = checks.seed("seed", seed)
+    gtol = checks.real("gtol", gtol, positive=True)
     x0 = _as_points(starts, landscape.dim, "starts").reshape(-1, landscape.dim)
     S = np.repeat(a, x0.shape[0])
     X = np.tile(x0, (a.size, 1))

@@ -269,3 +269,41 @@ def test_bifurcation_points_are_the_closed_form_orbit():
 def test_basin_map_names_the_bad_argument(kwargs, exc, name):
     with pytest.raises(exc, match=name):
         A.basin_map(L.sharp_flat_double_well(), 0.04, **({"n": 8, "n_steps": 10} | kwargs))
+
+
+@pytest.mark.parametrize("kwargs, exc, name", [
+    (dict(n_starts=0), ValueError, "n_starts"), (dict(seed=-1), ValueError, "seed"),
+    (dict(newton_steps=True), TypeError, "newton_steps"), (dict(gtol=0.0), ValueError, "gtol"),
+])
+def test_find_critical_points_names_the_bad_argument(kwargs, exc, name):
+    with pytest.raises(exc, match=name):
+        A.find_critical_points(L.smooth_double_well(), **kwargs)
+
+
+def test_interpolation_stability_and_sgd_outcomes_name_the_bad_argument():
+    with pytest.raises(TypeError, match="step"):
+        A.interpolation_stability((0.5, 1.5), "1.0")
+    with pytest.raises(ValueError, match="batch_size"):
+        A.interpolation_stability((0.5, 1.5), 1.0, batch_size=3)
+    with pytest.raises(TypeError, match="weights"):
+        A.interpolation_stability((0.5, True), 1.0)
+    fs = L.sharp_flat_2d_sum(n_samples=4)
+    with pytest.raises(ValueError, match="batch_sizes"):
+        A.sgd_outcomes(fs, [0.05], [5], [[0.1, 0.2]], n_steps=5)
+    with pytest.raises(TypeError, match="batch_sizes"):
+        A.sgd_outcomes(fs, [0.05], [1.5], [[0.1, 0.2]], n_steps=5)
+    with pytest.raises(ValueError, match="seed"):
+        A.sgd_outcomes(fs, [0.05], [1], [[0.1, 0.2]], n_steps=5, seed=-2)
+
+
+def test_reach_takes_a_found_minimum_by_its_short_label_and_refuses_ambiguous_ones():
+    ls = L.from_functions(lambda x: 0.25 * (x[..., 0] ** 2 - 1) ** 2, lambda x: (x**2 - 1) * x, dim=1,
+                          bounds=[(-2, 2)])
+    labels = [c.label for c in ls.critical_points()]
+    assert labels == ["minimum 1 (sharpness 2)", "local maximum 1", "minimum 2 (sharpness 2)"]
+    res = A.reach(ls, "minimum 2", 0.1)
+    assert res.success and res.target[0] == pytest.approx(1.0, abs=1e-12)
+    with pytest.raises(ValueError, match="'saddle' is ambiguous"):
+        A.reach(L.himmelblau(), "saddle", 0.01)
+    with pytest.raises(ValueError, match="'summit' is not a label"):
+        A.reach(L.himmelblau(), "summit", 0.01)

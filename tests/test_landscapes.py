@@ -308,3 +308,25 @@ def test_no_numpy_warnings_from_builtin_landscapes_at_float64_extremes(no_warnin
 def test_builtin_constructors_name_the_bad_argument(make, exc, name):
     with pytest.raises(exc, match=name):
         make()
+
+
+def test_finite_difference_hessian_is_nan_for_nan_points_and_exact_for_a_quartic():
+    ls = from_functions(lambda z: 0.25 * z[..., 0] ** 4 + z[..., 1] ** 2,
+                        lambda z: np.stack([z[..., 0] ** 3, 2 * z[..., 1]], axis=-1),
+                        dim=2, bounds=[(-2, 2)] * 2, critical_points=())
+    H = ls.hess(np.array([[np.nan, 0.0], [1.5, -0.5]]))
+    assert np.all(np.isnan(H[0]))
+    np.testing.assert_allclose(H[1], [[3 * 1.5**2, 0], [0, 2]], rtol=1e-7)  # f_xx = 3x^2, f_yy = 2
+    H_checked, settled = ls.hess_checked(np.array([[1.5, -0.5]]))
+    assert settled.all() and np.allclose(H_checked, H[1:], rtol=1e-12)
+
+
+@pytest.mark.parametrize("w", [0.1, 1e-3, 5e-4])
+def test_finite_difference_hessian_of_a_narrow_smooth_well_is_accepted_and_accurate(w):
+    """A smooth but narrow Gaussian well is not mistaken for a kink: f'' against the closed form."""
+    ls = from_functions(lambda x: -np.exp(-x[..., 0] ** 2 / (2 * w * w)),
+                        lambda x: x / (w * w) * np.exp(-(x**2) / (2 * w * w)),
+                        dim=1, bounds=[(-1, 1)], critical_points=())
+    x = np.array([0.0, 0.5 * w, 2 * w])
+    exact = (1 - x**2 / w**2) / w**2 * np.exp(-(x**2) / (2 * w * w))
+    np.testing.assert_allclose(ls.hess(x[:, None])[:, 0, 0], exact, rtol=3e-4)
