@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import dynamics
+from . import checks, dynamics
 from .dynamics import Path
 from .schedules import Schedule, as_schedule
 
@@ -123,32 +123,28 @@ def _run(landscape, starts, lr, n_steps, update, init_state, *, method, stabilit
     starts ``ids`` and updates their rows of ``state`` in place."""
     sched = _lr(lr)
     x0 = dynamics.as_starts(starts, landscape.dim)
-    gtol = float(gtol)
-    if not (np.isfinite(gtol) and gtol >= 0):
-        raise ValueError(f"gtol must be a finite number >= 0; got {gtol!r}")
+    gtol2 = checks.real("gtol", gtol, low=0.0) ** 2
+    n = checks.integer("n_steps", n_steps, low=0)
+    every = None if record_every is None else checks.integer("record_every", record_every, low=1)
     state = {name: np.zeros_like(x0) for name in init_state}
     pinv = np.ones_like(x0)  # diag P^{-1} of each start, as last used
-    keep = record_every is not None
-    every = record_every or 1
-    n = dynamics.nonnegative_int(n_steps, "n_steps")
     snaps = {}
+    grad, params = landscape._grad_fn, landscape.params
 
     def direction(k, x, ids):
-        g = landscape._grad_fn(x, **landscape.params)
+        g = np.asarray(grad(x, **params), dtype=float)
         d, p = update(k, g, state, ids)
         pinv[ids] = p
-        if keep and (k % every == 0 or k == n):
+        if every is not None and (k % every == 0 or k == n):
             snaps[k] = pinv.copy()
         # converged means |grad f| <= gtol (not a small update): zero the update there
-        small = dynamics.row_sqnorm(g) <= gtol * gtol
-        d[small] = 0.0
+        d[dynamics.row_sqnorm(g) <= gtol2] = 0.0
         return d
 
-    path = dynamics.iterate(landscape, x0, n, sched, direction, method=method,
-                             record_every=every, gtol=0.0, escape_radius=escape_radius,
-                             keep_path=keep)
+    path = dynamics.iterate(landscape, x0, n, sched, direction, method=method, record_every=every,
+                            gtol=0.0, escape_radius=escape_radius)
     pre = None
-    if keep:
+    if every is not None:
         pre = np.stack([snaps.get(int(t), pinv) for t in path.times])
     fields = {f: getattr(path, f) for f in Path.__dataclass_fields__}
     return OptimizerPath(**fields, preconditioner=pre, stability=stability)
@@ -341,9 +337,7 @@ def track_sharpness(landscape, path: OptimizerPath, every: int = 10, i: int = 0,
     if not isinstance(path, OptimizerPath) or path.preconditioner is None:
         raise ValueError("path must be an OptimizerPath with a recorded preconditioner "
                          "(run with record_every set)")
-    every = dynamics.nonnegative_int(every, "every")
-    if every == 0:
-        raise ValueError("every must be >= 1")
+    every = checks.integer("every", every, low=1)
     rows = np.unique(np.r_[np.arange(0, len(path.times), every), len(path.times) - 1])
     rows = rows[np.isfinite(path.step_sizes[rows, i])]
     net = hasattr(landscape, "hvp")
