@@ -579,8 +579,9 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
     in finite time) is flagged diverged at the time it crosses it (a terminal event) and stays
     at its exit point; the others are integrated on from there. Integration stops once
     |grad f| <= gtol at every start (the flow then stays put). A start whose gradient is NaN or
-    inf is diverged (with that reason); one the solver fails on is stalled (with the solver's
-    message). ``times`` has ``n_times`` points in [0, t_max].
+    inf is diverged (with that reason) at the first time the solver evaluated it there, and is
+    held from where its gradient became undefined (up to one solver step); one the solver fails
+    on is stalled (with the solver's message). ``times`` has ``n_times`` points in [0, t_max].
     """
     from scipy.integrate import solve_ivp
 
