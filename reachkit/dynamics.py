@@ -137,8 +137,8 @@ def _escape_radius(landscape: Landscape, radius) -> float:
     return checks.real("escape_radius", radius, positive=True)
 
 
-def _gtol(gtol, positive: bool = False) -> float:
-    return checks.real("gtol", gtol, positive=positive, low=None if positive else 0.0)
+def _gtol(gtol) -> float:
+    return checks.real("gtol", gtol, low=0.0)
 
 
 def _record_every(record_every) -> int | None:
@@ -588,7 +588,7 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
     x0 = as_starts(starts, landscape.dim)
     t_max = checks.real("t_max", t_max, positive=True)
     n_times = checks.integer("n_times", n_times, low=2)
-    gtol = _gtol(gtol, positive=True)
+    gtol = _gtol(gtol)  # 0: never stop early
     rtol, atol = checks.real("rtol", rtol, positive=True), checks.real("atol", atol, positive=True)
     method = checks.choice("method", method, _ODE_METHODS)
     radius = _escape_radius(landscape, escape_radius)
@@ -638,8 +638,9 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
         while work:
             ids, t0, y0, j0 = work.pop()
             sol = solve(ids, t0, y0, j0)
-            j = j0 + sol.t.size
-            Y[j0:j, ids] = sol.y.T.reshape(sol.t.size, ids.size, dim)
+            n = len(sol.t)  # (a list, not an array, when an event came before the first sample)
+            j = j0 + n
+            Y[j0:j, ids] = np.reshape(sol.y, (ids.size * dim, n)).T.reshape(n, ids.size, dim)
             if sol.status == 1 and sol.t_events[0].size:  # a start left the escape radius
                 te, ze = sol.t_events[0][0], sol.y_events[0][0].reshape(-1, dim)
                 reach = np.abs(ze).max(axis=1)
