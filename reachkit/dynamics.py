@@ -117,7 +117,10 @@ def concatenate_paths(parts: list[Path]) -> Path:
 
 def as_starts(starts, dim: int) -> np.ndarray:
     """Starts as a (batch, dim) array of finite numbers (one start (dim,) becomes a batch of 1)."""
-    kind = np.asarray(starts).dtype.kind if not isinstance(starts, np.ndarray) else starts.dtype.kind
+    try:
+        kind = np.asarray(starts).dtype.kind
+    except ValueError:  # ragged nested lists
+        raise ValueError(f"starts must have shape (batch, {dim}) or ({dim},); got {starts!r}") from None
     if kind not in "iuf":
         raise TypeError(f"starts must be real numbers, shape (batch, {dim}) or ({dim},); got {starts!r}")
     x = _as_points(starts, dim, "starts")
@@ -603,6 +606,9 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
     """
     from scipy.integrate import solve_ivp
 
+    if not getattr(landscape, "smooth", True):  # x' = -sign(x) chatters: the solver would never end
+        raise ValueError(f"landscape must be differentiable for the gradient flow; {landscape.name!r} is "
+                         "not (smooth=False): its discrete counterpart is reachkit.subgradient_method")
     x0 = as_starts(starts, landscape.dim)
     t_max = checks.real("t_max", t_max, positive=True)
     n_times = checks.integer("n_times", n_times, low=2)
