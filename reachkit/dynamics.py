@@ -211,12 +211,15 @@ def _record_rows(n_steps: int, every: int) -> np.ndarray:
     return rows if rows[-1] == n_steps else np.append(rows, n_steps)
 
 
-def _check_record_size(n_rec: int, batch: int, dim: int) -> None:
-    size = n_rec * batch * (dim + 2) * 8
+def check_record_size(n_rec: int, batch: int, dim: int, also: tuple[str, ...] = ()) -> None:
+    """Refuse a record above MAX_RECORD_BYTES: iterates, values, step sizes and the arrays of
+    shape (n_rec, batch, dim) named in ``also`` (an optimizer's preconditioner), in float64."""
+    size = n_rec * batch * ((1 + len(also)) * dim + 2) * 8
     if size > MAX_RECORD_BYTES:
         raise ValueError(
             f"recording {n_rec} iterates of {batch} starts in {dim}-D needs {size / 2**30:.2f} GiB "
-            f"(iterates, values, step sizes), above the {MAX_RECORD_BYTES / 2**30:g} GiB limit "
+            f"({', '.join(('iterates', 'values', 'step sizes') + also)}), above the "
+            f"{MAX_RECORD_BYTES / 2**30:g} GiB limit "
             "(dynamics.MAX_RECORD_BYTES): record fewer points (a larger record_every, or "
             "record_every=None to keep only the final points), or run fewer steps or starts")
 
@@ -369,7 +372,7 @@ class _Record:
         self.times = (np.array([np.nan]) if every is None else
                       np.append(np.arange(0, n_steps + 1, every), [n_steps] * (n_steps % every > 0)))
         n_rec = 0 if every is None else len(self.times)
-        _check_record_size(n_rec, batch, dim)
+        check_record_size(n_rec, batch, dim)
         self.iterates = np.empty((n_rec, batch, dim))
         self.steps = np.full((n_rec, batch), np.nan)
         self.tail = np.empty((min(_TAIL, n_steps + 1), batch, dim))

@@ -173,6 +173,8 @@ def test_a_record_above_the_memory_budget_is_refused_with_its_size(monkeypatch):
         rk.gradient_descent(ls, np.zeros((3, 2)), 0.1, 2000)
     monkeypatch.setattr(dynamics, "MAX_RECORD_BYTES", 2001 * 3 * 4 * 8)
     assert rk.gradient_descent(ls, np.zeros((3, 2)), 0.1, 2000).iterates.shape == (2001, 3, 2)
+    with pytest.raises(ValueError, match=r"iterates, values, step sizes, preconditioner\)"):
+        optimizers.adam(ls, np.zeros((3, 2)), 0.1, 2000)  # also keeps (2001, 3, 2) preconditioners
     long = rk.gradient_descent(ls, [[-0.9, 0.1]], 0.04, 10**12, record_every=None)  # stops at step 16
     assert long.status[0] == "converged" and long.iterates.shape == (1, 1, 2)
 
