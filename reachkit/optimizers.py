@@ -84,33 +84,20 @@ def stability_constant(optimizer: str = "gd", *, mu: float = 0.9, beta1: float =
 
 def _unit(value, name: str, closed: bool = False) -> float:
     """A number in [0, 1) (closed=True) or (0, 1)."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in [0, 1); got {value!r}") from None
-    ok = (0.0 <= v < 1.0) if closed else (0.0 < v < 1.0)
-    if not ok:
-        raise ValueError(f"{name} must be a number in {'[0, 1)' if closed else '(0, 1)'}; got {value!r}")
-    return v
+    return checks.real(name, value, low=0.0, high=1.0, low_open=not closed, high_open=True)
 
 
 def _eps(value) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"eps must be a finite number > 0; got {value!r}") from None
-    if not (np.isfinite(v) and v > 0):
-        raise ValueError(f"eps must be a finite number > 0; got {value!r}")
-    return v
+    return checks.real("eps", value, positive=True)
 
 
 def _lr(lr) -> Schedule:
     """The learning rate as a fixed schedule (adaptive line searches make no sense here)."""
     try:
         sched = as_schedule(lr)
-    except (TypeError, ValueError):
-        raise ValueError(f"lr must be finite and positive (a number, one number per start, or a "
-                         f"fixed schedule); got {lr!r}") from None
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"lr must be finite and positive (a number, one number per start, or a "
+                      f"fixed schedule); got {lr!r}") from None
     if sched.adaptive:
         raise ValueError(f"lr must be a number, one number per start, or a fixed schedule such as "
                          f"reachkit.power(a0, p); got the adaptive rule {sched}")
