@@ -127,6 +127,16 @@ def test_a_flow_that_blows_up_is_diverged_at_its_exit_time_and_the_other_start_g
     np.testing.assert_allclose(alone.iterates[:, 0], path.iterates[:, 0], rtol=1e-9)
 
 
+def test_a_start_the_solver_fails_on_is_stalled_with_its_message_and_the_other_goes_on(no_warnings):
+    """f = log x: x' = -1/x, x(t)^2 = x0^2 - 2t reaches 0 with infinite speed at t = x0^2 / 2."""
+    ls = L.from_functions(lambda x: np.log(np.abs(x[..., 0])), lambda x: 1 / x, dim=1, bounds=[(0.1, 3)])
+    path = rk.gradient_flow(ls, [[1.0], [2.0]], 1.0, 11)
+    assert path.status[0] == "stalled" and "ODE solver (DOP853) failed" in path.describe(0)
+    assert path.stopped_at[0] == pytest.approx(0.5, abs=1e-3)
+    assert path.status[1] == "moving"
+    np.testing.assert_allclose(path.iterates[:, 1, 0], np.sqrt(4 - 2 * path.times), rtol=1e-9)
+
+
 @pytest.mark.parametrize("name, value, error", [
     ("rtol", float("nan"), ValueError), ("rtol", -1e-6, ValueError), ("rtol", 0.0, ValueError),
     ("atol", float("inf"), ValueError), ("atol", "1e-9", TypeError), ("gtol", float("nan"), ValueError),
