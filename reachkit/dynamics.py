@@ -517,7 +517,7 @@ class StartStreams:
     """
 
     def __init__(self, seed, batch: int):
-        if np.ndim(seed) == 0:  # an integer, None, or something to refuse with a clear message
+        if checks.ndim("seed", seed) == 0:  # an integer, None, or something to refuse with a clear message
             base = [_seed_key(seed)]
             index = np.arange(batch, dtype=np.uint64)
         else:
@@ -606,6 +606,7 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
     inf is diverged (with that reason) at the first time the solver evaluated it there, and is
     held from where its gradient became undefined (up to one solver step); one the solver fails
     on is stalled (with the solver's message). ``times`` has ``n_times`` points in [0, t_max].
+    Tolerances: 1e-13 <= rtol <= 1e-3, 0 < atol <= 1e-3.
     """
     from scipy.integrate import solve_ivp
 
@@ -616,7 +617,9 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
     t_max = checks.real("t_max", t_max, positive=True)
     n_times = checks.integer("n_times", n_times, low=2)
     gtol = _gtol(gtol)  # 0: never stop early
-    rtol, atol = checks.real("rtol", rtol, positive=True), checks.real("atol", atol, positive=True)
+    # a looser tolerance is no longer the flow (and overflows inside the solver's error norm)
+    rtol = checks.real("rtol", rtol, low=1e-13, high=1e-3)
+    atol = checks.real("atol", atol, positive=True, high=1e-3)
     method = checks.choice("method", method, _ODE_METHODS)
     radius = _escape_radius(landscape, escape_radius)
     B, dim = x0.shape
