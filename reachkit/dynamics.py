@@ -117,7 +117,10 @@ def concatenate_paths(parts: list[Path]) -> Path:
 
 def as_starts(starts, dim: int) -> np.ndarray:
     """Starts as a (batch, dim) array of finite numbers (one start (dim,) becomes a batch of 1)."""
-    kind = np.asarray(starts).dtype.kind if not isinstance(starts, np.ndarray) else starts.dtype.kind
+    try:
+        kind = np.asarray(starts).dtype.kind
+    except ValueError:  # ragged nested lists
+        raise ValueError(f"starts must have shape (batch, {dim}) or ({dim},); got {starts!r}") from None
     if kind not in "iuf":
         raise TypeError(f"starts must be real numbers, shape (batch, {dim}) or ({dim},); got {starts!r}")
     x = _as_points(starts, dim, "starts")
@@ -137,8 +140,8 @@ def _escape_radius(landscape: Landscape, radius) -> float:
     return checks.real("escape_radius", radius, positive=True)
 
 
-def _gtol(gtol, positive: bool = False) -> float:
-    return checks.real("gtol", gtol, positive=positive, low=None if positive else 0.0)
+def _gtol(gtol) -> float:
+    return checks.real("gtol", gtol, low=0.0)
 
 
 def _record_every(record_every) -> int | None:
@@ -208,12 +211,15 @@ def _record_rows(n_steps: int, every: int) -> np.ndarray:
     return rows if rows[-1] == n_steps else np.append(rows, n_steps)
 
 
-def _check_record_size(n_rec: int, batch: int, dim: int) -> None:
-    size = n_rec * batch * (dim + 2) * 8
+def check_record_size(n_rec: int, batch: int, dim: int, also: tuple[str, ...] = ()) -> None:
+    """Refuse a record above MAX_RECORD_BYTES: iterates, values, step sizes and the arrays of
+    shape (n_rec, batch, dim) named in ``also`` (an optimizer's preconditioner), in float64."""
+    size = n_rec * batch * ((1 + len(also)) * dim + 2) * 8
     if size > MAX_RECORD_BYTES:
         raise ValueError(
             f"recording {n_rec} iterates of {batch} starts in {dim}-D needs {size / 2**30:.2f} GiB "
-            f"(iterates, values, step sizes), above the {MAX_RECORD_BYTES / 2**30:g} GiB limit "
+            f"({', '.join(('iterates', 'values', 'step sizes') + also)}), above the "
+            f"{MAX_RECORD_BYTES / 2**30:g} GiB limit "
             "(dynamics.MAX_RECORD_BYTES): record fewer points (a larger record_every, or "
             "record_every=None to keep only the final points), or run fewer steps or starts")
 
@@ -235,28 +241,18 @@ def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_e
     schedule = as_schedule(schedule)
     x0 = as_starts(starts, landscape.dim)
     n_steps = checks.integer("n_steps", n_steps, low=0)
-    every = _record_every(record_every)
+    record = _Record(n_steps, _record_every(record_every), *x0.shape)
     gtol2 = _gtol(gtol) ** 2
     r2max = _escape_radius(landscape, escape_radius) ** 2
     B, dim = x0.shape
     a_run = schedule.a if isinstance(schedule, Constant) else None  # fixed step(s) of running starts
     if np.ndim(a_run) and np.shape(a_run) != (B,):
         raise ValueError(f"an array of steps needs one per start: shape ({B},); got {np.shape(a_run)}")
-    n_rec = 0 if every is None else n_steps // every + 1 + (n_steps % every > 0)
-    _check_record_size(n_rec, B, dim)
-    rec = np.empty((n_rec, B, dim))
-    rec_a = np.full((n_rec, B), np.nan)
-    tail = np.empty((min(_TAIL, n_steps + 1), B, dim))
-    tail_start = n_steps + 1 - tail.shape[0]
-    m = min(max(_BLOCK_POINTS // (B * dim), 1), 32)  # steps per block
     fixed, adaptive = a_run is not None, schedule.adaptive
+    m = min(max(_BLOCK_POINTS // (B * dim), 1), 32)  # steps per block
     X, G, A = np.empty((m, B, dim)), np.empty((m, B, dim)), np.empty((m, B))
-
-    final = x0.copy()
-    status = np.full(B, "moving", dtype=object)
-    reason = np.full(B, "", dtype=object)
-    stopped_at = np.full(B, -1)
-    ids, xa, a_last = np.arange(B), x0, np.full(B, np.nan)  # running starts, their iterates, last steps used
+    out = _Outcomes(x0)
+    ids, xa, a_last = np.arange(B), x0, np.full(B, np.nan)  # running starts, iterates, last steps
     k0 = 0  # the step of the first iterate of the block
     with np.errstate(all="ignore"):
         while ids.size:
@@ -288,8 +284,8 @@ def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_e
                 xa = xa - a_col * g
                 S = J
 
-            # the first event of each start in this block: converged at iterate j (|g_j| <= gtol),
-            # stalled at j (a_j = 0), diverged after j (x_{j+1} out of bounds or g_j not finite)
+            # converged at iterate j (|g_j| <= gtol), stalled at j (a_j = 0), diverged after j
+            # (x_{j+1} out of bounds or g_j not finite): each start's first event stops it
             if at_rest is None:
                 g2 = row_sqnorm(Gv[:J].reshape(J * nA, dim)).reshape(J, nA)
                 conv = g2 <= gtol2 if g2.min() <= gtol2 else None
@@ -297,87 +293,126 @@ def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_e
                 conv = at_rest(Xv[:J].reshape(J * nA, dim), np.tile(ids, J)).reshape(J, nA)
                 conv = conv if conv.any() else None
             zero = Av[:S] == 0 if S and not fixed and not Av[:S].min() > 0 else None
-            out = None
+            far = None
             if S:
                 nxt = xa[None] if S == 1 else np.concatenate([Xv[1:S], xa[None]])
                 s2 = row_sqnorm(nxt.reshape(S * nA, dim)).reshape(S, nA)
-                out = ~(s2 <= r2max) if not s2.max() <= r2max else None  # also inf and NaN
+                far = ~(s2 <= r2max) if not s2.max() <= r2max else None  # also inf and NaN
             stops = None
-            if conv is not None or zero is not None or out is not None:
-                when, kind = _first_events((conv, zero, out), J)
-                stops = when < J
-                for k_ in range(3):
-                    q = np.flatnonzero(stops & (kind == k_))
-                    if q.size:
-                        _stop(k_, q, when[q], k0, ids, X, G, A, status, stopped_at, final, reason, schedule)
-
-            if every is not None:
-                ks = k0 + np.arange(J)
-                js = np.flatnonzero((ks % every == 0) | (ks == n_steps))
-                rows = np.where(ks[js] == n_steps, n_rec - 1, ks[js] // every)
-                steps = np.where(js[:, None] < S, Av[js], np.nan)
-                if nA == B:
-                    rec[rows], rec_a[rows] = Xv[js], steps
-                else:
-                    rec[rows[:, None], ids], rec_a[rows[:, None], ids] = Xv[js], steps
-            if k0 + J > tail_start:
-                jt = np.arange(max(0, tail_start - k0), J)
-                tail[(k0 + jt - tail_start)[:, None], ids] = Xv[jt]
+            if conv is not None or zero is not None or far is not None:
+                stops = out.stop_first((conv, zero, far), k0, ids, Xv[:J], Gv[:J], Av[:J], schedule)
+            record.write(k0, J, S, ids, Xv, Av)
             if S:
                 a_last = Av[S - 1]
+            keep = slice(None) if stops is None else ~stops
             if k0 + J - 1 == n_steps:  # the last iterate: the starts left are still moving
-                keep = slice(None) if stops is None else ~stops
-                final[ids[keep]] = Xv[J - 1][keep]
-                if n_rec:
-                    rec_a[-1, ids[keep]] = a_last[keep]
+                out.final[ids[keep]] = Xv[J - 1][keep]
+                record.last_steps(ids[keep], a_last[keep])
                 break
-            if stops is not None:
-                keep = ~stops
-                ids, xa, a_last = ids[keep], xa[keep], a_last[keep]
-                a_run = a_run[keep] if np.ndim(a_run) else a_run
+            ids, xa, a_last = ids[keep], xa[keep], a_last[keep]
+            a_run = a_run[keep] if np.ndim(a_run) else a_run
             k0 += J
 
-    period = _detect_cycles(tail, status)
+    status = out.status
+    period = _detect_cycles(record.tail, status)
     status[(status == "moving") & (period > 0)] = "cycling"
     if schedule.summable:
         status[status == "moving"] = "stalled"
-    if every is None:
-        iterates, times, steps = final[None].copy(), np.array([np.nan]), np.full((1, B), np.nan)
-    else:
-        times = np.append(np.arange(0, n_steps + 1, every), [n_steps] * (n_steps % every > 0))
-        _fill_stopped(rec, rec_a, times, stopped_at, final)
-        iterates, steps = rec, rec_a
-    last = min(int(np.searchsorted(times, stopped_at.max() if (stopped_at >= 0).all() else n_steps)),
-               len(times) - 1)  # later records repeat this one
-    return _make_path(landscape, method, str(schedule), iterates, times.astype(float), steps, final,
-                      status, stopped_at, period, reason, last)
+    iterates, times, steps, last = record.finish(out)
+    return _make_path(landscape, method, str(schedule), iterates, times, steps, out.final, status,
+                      out.stopped_at, period, out.reason, last)
 
 
-def _first_events(masks, J: int):
-    """For event masks (block row, start), or None for no event: per start the first row with an
-    event (J if none) and the kind of event there (the earlier kind on a tie)."""
-    n = next(mk for mk in masks if mk is not None).shape[1]
-    first = np.full((len(masks), n), J)
-    for kind, mk in enumerate(masks):
-        if mk is not None:
-            hit = mk.any(axis=0)
-            first[kind, hit] = mk.argmax(axis=0)[hit]
-    return first.min(axis=0), first.argmin(axis=0)
+class _Outcomes:
+    """Per start: status, the step where it stopped (-1: still running), final point, why."""
+
+    def __init__(self, x0: np.ndarray):
+        B = x0.shape[0]
+        self.final = x0.copy()
+        self.status = np.full(B, "moving", dtype=object)
+        self.stopped_at = np.full(B, -1)
+        self.reason = np.full(B, "", dtype=object)
+
+    def stop_first(self, events, k0, ids, X, G, A, schedule) -> np.ndarray:
+        """Stop each running start at its first event in a block of iterates X (steps k0, ...):
+        ``events`` = (converged, stalled, diverged) masks (block row, start) or None. Returns
+        the mask of starts stopped."""
+        J = X.shape[0]
+        first = np.full((3, len(ids)), J)
+        for kind, mask in enumerate(events):
+            if mask is not None:
+                hit = mask.any(axis=0)
+                first[kind, hit] = mask.argmax(axis=0)[hit]
+        when, kind = first.min(axis=0), first.argmin(axis=0)  # a tie goes to the earlier kind
+        stops = when < J
+        for q in (np.flatnonzero(stops & (kind == c)) for c in range(3)):
+            if not q.size:
+                continue
+            j, who = when[q], ids[q]
+            self.final[who] = X[j, q]
+            self.stopped_at[who] = k0 + j
+            if kind[q[0]] == 0:
+                self.status[who], self.reason[who] = "converged", ""
+            elif kind[q[0]] == 1:
+                self.status[who], self.reason[who] = "stalled", schedule.why_zero()
+            else:
+                g, a = G[j, q], A[j, q]
+                self.status[who] = "diverged"
+                self.stopped_at[who] += np.isfinite(g).all(axis=1)  # else the function failed at j
+                self.reason[who] = [_why_diverged(*z) for z in zip(g, a, X[j, q], strict=True)]
+        return stops
 
 
-def _stop(kind, q, j, k0, ids, X, G, A, status, stopped_at, final, reason, schedule) -> None:
-    """Stop the running starts q (positions in ``ids``) at iterate j of the block starting at k0."""
-    out, x = ids[q], X[j, q]
-    final[out] = x
-    if kind == 0:
-        status[out], stopped_at[out], reason[out] = "converged", k0 + j, ""
-    elif kind == 1:
-        status[out], stopped_at[out], reason[out] = "stalled", k0 + j, schedule.why_zero()
-    else:
-        g, a = G[j, q], A[j, q]
-        broken = ~np.isfinite(g).all(axis=1)  # the function's fault: stopped where it failed
-        status[out], stopped_at[out] = "diverged", k0 + j + ~broken
-        reason[out] = [_why_diverged(gi, ai, xi) for gi, ai, xi in zip(g, a, x, strict=True)]
+class _Record:
+    """What a run keeps: iterate k and the step that left it for k = 0, every, 2 every, ... and
+    the last step (nothing when ``every`` is None), and the trailing iterates (for cycles)."""
+
+    def __init__(self, n_steps: int, every: int | None, batch: int, dim: int):
+        self.n_steps, self.every = n_steps, every
+        self.times = (np.array([np.nan]) if every is None else
+                      np.append(np.arange(0, n_steps + 1, every), [n_steps] * (n_steps % every > 0)))
+        n_rec = 0 if every is None else len(self.times)
+        check_record_size(n_rec, batch, dim)
+        self.iterates = np.empty((n_rec, batch, dim))
+        self.steps = np.full((n_rec, batch), np.nan)
+        self.tail = np.empty((min(_TAIL, n_steps + 1), batch, dim))
+        self.tail_start = n_steps + 1 - self.tail.shape[0]
+
+    def write(self, k0, J, S, ids, X, A) -> None:
+        """Iterates k0, ..., k0 + J - 1 of the starts ``ids`` (X, A: block rows; S steps taken)."""
+        if self.every is not None:
+            ks = k0 + np.arange(J)
+            js = np.flatnonzero((ks % self.every == 0) | (ks == self.n_steps))
+            rows = np.where(ks[js] == self.n_steps, len(self.times) - 1, ks[js] // self.every)
+            steps = np.where(js[:, None] < S, A[js], np.nan)
+            if len(ids) == self.iterates.shape[1]:
+                self.iterates[rows], self.steps[rows] = X[js], steps
+            else:
+                self.iterates[rows[:, None], ids], self.steps[rows[:, None], ids] = X[js], steps
+        if k0 + J > self.tail_start:
+            jt = np.arange(max(0, self.tail_start - k0), J)
+            self.tail[(k0 + jt - self.tail_start)[:, None], ids] = X[jt]
+
+    def last_steps(self, ids, a) -> None:
+        """The last record of a start still moving shows the last step it took."""
+        if self.every is not None:
+            self.steps[-1, ids] = a
+
+    def finish(self, out: _Outcomes):
+        """(iterates, times, step sizes, last): a stopped start stays where it stopped (no step);
+        the records after ``last`` repeat it."""
+        if self.every is None:
+            B = out.final.shape[0]
+            return out.final[None].copy(), self.times, np.full((1, B), np.nan), 0
+        stopped = out.stopped_at >= 0
+        first = np.searchsorted(self.times, out.stopped_at)
+        for r in np.unique(first[stopped]):
+            cols = stopped & (first == r)
+            self.iterates[r:, cols] = out.final[cols]
+            self.steps[r:, cols] = np.nan
+        end = out.stopped_at.max() if stopped.all() else self.n_steps
+        last = min(int(np.searchsorted(self.times, end)), len(self.times) - 1)
+        return self.iterates, self.times.astype(float), self.steps, last
 
 
 def _why_diverged(g, a, x) -> str:
@@ -387,17 +422,6 @@ def _why_diverged(g, a, x) -> str:
     if not np.isfinite(a):
         return f"the step rule gave the step {a} at x = {_point(x)} (is the function value there finite?)"
     return ""
-
-
-def _fill_stopped(rec, rec_a, times, stopped_at, final) -> None:
-    """A stopped start stays where it stopped: records from its stop onwards hold its final
-    point, and no step (NaN)."""
-    stopped = stopped_at >= 0
-    first = np.searchsorted(times, stopped_at)
-    for r in np.unique(first[stopped]):
-        cols = stopped & (first == r)
-        rec[r:, cols] = final[cols]
-        rec_a[r:, cols] = np.nan
 
 
 def _detect_cycles(tail: np.ndarray, status: np.ndarray) -> np.ndarray:
@@ -493,7 +517,7 @@ class StartStreams:
     """
 
     def __init__(self, seed, batch: int):
-        if np.ndim(seed) == 0:  # an integer, None, or something to refuse with a clear message
+        if checks.ndim("seed", seed) == 0:  # an integer, None, or something to refuse with a clear message
             base = [_seed_key(seed)]
             index = np.arange(batch, dtype=np.uint64)
         else:
@@ -579,16 +603,23 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
     in finite time) is flagged diverged at the time it crosses it (a terminal event) and stays
     at its exit point; the others are integrated on from there. Integration stops once
     |grad f| <= gtol at every start (the flow then stays put). A start whose gradient is NaN or
-    inf is diverged (with that reason); one the solver fails on is stalled (with the solver's
-    message). ``times`` has ``n_times`` points in [0, t_max].
+    inf is diverged (with that reason) at the first time the solver evaluated it there, and is
+    held from where its gradient became undefined (up to one solver step); one the solver fails
+    on is stalled (with the solver's message). ``times`` has ``n_times`` points in [0, t_max].
+    Tolerances: 1e-13 <= rtol <= 1e-3, 0 < atol <= 1e-3.
     """
     from scipy.integrate import solve_ivp
 
+    if not getattr(landscape, "smooth", True):  # x' = -sign(x) chatters: the solver would never end
+        raise ValueError(f"landscape must be differentiable for the gradient flow; {landscape.name!r} is "
+                         "not (smooth=False): its discrete counterpart is reachkit.subgradient_method")
     x0 = as_starts(starts, landscape.dim)
     t_max = checks.real("t_max", t_max, positive=True)
     n_times = checks.integer("n_times", n_times, low=2)
-    gtol = _gtol(gtol, positive=True)
-    rtol, atol = checks.real("rtol", rtol, positive=True), checks.real("atol", atol, positive=True)
+    gtol = _gtol(gtol)  # 0: never stop early
+    # a looser tolerance is no longer the flow (and overflows inside the solver's error norm)
+    rtol = checks.real("rtol", rtol, low=1e-13, high=1e-3)
+    atol = checks.real("atol", atol, positive=True, high=1e-3)
     method = checks.choice("method", method, _ODE_METHODS)
     radius = _escape_radius(landscape, escape_radius)
     B, dim = x0.shape
@@ -637,8 +668,9 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
         while work:
             ids, t0, y0, j0 = work.pop()
             sol = solve(ids, t0, y0, j0)
-            j = j0 + sol.t.size
-            Y[j0:j, ids] = sol.y.T.reshape(sol.t.size, ids.size, dim)
+            n = len(sol.t)  # (a list, not an array, when an event came before the first sample)
+            j = j0 + n
+            Y[j0:j, ids] = np.reshape(sol.y, (ids.size * dim, n)).T.reshape(n, ids.size, dim)
             if sol.status == 1 and sol.t_events[0].size:  # a start left the escape radius
                 te, ze = sol.t_events[0][0], sol.y_events[0][0].reshape(-1, dim)
                 reach = np.abs(ze).max(axis=1)

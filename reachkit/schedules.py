@@ -16,7 +16,7 @@ from . import checks
 
 def _check_steps(a, name: str = "step"):
     """A positive finite step, or a 1-D array of them (one per start)."""
-    if np.ndim(a) == 0:
+    if checks.ndim(name, a) == 0:
         return checks.real(name, a, positive=True)
     arr = np.asarray(a)
     if arr.dtype.kind not in "iuf" or arr.ndim != 1:

@@ -158,20 +158,7 @@ def test_evaluation_gives_finite_numbers_at_moderate_points_or_a_clear_error(fn_
     assert np.all(np.isfinite(out[moderate]))
 
 
-# (function, argument) pairs whose fix lives in another branch: strict xfails flip when it merges
-_RAGGED = ("issue 9 B12-B20, dynamics/schedules (branch core-dynamics): a ragged list such as "
-           "[[0.0], [0.0, 0.0]] gives numpy's 'inhomogeneous shape' ValueError without the argument's name")
-KNOWN = {(f, a): _RAGGED for f, a in [
-    ("gradient_descent", "starts"), ("gradient_descent", "step"), ("gradient_flow", "starts"),
-    ("sgd", "starts"), ("sgd", "step"), ("sgd", "seed"), ("subgradient_method", "starts"),
-    ("subgradient_method", "step"), ("reach", "step"), ("basin_map", "step")]}
-for _tol in ("rtol", "atol"):
-    KNOWN["gradient_flow", _tol] = ("issue 9 B18, dynamics (branch core-dynamics): gradient_flow with a loose "
-                                    f"{_tol} (1, 2.3) leaks scipy's RuntimeWarning 'overflow encountered in multiply'")
-
-CASES = [pytest.param(fn_name, arg, id=f"{fn_name}-{arg}",
-                      marks=[pytest.mark.xfail(strict=True, reason=KNOWN[fn_name, arg])]
-                      if (fn_name, arg) in KNOWN else [])
+CASES = [pytest.param(fn_name, arg, id=f"{fn_name}-{arg}")
          for fn_name, (_, kwargs) in CALLS.items() for arg in kwargs if arg != "landscape"]
 
 
