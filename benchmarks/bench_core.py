@@ -2,7 +2,8 @@
 
 Targets (issue: reachkit core): ``import reachkit`` under 0.5 s; a 256 x 256 basin map with
 1000 GD steps per start in under 1 s and at least 50x faster than the loop; 10,000 SGD runs x
-1,000 steps in under 1 s.
+1,000 steps in under 1 s. Issue 10 (an explorer update): one GD path of 300 steps from one start
+in <= 3 ms, and a fan of 40 steps (one per start) x 300 steps in <= 50 ms.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 
 import numpy as np
 
-from reachkit import analysis, landscapes, sgd
+from reachkit import analysis, gradient_descent, landscapes, sgd
 
 N_GRID, N_STEPS, STEP, GTOL = 256, 1000, 0.04, 1e-8
 
@@ -36,6 +37,17 @@ def loop_gd(ls, start, step, n_steps, gtol):
             break
         x = x - step * g
     return x
+
+
+def one_path_ms(repeat=50) -> dict:
+    """Milliseconds (best of ``repeat``) for one explorer update: 300 GD steps from one start on
+    the 2-D and the 1-D sharp/flat landscapes, and a fan of 40 steps from one start."""
+    ls2, ls1 = landscapes.sharp_flat_2d(), landscapes.sharp_flat_double_well()
+    fan_starts, fan_steps = np.tile([[-0.7, 1.2]], (40, 1)), np.linspace(0.02, 0.3, 40)
+    runs = {"2d": lambda: gradient_descent(ls2, [[-0.7, 1.2]], 0.12, 300),
+            "1d": lambda: gradient_descent(ls1, [[-1.3]], 0.105, 300),  # never stops: all 300 steps
+            "fan": lambda: gradient_descent(ls2, fan_starts, fan_steps, 300)}
+    return {name: 1e3 * best_of(run, repeat)[0] for name, run in runs.items()}
 
 
 def import_seconds() -> float:
@@ -64,6 +76,7 @@ def main() -> dict:
     t_sgd, path = best_of(lambda: sgd(fs, starts, 1.0, 1000, batch_size=1, seed=0))
 
     t_import = min(import_seconds() for _ in range(3))
+    one = one_path_ms()
     rows = [
         ("import reachkit (fresh interpreter)", f"{t_import:.3f} s", "< 0.5 s"),
         ("basin map 256x256, 1000 GD steps (batched)", f"{t_batch:.3f} s", "< 1 s"),
@@ -71,12 +84,15 @@ def main() -> dict:
          f"speed-up {t_loop / t_batch:.0f}x (target >= 50x)"),
         ("loop and batched limits agree", str(agree), ""),
         ("SGD 10,000 runs x 1,000 steps (full paths kept)", f"{t_sgd:.3f} s", "< 1 s"),
+        ("one GD path, 300 steps, 2-D sharp/flat", f"{one['2d']:.2f} ms", "<= 3 ms"),
+        ("one GD path, 300 steps, 1-D well (never stops)", f"{one['1d']:.2f} ms", "<= 3 ms"),
+        ("fan: 40 steps (one per start) x 300 steps, 2-D", f"{one['fan']:.2f} ms", "<= 50 ms"),
     ]
     print("\n== core ==")
     for name, value, note in rows:
         print(f"{name:<50} {value:>10}   {note}")
     return {"import_s": t_import, "basin_map_s": t_batch, "loop_s": t_loop, "speedup": t_loop / t_batch, "sgd_s": t_sgd,
-            "agree": agree, "sgd_paths_shape": path.iterates.shape}
+            "one_path_ms": one, "agree": agree, "sgd_paths_shape": path.iterates.shape}
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ from functools import partial
 
 import numpy as np
 
+from . import checks
 from .dynamics import Path, concatenate_paths, gradient_descent, gradient_flow, label_limits
-from .landscapes import CriticalPoint, Landscape, _as_points
+from .landscapes import CriticalPoint, Landscape, _as_points, _fmt, finite_points, newton_critical_points, real_array
 from .schedules import Constant, as_schedule
 
 
@@ -21,18 +22,29 @@ from .schedules import Constant, as_schedule
 # Curvature
 # ----------------------------------------------------------------------------------------------
 def sharpness(landscape: Landscape, x) -> np.ndarray:
-    """lambda_max(Hessian f(x)), the largest Hessian eigenvalue, for x of shape (..., dim)."""
-    return np.linalg.eigvalsh(landscape.hess(x))[..., -1]
+    """lambda_max(Hessian f(x)), the largest Hessian eigenvalue, for x of shape (..., dim).
+
+    A ValueError for NaN or inf coordinates, where the Hessian overflows float64, and where a
+    finite-difference Hessian does not settle (a kink: f is not twice differentiable there)."""
+    x = finite_points(x, landscape.dim)
+    H = landscape.hess(x)
+    if not np.all(np.isfinite(H)):
+        bad = x.reshape(-1, landscape.dim)[~np.isfinite(H).reshape(-1, landscape.dim**2).all(axis=1)][0]
+        raise ValueError(f"the Hessian of {landscape.name} overflows float64 at x = {_fmt(bad)}: "
+                         "no sharpness can be computed there")
+    return np.linalg.eigvalsh(H)[..., -1]
 
 
 def stability_threshold(landscape: Landscape, x) -> np.ndarray:
     """2 / sharpness: constant-step GD is linearly unstable at a minimum x once the step exceeds it.
 
     The linearisation e_{k+1} = (I - a H) e_k has |1 - a lambda_max| > 1 exactly when
-    a > 2 / lambda_max. Returns inf where the sharpness is <= 0.
+    a > 2 / lambda_max (at a = 2 / lambda_max exactly, the error along the sharpest direction
+    flips sign without shrinking: a period-2 orbit, not convergence). Returns inf where the
+    sharpness is <= 0. The same errors as :func:`sharpness`.
     """
     lam = np.asarray(sharpness(landscape, x), dtype=float)
-    with np.errstate(divide="ignore"):
+    with np.errstate(all="ignore"):
         return np.where(lam > 0, 2.0 / np.where(lam > 0, lam, 1.0), np.inf)
 
 
@@ -48,40 +60,42 @@ def minima_thresholds(landscape: Landscape) -> list[tuple[str, float, float]]:
     return out
 
 
-def classify(landscape: Landscape, x, tol: float = 1e-8):
+def classify(landscape: Landscape, x, tol: float = 1e-8, *, gtol: float = 1e-6):
     """Kind of a critical point: minimum / saddle / maximum from the Hessian's eigenvalues, and
-    where one vanishes, from f around x (see ``Landscape.classify``)."""
-    return landscape.classify(x, tol)
+    where one vanishes (or at a kink), from f around x (see ``Landscape.classify``).
+
+    x must be finite (a ValueError otherwise). A point that is not critical is answered
+    "not critical (|grad f| = 0.0123)": critical means |grad f(x)| <= gtol max(1, |H(x)|) (1 + |x|),
+    i.e. x is within about gtol (relative) of a zero of the gradient."""
+    tol = checks.real("tol", tol, positive=True)
+    gtol = checks.real("gtol", gtol, positive=True)
+    pts = finite_points(x, landscape.dim)
+    flat = pts.reshape(-1, landscape.dim)
+    g = np.linalg.norm(landscape.grad(flat), axis=1)
+    H, settled = landscape.hess_checked(flat)
+    with np.errstate(all="ignore"):
+        size = np.where(settled, np.abs(np.nan_to_num(H)).max(axis=(1, 2)) * landscape.dim, 1.0)
+    critical = g <= gtol * np.maximum(1.0, size) * (1 + np.abs(flat).max(axis=1))
+    kind = np.empty(flat.shape[0], dtype=object)
+    kind[~critical] = [f"not critical (|grad f| = {v:.3g})" for v in g[~critical]]
+    if critical.any():
+        kind[critical] = np.atleast_1d(landscape.classify(flat[critical], tol))
+    return kind[0] if pts.ndim == 1 else kind.reshape(pts.shape[:-1])
 
 
 def find_critical_points(landscape: Landscape, n_starts: int = 400, seed: int = 0,
                          newton_steps: int = 60, gtol: float = 1e-9) -> list[CriticalPoint]:
     """Critical points found numerically: Newton on grad f = 0 from many random starts in the
-    plotting bounds (least-squares steps where the Hessian is singular), deduplicated, classified."""
-    rng = np.random.default_rng(seed)
-    lo, hi = landscape.bounds[:, 0], landscape.bounds[:, 1]
-    x = rng.uniform(lo, hi, size=(n_starts, landscape.dim))
-    with np.errstate(all="ignore"):
-        for _ in range(newton_steps):
-            g, H = landscape.grad(x), landscape.hess(x)
-            ok = np.all(np.isfinite(H), axis=(1, 2)) & np.all(np.isfinite(g), axis=1)
-            x[~ok] = np.nan
-            x[ok] = x[ok] - (np.linalg.pinv(H[ok]) @ g[ok][..., None])[..., 0]
-        ok = np.all(np.isfinite(x), axis=1)
-        ok[ok] &= np.linalg.norm(landscape.grad(x[ok]), axis=1) <= gtol * (1 + np.abs(x[ok]).max(axis=1))
-    pad = 0.05 * (hi - lo)
-    ok[ok] &= np.all((x[ok] >= lo - pad) & (x[ok] <= hi + pad), axis=1)
-    found: list[np.ndarray] = []
-    for p in x[ok]:
-        if all(np.linalg.norm(p - q) > 1e-6 * (1 + np.linalg.norm(q)) for q in found):
-            found.append(p)
-    found.sort(key=lambda p: tuple(p))
+    plotting bounds (least-squares steps where the Hessian is singular), deduplicated, classified,
+    labelled as the listed critical point they match (else by their kind)."""
+    pts = newton_critical_points(
+        landscape, checks.integer("n_starts", n_starts, low=1), checks.seed("seed", seed),
+        checks.integer("newton_steps", newton_steps, low=1), checks.real("gtol", gtol, positive=True))
     out = []
-    for p in found:
-        kind = classify(landscape, p)
+    for p in pts:
+        kind = landscape.classify(p)
         idx, labels = label_limits(landscape, p[None], tol=1e-6)
-        label = labels[0] if idx[0] >= 0 else kind
-        out.append(CriticalPoint(p, kind, label))
+        out.append(CriticalPoint(p, kind, labels[0] if idx[0] >= 0 else kind))
     return out
 
 
@@ -107,6 +121,7 @@ class BasinMap:
 
 
 OUTCOMES = ("diverged", "cycling", "stalled", "moving", "other critical point")
+MAX_BASIN_N = {1: 1_000_000, 2: 2000}  # grid points per axis (2-D: up to 4 million starts)
 
 
 def basin_map(landscape: Landscape, step=0.04, n: int = 256, n_steps: int = 1000, *,
@@ -118,16 +133,17 @@ def basin_map(landscape: Landscape, step=0.04, n: int = 256, n_steps: int = 1000
     """
     if landscape.dim not in (1, 2):
         raise ValueError(f"basin_map is for 1-D and 2-D landscapes; this one has dim={landscape.dim}")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n (grid points per axis) must be an integer >= 2; got {n!r}")
+    n = checks.integer("n", n, low=2, high=MAX_BASIN_N[landscape.dim])
+    n_steps = checks.integer("n_steps", n_steps, low=1)
+    method = checks.choice("method", method, ("gd", "flow"))
+    t_max = checks.real("t_max", t_max, positive=True)
+    gtol = checks.real("gtol", gtol, positive=True)
     grid = landscape.grid(n, bounds)
     pts = grid[-1].reshape(-1, landscape.dim)
     if method == "gd":
         path = _gd_in_threads(landscape, pts, step, n_steps, gtol)
-    elif method == "flow":
-        path = gradient_flow(landscape, pts, t_max, 2, gtol=gtol, rtol=1e-6, atol=1e-9)
     else:
-        raise ValueError(f"method must be 'gd' or 'flow'; got {method!r}")
+        path = gradient_flow(landscape, pts, t_max, 2, gtol=gtol, rtol=1e-6, atol=1e-9)
     names = [c.label for c in landscape.critical_points()] + list(OUTCOMES)
     k = len(landscape.critical_points())
     labels = np.where(path.limit_index >= 0, path.limit_index, k + len(OUTCOMES) - 1)
@@ -152,6 +168,9 @@ def _gd_in_threads(landscape, pts, step, n_steps, gtol) -> Path:
     return concatenate_paths(parts)
 
 
+MAX_BIFURCATION_POINTS = 10_000_000
+
+
 @dataclass
 class Bifurcation:
     """Long-run orbit points of 1-D GD: ``points[i]`` are the last iterates at step ``steps[i]``."""
@@ -166,16 +185,28 @@ def bifurcation(landscape: Landscape, steps, starts=(-0.95,), n_transient: int =
     ``n_transient`` steps, one batched run over all (step, start) pairs."""
     if landscape.dim != 1:
         raise ValueError(f"bifurcation is for 1-D landscapes; this one has dim={landscape.dim}")
-    a = np.asarray(steps, dtype=float).ravel()
-    x0 = np.asarray(starts, dtype=float).ravel()
-    A = np.repeat(a, x0.size)
-    X0 = np.tile(x0, a.size)[:, None]
-    path = gradient_descent(landscape, X0, Constant(A), n_transient + n_keep, gtol=0.0)
-    tail = path.iterates[-n_keep:, :, 0]  # (n_keep, n_a * n_x0)
-    pts = tail.T.reshape(a.size, x0.size * n_keep)
-    pts = np.where(path.status.reshape(a.size, x0.size).repeat(n_keep, axis=1) == "diverged",
-                   np.nan, pts)
-    return Bifurcation(a, pts)
+    a = real_array("steps", steps).ravel()
+    x0 = real_array("starts", starts).ravel()
+    if not a.size or np.any(a <= 0):
+        raise ValueError(f"steps must be a non-empty list of positive step sizes; got {steps!r}")
+    if not x0.size:
+        raise ValueError(f"starts must be a non-empty list of numbers; got {starts!r}")
+    n_transient = checks.integer("n_transient", n_transient, low=0)
+    n_keep = checks.integer("n_keep", n_keep, low=1)
+    if a.size * x0.size * n_keep > MAX_BIFURCATION_POINTS:
+        raise ValueError(f"bifurcation would keep {a.size * x0.size * n_keep} points (len(steps) x len(starts) "
+                         f"x n_keep); at most {MAX_BIFURCATION_POINTS}: use fewer steps, starts or n_keep")
+    A = Constant(np.repeat(a, x0.size))
+    X = np.tile(x0, a.size)[:, None]
+    diverged = np.zeros(X.shape[0], bool)
+    if n_transient:  # the transient keeps no path: memory does not grow with n_transient
+        first = gradient_descent(landscape, X, A, n_transient, gtol=0.0, record_every=None)
+        diverged = first.status == "diverged"
+        X = np.where(diverged[:, None] | ~np.isfinite(first.final), 0.0, first.final)
+    path = gradient_descent(landscape, X, A, n_keep, gtol=0.0)
+    diverged |= path.status == "diverged"
+    pts = path.iterates[-n_keep:, :, 0].T.reshape(a.size, x0.size * n_keep)
+    return Bifurcation(a, np.where(diverged.reshape(a.size, x0.size).repeat(n_keep, axis=1), np.nan, pts))
 
 
 @dataclass
@@ -200,9 +231,15 @@ def summarize_limits(landscape: Landscape, path: Path) -> LimitSummary:
 class ReachResult:
     """A start from which the dynamics converges to ``target``, and how well it does.
 
-    ``path`` is the forward run from ``start``; ``final_distance`` and ``closest_distance`` say
-    how close it gets. ``fragile`` is True when the good starts form a set of measure zero that
-    rounding can miss (a saddle, a point of a curve of minima); ``note`` explains in words.
+    ``path`` is the forward run from ``start`` (it stops at the stopping test |grad f| <= tol);
+    ``final_distance`` and ``closest_distance`` say how close it gets. The run is then continued
+    well past the stopping test (``continued_steps`` more GD steps, or more flow time, with no
+    stopping test): ``success`` means the forward run ended within max(tol, 1e-6) of the target
+    AND the continued run is still there (``continued_distance``). ``left`` is True when the
+    forward run got there but the continued run left (a saddle reached only to within the
+    stopping tolerance in float64). ``fragile`` is True when the good starts form a set of
+    measure zero that rounding can miss (a saddle, a point of a curve of minima); ``note``
+    explains in words.
     """
 
     target: np.ndarray
@@ -215,24 +252,32 @@ class ReachResult:
     fragile: bool
     note: str
     method: str
+    continued_distance: float = np.nan
+    continued_steps: int = 0
+    left: bool = False
 
 
 def _resolve_target(landscape: Landscape, target) -> tuple[np.ndarray, str, str]:
-    """(point, kind, label) from a CriticalPoint, a label, an index or coordinates."""
+    """(point, kind, label) from a CriticalPoint, a label (or its unique short form without the
+    parenthesis: "minimum 1" for "minimum 1 (sharpness 24.9)"), an index or coordinates."""
     cps = landscape.critical_points()
     if isinstance(target, CriticalPoint):
-        return np.asarray(target.x, float), target.kind, target.label
+        return finite_points(target.x, landscape.dim, "target").reshape(landscape.dim), target.kind, target.label
     if isinstance(target, str):
-        for c in cps:
-            if c.label == target:
-                return c.x.copy(), c.kind, c.label
-        raise ValueError(f"no critical point labelled {target!r}; known: {[c.label for c in cps]}")
+        matches = [c for c in cps if c.label == target] or [c for c in cps if c.label.split(" (")[0] == target]
+        if len(matches) == 1:
+            return matches[0].x.copy(), matches[0].kind, matches[0].label
+        what = "is ambiguous" if matches else "is not a label of a critical point"
+        raise ValueError(f"target {target!r} {what}; known: {[c.label for c in cps]}")
     if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
         if not 0 <= target < len(cps):
             raise ValueError(f"target index must be in [0, {len(cps)}); got {target}")
         c = cps[target]
         return c.x.copy(), c.kind, c.label
-    x = _as_points(target, landscape.dim, "target").reshape(landscape.dim)
+    x = finite_points(target, landscape.dim, "target")
+    if x.size != landscape.dim:
+        raise ValueError(f"target must be one point of shape ({landscape.dim},); got shape {x.shape}")
+    x = x.reshape(landscape.dim)
     g = np.linalg.norm(landscape.grad(x))
     if not g <= 1e-8 * (1 + np.linalg.norm(x)):
         raise ValueError(f"target must be a critical point (grad f = 0); |grad f| = {g:.3g} there")
@@ -262,7 +307,7 @@ def _gd_preimage(landscape: Landscape, z: np.ndarray, a: float, iters: int = 30)
             r = y - a * landscape.grad(y) - z
             if np.all((np.abs(r) <= 1e-15 * (1 + np.abs(z))) | np.isnan(r)):
                 break
-            J = eye - a * landscape.hess(y)
+            J = eye - a * landscape.hess_for_search(y)  # the residual is checked below
             singular = ~np.isfinite(J).all(axis=(1, 2)) | (np.abs(np.linalg.det(J)) < 1e-12)
             J[singular] = eye
             y = y - np.linalg.solve(J, r[..., None])[..., 0]
@@ -332,20 +377,28 @@ def reach(landscape: Landscape, target, step=None, *, method: str = "gd", radius
     for steps below 1/L), for the flow by integrating backwards in time, until the path is
     ``radius`` away. If the forward run then settles on a different critical point next to the
     target (a curve of minima), the start is refined by shooting along the critical set.
+
+    Success is checked honestly: the run from the start is continued well past its stopping test
+    (|grad f| <= ``tol``) with no stopping test at all; a run that got there and then leaves (a
+    saddle reached only to within rounding) is reported as "reached to within d, then left",
+    with ``success=False`` and ``left=True``. A constant step a >= 2/sharpness at a minimum is
+    refused (at a = 2/sharpness exactly GD does not converge: a period-2 orbit). Arguments are
+    checked: ``tol`` > 0, ``max_steps`` an integer >= 1, ``radius`` None or > 0.
     """
     if not landscape.smooth:
         raise ValueError("reach needs a smooth landscape (for |x| with a constant step, the starts "
                          "that reach 0 are the lattice points x* + a Z)")
-    if method not in ("gd", "flow"):
-        raise ValueError(f"method must be 'gd' or 'flow'; got {method!r}")
+    method = checks.choice("method", method, ("gd", "flow"))
+    tol = checks.real("tol", tol, positive=True)
+    max_steps = checks.integer("max_steps", max_steps, low=1)
+    if radius is not None:
+        radius = checks.real("radius", radius, positive=True)
     x_star, kind, label = _resolve_target(landscape, target)
     if kind in ("maximum", "minimum and maximum"):
         raise ValueError(f"the target ({label}) is a local maximum: no path from elsewhere converges "
                          "to it; it is reached only by starting on it")
     width = float(np.min(np.ptp(landscape.bounds, axis=1)))
-    r = 0.3 * width if radius is None else float(radius)
-    if not np.isfinite(r) or r <= 0:
-        raise ValueError(f"radius must be a finite positive distance; got {radius!r}")
+    r = 0.3 * width if radius is None else radius
     if method == "gd":
         if step is None:
             raise ValueError("reach with method='gd' needs a step size or a schedule (e.g. 0.04, power(0.04, 0.5))")
@@ -397,8 +450,46 @@ def reach(landscape: Landscape, target, step=None, *, method: str = "gd", radius
     dist = np.linalg.norm(path.iterates[:, 0, :] - x_star, axis=1)
     final_d = float(dist[-1])
     fragile = kind in ("saddle", "degenerate") or shot or bool(null.any())
-    return ReachResult(x_star, kind, start, path, final_d, float(dist.min()), final_d <= max(tol, 1e-6),
-                       fragile, _note(label, kind, shot, null.any(), method), method)
+    near = max(tol, 1e-6)
+    cont_d, n_cont = _continued_distance(landscape, x_star, start, path, schedule if method == "gd" else None,
+                                         t_total if method == "flow" else None)
+    left = final_d <= near and not cont_d <= near
+    note = _note(label, kind, shot, null.any(), method)
+    if left:
+        how = f"{n_cont} more GD steps" if method == "gd" else f"t = {n_cont} more of the flow"
+        note = (f"Reached to within {final_d:.2g} of the {label} (the stopping test |grad f| <= {tol:g} "
+                f"fired), then left: continued with no stopping test, the run is {cont_d:.3g} away "
+                f"after {how}. In float64 this {kind} is reached only to within the stopping "
+                "tolerance. " + note)
+    return ReachResult(x_star, kind, start, path, final_d, float(dist.min()), final_d <= near and not left,
+                       fragile, note, method, cont_d, n_cont, left)
+
+
+MAX_CONTINUED_STEPS = 200_000
+
+
+def _continued_distance(landscape, x_star, start, path, schedule, t_total) -> tuple[float, int]:
+    """Distance to the target after running on well past the stopping test, and how far on.
+
+    GD: from ``start`` again, with no stopping test (gtol = 0), for the forward run's steps plus
+    max(forward steps, 1000, enough steps that an unstable direction (Hessian eigenvalue mu < 0)
+    would grow by e^40: sum a_k |mu| >= 40), at most ``MAX_CONTINUED_STEPS``. Flow: for
+    t_total + max(t_total, 40 / |mu|). A run that stays is still there at the end."""
+    mu = float(np.linalg.eigvalsh(landscape.hess(x_star))[0])
+    grow = 40.0 / -mu if mu < 0 else 0.0
+    with np.errstate(all="ignore"):
+        if schedule is None:
+            extra = max(t_total, grow)
+            end = gradient_flow(landscape, start, t_total + extra, 2, gtol=1e-300).final[0]
+            return float(np.linalg.norm(end - x_star)), float(f"{extra:.3g}")
+        n_run = int(path.stopped_at[0]) if path.stopped_at[0] >= 0 else int(path.times[-1])
+        n = max(n_run, 1000)
+        if grow > 0:
+            block = np.cumsum(schedule.sizes(np.arange(n_run, n_run + MAX_CONTINUED_STEPS)))
+            n = max(n, int(np.searchsorted(block, grow)) + 1)
+        n = min(n, MAX_CONTINUED_STEPS)
+        end = gradient_descent(landscape, start, schedule, n_run + n, gtol=0.0, record_every=None).final[0]
+    return float(np.linalg.norm(end - x_star)), n
 
 
 def _gd_refusal(landscape, x_star, label, schedule) -> str:
@@ -408,9 +499,12 @@ def _gd_refusal(landscape, x_star, label, schedule) -> str:
                 "so every path has length at most sup|grad f| * sum a_k and stalls short of far targets.")
     a = getattr(schedule, "a", None)
     lam = float(sharpness(landscape, x_star))
-    if a is not None and lam > 0 and a > 2 / lam:
-        return (f"No start found: the step {a:g} exceeds 2/sharpness = {2 / lam:.3g} at the {label}, "
-                "which is then linearly unstable (only an exact landing could end there).")
+    if a is not None and lam > 0 and a * lam >= 2 * (1 - 1e-9):
+        how = "exceeds" if a * lam > 2 * (1 + 1e-9) else "equals (to rounding)"
+        return (f"No start found: the step {a:g} {how} 2/sharpness = {2 / lam:.6g} at the {label}, "
+                "which is then linearly unstable (at a = 2/sharpness exactly, the error along the "
+                "sharpest direction flips sign without shrinking: a period-2 orbit, not convergence). "
+                "Only an exact landing could end there.")
     return ""
 
 
@@ -531,14 +625,12 @@ def interpolation_stability(weights, step: float, batch_size: int = 1) -> Interp
     drawn without replacement, all equally likely)."""
     from itertools import combinations
 
-    a = np.asarray(getattr(weights, "weights", weights), dtype=float).ravel()
+    a = real_array("weights", getattr(weights, "weights", weights)).ravel()
     n = a.size
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-            or not 1 <= batch_size <= n:
-        raise ValueError(f"batch_size must be an integer in [1, {n}]; got {batch_size!r}")
-    eta = float(step)
-    if not np.isfinite(eta) or eta <= 0:
-        raise ValueError(f"step must be a finite positive number; got {step!r}")
+    if not n:
+        raise ValueError(f"weights must be a non-empty list of numbers; got {weights!r}")
+    batch_size = checks.integer("batch_size", batch_size, low=1, high=n)
+    eta = checks.real("step", step, positive=True)
     batches = np.array([a[list(c)].mean() for c in combinations(range(n), batch_size)])
     m = 1 - eta * batches
     with np.errstate(divide="ignore"):
@@ -605,14 +697,17 @@ def sgd_outcomes(landscape, steps, batch_sizes, starts, n_steps: int = 2000, *, 
 
     if not isinstance(landscape, FiniteSum):
         raise ValueError(f"sgd_outcomes needs a finite-sum landscape; got {landscape!r}")
-    a = np.asarray(steps, dtype=float).ravel()
-    if a.size == 0 or not np.all(np.isfinite(a)) or np.any(a <= 0):
+    a = real_array("steps", steps).ravel()
+    if a.size == 0 or np.any(a <= 0):
         raise ValueError(f"steps must be a non-empty list of finite positive numbers; got {steps!r}")
-    bs = np.asarray(batch_sizes).ravel()
     n = landscape.n_samples
-    if bs.size == 0 or not all(isinstance(b, (int, np.integer)) and not isinstance(b, bool)
-                               and 1 <= b <= n for b in bs.tolist()):
-        raise ValueError(f"batch_sizes must be integers in [1, {n}]; got {batch_sizes!r}")
+    bs = np.array([checks.integer("batch_sizes", b, low=1, high=n) for b in np.ravel(
+        np.asarray(batch_sizes, dtype=object))], dtype=int)
+    if bs.size == 0:
+        raise ValueError(f"batch_sizes must be a non-empty list of integers in [1, {n}]; got {batch_sizes!r}")
+    n_steps = checks.integer("n_steps", n_steps, low=1)
+    seed = checks.seed("seed", seed)
+    gtol = checks.real("gtol", gtol, positive=True)
     x0 = _as_points(starts, landscape.dim, "starts").reshape(-1, landscape.dim)
     S = np.repeat(a, x0.shape[0])
     X = np.tile(x0, (a.size, 1))

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import html
+import os
 import pathlib
 
 import numpy as np
 
-from . import dynamics, plotting, schedules
+from . import checks, dynamics, plotting, schedules
 from .landscapes import FiniteSum, Landscape
 
 __all__ = ["save_animation", "run_paths", "ffmpeg_available", "FORMATS"]
@@ -70,9 +71,9 @@ def _frame_indices(n_rec: int, max_frames: int) -> np.ndarray:
     return np.unique(np.linspace(0, n_rec - 1, max_frames).round().astype(int))
 
 
-def _render_frames(landscape, paths, *, max_frames, dpi, figsize, trail, lecture, title,
-                   hold_last):
-    """Yield RGB frames (H, W, 3) uint8: background drawn once, moving artists blitted."""
+def _frame_renderer(landscape, paths, *, dpi, figsize, trail, lecture, title):
+    """A function k -> RGB frame (H, W, 3) uint8 of the run at iterate k: the background is drawn
+    once, the moving artists are blitted onto it."""
     with plotting.lecture_style() if lecture else contextlib.nullcontext():
         fig, (ax,) = plotting.new_figure(figsize=figsize, dpi=dpi)
         plotting.draw_landscape(ax, landscape)
@@ -88,9 +89,8 @@ def _render_frames(landscape, paths, *, max_frames, dpi, figsize, trail, lecture
     canvas = fig.canvas
     canvas.draw()  # animated artists are left out of this background
     bg = canvas.copy_from_bbox(fig.bbox)
-    n_rec = max(len(p.times) for p in paths.values())
-    frames = list(_frame_indices(n_rec, max_frames)) + [n_rec - 1] * hold_last
-    for k in frames:
+
+    def render(k):
         canvas.restore_region(bg)
         for pa in artists.values():
             pa.show(k)
@@ -99,12 +99,17 @@ def _render_frames(landscape, paths, *, max_frames, dpi, figsize, trail, lecture
         t = paths["flow"].times[min(k, len(paths["flow"].times) - 1)] if flow_only else None
         counter.set_text(f"t = {t:.3g}" if flow_only else f"k = {k}")
         ax.draw_artist(counter)
-        yield np.asarray(canvas.buffer_rgba())[..., :3].copy()
+        return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+    return render
 
 
 def _caption(landscape, paths) -> str:
     parts = [f"{plotting.METHODS.get(m, (m,))[0]}: {p.describe(0)}" for m, p in paths.items()]
     return f"{landscape.name}. " + "; ".join(parts)
+
+
+MAX_FPS, MAX_FRAMES, MAX_HOLD, MAX_PIXELS = 100, 600, 500, 4000  # MAX_PIXELS: per side
 
 
 def save_animation(landscape: Landscape, filename, paths=None, *, start=None, step=0.05,
@@ -116,18 +121,35 @@ def save_animation(landscape: Landscape, filename, paths=None, *, start=None, st
 
     ``paths`` is a Path (drawn as GD) or a dict {"gd"|"sgd"|"flow": Path}, e.g. an explorer's
     ``paths``; without it the runs are computed from ``start``, ``step`` (number or schedule),
-    ``methods`` and ``n_steps``. At most ``max_frames`` frames (evenly spaced iterates, the
-    last one held for ``hold_last`` frames, default half a second). Returns the file path, or
-    None when MP4 was asked for and no ffmpeg is available (a message says so).
+    ``methods`` and ``n_steps``. At most ``max_frames`` frames (evenly spaced iterates, <= 600)
+    at ``fps`` frames per second (1 to 100); the last one is held for ``hold_last`` more frame
+    times (default half a second, at most 500; a GIF shows it once for longer, so held frames cost
+    no memory; the HTML player repeats it, at most one second's worth). Frames are rendered one
+    at a time and streamed to the writer. The folder of ``filename`` must exist; an existing
+    file is overwritten. Returns the file path, or None when MP4 was asked for and no ffmpeg is
+    available (a message says so).
     """
+    if not isinstance(filename, (str, os.PathLike)):
+        raise TypeError(f"filename must be a path (str or pathlib.Path); got {filename!r}")
     out = pathlib.Path(filename)
     ext = out.suffix.lower()
     if ext not in FORMATS:
         raise ValueError(f"unknown animation format {out.suffix!r}; use one of {FORMATS}")
+    if not out.parent.is_dir():
+        raise ValueError(f"the folder {str(out.parent)!r} of filename {str(filename)!r} does not exist; "
+                         "create it first")
     if landscape.dim not in (1, 2):
         raise ValueError(f"only 1-D and 2-D landscapes can be animated; this one has dim={landscape.dim}")
-    if int(max_frames) < 1 or int(fps) < 1:
-        raise ValueError(f"max_frames and fps must be >= 1; got {max_frames!r}, {fps!r}")
+    fps = checks.integer("fps", fps, low=1, high=MAX_FPS)
+    max_frames = checks.integer("max_frames", max_frames, low=1, high=MAX_FRAMES)
+    hold = max(1, fps // 2) if hold_last is None else checks.integer("hold_last", hold_last, low=0, high=MAX_HOLD)
+    dpi = checks.real("dpi", dpi, low=10, high=600)
+    size = [checks.real(f"figsize[{i}]", v, positive=True) for i, v in enumerate(_pair("figsize", figsize))]
+    if max(size) * dpi > MAX_PIXELS:
+        raise ValueError(f"figsize x dpi = {size[0] * dpi:.0f} x {size[1] * dpi:.0f} pixels; at most "
+                         f"{MAX_PIXELS} per side: lower dpi or figsize")
+    trail = checks.integer("trail", trail, low=0)
+    lecture, loop = checks.flag("lecture", lecture), checks.flag("loop", loop)
     ffmpeg = None
     if ext == ".mp4":
         ffmpeg = ffmpeg_available()
@@ -142,34 +164,39 @@ def save_animation(landscape: Landscape, filename, paths=None, *, start=None, st
                  "flow" if paths.method == "gradient flow" else "sgd": paths}
     if not paths:
         raise ValueError("nothing to animate: no paths given and no methods selected")
-    hold = max(1, fps // 2) if hold_last is None else int(hold_last)
-    frames = _render_frames(landscape, paths, max_frames=int(max_frames), dpi=dpi,
-                            figsize=figsize, trail=trail, lecture=lecture, title=title,
-                            hold_last=hold)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    render = _frame_renderer(landscape, paths, dpi=dpi, figsize=tuple(size), trail=trail,
+                             lecture=lecture, title=title)
+    ks = _frame_indices(max(len(p.times) for p in paths.values()), max_frames)
     if ext == ".gif":
-        _write_gif(out, frames, fps, loop)
+        _write_gif(out, render, ks, fps, hold, loop)
     elif ext == ".mp4":
-        _write_mp4(out, frames, fps, ffmpeg)
+        _write_mp4(out, (render(k) for k in ks), fps, hold, ffmpeg)
     else:
-        _write_html(out, frames, fps, loop, _caption(landscape, paths))
+        _write_html(out, [render(k) for k in ks], fps, min(hold, fps), loop, _caption(landscape, paths))
     return out
 
 
-def _write_gif(out, frames, fps, loop):
+def _pair(name, value):
+    try:
+        a, b = value
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a pair (width, height) in inches; got {value!r}") from None
+    return a, b
+
+
+def _write_gif(out, render, ks, fps, hold, loop):
+    """Frames quantised one at a time to one shared palette (from the last frame, which shows the
+    whole path); the last frame is shown (1 + hold) frame times instead of being repeated."""
     from PIL import Image
 
-    images = [Image.fromarray(f) for f in frames]
-    # one shared adaptive palette keeps the file small and the colours steady between frames
-    pal = images[-1].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
-    frames_p = [im.quantize(palette=pal, dither=Image.Dither.NONE) for im in images]
-    frames_p[0].save(out, save_all=True, append_images=frames_p[1:], duration=int(1000 / fps),
-                     loop=0 if loop else 1, optimize=False, disposal=1)
+    pal = Image.fromarray(render(ks[-1])).quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    frames = (Image.fromarray(render(k)).quantize(palette=pal, dither=Image.Dither.NONE) for k in ks)
+    duration = [round(1000 / fps)] * (len(ks) - 1) + [round(1000 * (1 + hold) / fps)]
+    next(frames).save(out, save_all=True, append_images=frames, duration=duration,
+                      loop=0 if loop else 1, optimize=False, disposal=1)
 
 
-def _write_mp4(out, frames, fps, ffmpeg):
-    import os
-
+def _write_mp4(out, frames, fps, hold, ffmpeg):
     import imageio_ffmpeg
 
     os.environ.setdefault("IMAGEIO_FFMPEG_EXE", ffmpeg)
@@ -190,13 +217,17 @@ def _write_mp4(out, frames, fps, ffmpeg):
                                          pix_fmt_in="rgb24", pix_fmt_out="yuv420p",
                                          macro_block_size=1, quality=7)
     writer.send(None)
-    writer.send(pad(first))
+    last = pad(first)
+    writer.send(last)
     for f in frames:
-        writer.send(pad(f))
+        last = pad(f)
+        writer.send(last)
+    for _ in range(hold):  # the same array again: no new memory
+        writer.send(last)
     writer.close()
 
 
-def _write_html(out, frames, fps, loop, caption):
+def _write_html(out, frames, fps, hold, loop, caption):
     """A self-contained page: matplotlib's JavaScript player (``to_jshtml``) with JPEG frames.
 
     The frames are already rendered, so the player's figure is a single image, cheap to redraw.
@@ -204,7 +235,7 @@ def _write_html(out, frames, fps, loop, caption):
     import matplotlib as mpl
     from matplotlib.animation import FuncAnimation
 
-    frames = list(frames)
+    frames = frames + [frames[-1]] * hold  # references to one array, encoded once each by the player
     h, w = frames[0].shape[:2]
     fig, (ax,) = plotting.new_figure(figsize=(w / 100, h / 100), dpi=100)
     ax.set_position([0, 0, 1, 1])

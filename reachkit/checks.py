@@ -17,7 +17,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["real", "integer", "seed", "flag", "choice", "interval"]
+__all__ = ["real", "integer", "seed", "flag", "choice", "interval", "ndim"]
 
 
 def _describe(low, high, low_open, high_open) -> str:
@@ -90,3 +90,12 @@ def interval(name: str, value) -> tuple[float, float]:
     if not low < high:
         raise ValueError(f"{name} must have low < high; got {value!r}")
     return low, high
+
+
+def ndim(name: str, value) -> int:
+    """``np.ndim(value)``; a ragged list gets a ValueError that names the argument."""
+    try:
+        return np.ndim(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number or a rectangular array of numbers; "
+                         f"got a ragged list {value!r}") from None

@@ -3,6 +3,7 @@
 Each function takes a landscape and starts of shape ``(batch, dim)`` (or one start ``(dim,)``)
 and returns one :class:`Path`. A start whose iterate leaves the escape radius (or overflows) is
 frozen at its last finite iterate and flagged ``diverged`` with the step; no overflow warnings.
+Arrays returned by the landscape's functions are never written into.
 """
 
 from __future__ import annotations
@@ -12,11 +13,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import checks
 from .landscapes import FiniteSum, Landscape, _as_points
-from .schedules import as_schedule
+from .schedules import Constant, as_schedule
 
 STATUSES = ("converged", "diverged", "cycling", "stalled", "moving")
+#: a recorded Path (iterates, values and step sizes in float64) above this many bytes is refused
+MAX_RECORD_BYTES = 2**30
 _TAIL = 64  # trailing iterates kept to detect cycles
+_CHUNK_POINTS = 2**16  # points per call when the values along a path are evaluated
+_BLOCK_POINTS = 2**12  # iterates (times dim) held per block of steps
+_FLOAT = np.dtype(float)
+_ODE_METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
 
 
 @dataclass
@@ -25,11 +33,14 @@ class Path:
 
     iterates (n_rec, batch, dim) at ``times`` (iteration index, or time t for the flow);
     values (n_rec, batch); step_sizes (n_rec, batch): the step used to leave each recorded
-    iterate (NaN once a start has stopped, and for the flow). Per start: ``status`` (one of
-    converged / diverged / cycling / stalled / moving; "stalled" means not converged under a
-    summable schedule, whose paths have finite length), ``limit_label`` in words, ``limit_index`` into
-    ``critical_points`` (-1 if none), ``stopped_at`` (step or time at which it converged or
-    diverged; -1 if it ran to the end), ``period`` (for cycling starts).
+    iterate (NaN once a start has stopped, and for the flow). A start that stopped stays where it
+    stopped in the later records. Per start: ``status`` (one of converged / diverged / cycling /
+    stalled / moving: "diverged" means the iterate left the escape radius or the gradient
+    function returned NaN or inf; "stalled" means stopped short of a critical point: summable
+    steps, a zero step, or a failed ODE solve), ``reason`` (why, in words, when it is not the
+    usual one; "" otherwise), ``limit_label`` in words, ``limit_index`` into ``critical_points``
+    (-1 if none), ``stopped_at`` (step or time at which it converged, diverged or stalled; -1 if
+    it ran to the end), ``period`` (for cycling starts).
     """
 
     method: str
@@ -46,6 +57,7 @@ class Path:
     period: np.ndarray
     critical_points: list = field(repr=False)
     grad_norm: np.ndarray = field(repr=False, default=None)
+    reason: np.ndarray = field(repr=False, default=None)
 
     @property
     def batch(self) -> int:
@@ -72,19 +84,25 @@ class Path:
         """The outcome of start i in words."""
         s, unit = self.status[i], ("t = " if self.method == "gradient flow" else "step ")
         at = self.stopped_at[i]
-        when = f"{at:g}" if self.method == "gradient flow" else f"{int(at)}"
+        when = f"{at:.4g}" if self.method == "gradient flow" else f"{int(at)}"
+        why = "" if self.reason is None else str(self.reason[i])
         if s == "converged":
-            where = "" if self.limit_index[i] >= 0 else " at (" + ", ".join(f"{v:.4g}" for v in self.final[i]) + ")"
+            where = "" if self.limit_index[i] >= 0 else " at " + _point(self.final[i])
             return f"converged to the {self.limit_label[i]}{where} (at {unit}{when})"
         if s == "diverged":
-            return f"diverged at {unit}{when}: the iterate left every bounded region"
+            return f"diverged at {unit}{when}: {why or 'the iterate left every bounded region'}"
         if s == "cycling":
             return f"cycling with period {self.period[i]} (not converging)"
         gn = self.grad_norm[i] if self.grad_norm is not None else float("nan")
         if s == "stalled":
-            return (f"stalled at a non-critical point (|grad f| = {gn:.3g}): the steps are "
-                    "summable, so the path has finite length and stops short")
+            at = f" at {unit}{when}" if self.stopped_at[i] >= 0 else ""
+            return (f"stalled{at} at a non-critical point (|grad f| = {gn:.3g}): "
+                    + (why or "the steps are summable, so the path has finite length and stops short"))
         return f"still moving after the last step (|grad f| = {gn:.3g})"
+
+
+def _point(x) -> str:
+    return "(" + ", ".join(f"{v:.4g}" for v in x) + ")"
 
 
 def concatenate_paths(parts: list[Path]) -> Path:
@@ -94,11 +112,17 @@ def concatenate_paths(parts: list[Path]) -> Path:
     return Path(first.method, first.schedule, cat("iterates", 1), first.times, cat("values", 1),
                 cat("step_sizes", 1), cat("final", 0), cat("status", 0), cat("limit_label", 0),
                 cat("limit_index", 0), cat("stopped_at", 0), cat("period", 0),
-                first.critical_points, cat("grad_norm", 0))
+                first.critical_points, cat("grad_norm", 0), cat("reason", 0))
 
 
 def as_starts(starts, dim: int) -> np.ndarray:
     """Starts as a (batch, dim) array of finite numbers (one start (dim,) becomes a batch of 1)."""
+    try:
+        kind = np.asarray(starts).dtype.kind
+    except ValueError:  # ragged nested lists
+        raise ValueError(f"starts must have shape (batch, {dim}) or ({dim},); got {starts!r}") from None
+    if kind not in "iuf":
+        raise TypeError(f"starts must be real numbers, shape (batch, {dim}) or ({dim},); got {starts!r}")
     x = _as_points(starts, dim, "starts")
     if x.ndim == 1:
         x = x[None, :]
@@ -109,21 +133,20 @@ def as_starts(starts, dim: int) -> np.ndarray:
     return x.copy()
 
 
-def nonnegative_int(n, name: str) -> int:
-    """n as an int, or a ValueError naming the argument."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"{name} must be a nonnegative integer; got {n!r}")
-    return int(n)
-
-
 def _escape_radius(landscape: Landscape, radius) -> float:
     if radius is None:
         bounds = getattr(landscape, "bounds", None)
         return 1e6 * (1.0 + (0.0 if bounds is None else float(np.max(np.abs(bounds)))))
-    r = float(radius)
-    if not np.isfinite(r) or r <= 0:
-        raise ValueError(f"escape_radius must be a finite positive number; got {radius!r}")
-    return r
+    return checks.real("escape_radius", radius, positive=True)
+
+
+def _gtol(gtol) -> float:
+    return checks.real("gtol", gtol, low=0.0)
+
+
+def _record_every(record_every) -> int | None:
+    """None (keep only the final points) or an integer >= 1."""
+    return None if record_every is None else checks.integer("record_every", record_every, low=1)
 
 
 def label_limits(landscape: Landscape, points: np.ndarray, tol: float | None = None):
@@ -173,130 +196,279 @@ def row_sqnorm(v: np.ndarray) -> np.ndarray:
     return out
 
 
-def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_every, gtol,
-             escape_radius, keep_path=True, at_rest=None):
+def _as_direction(d, shape, where: str) -> np.ndarray:
+    """The direction a user function returned, as a float array of the iterates' shape."""
+    d = np.asarray(d, dtype=float)
+    if d.shape != shape:
+        raise ValueError(f"the gradient function returned shape {d.shape} at {where} for iterates "
+                         f"of shape {shape}; it must return one gradient per point, shape {shape}")
+    return d
+
+
+def _record_rows(n_steps: int, every: int) -> np.ndarray:
+    """The steps that are recorded: 0, every, 2 every, ... and the last step."""
+    rows = np.arange(0, n_steps + 1, every)
+    return rows if rows[-1] == n_steps else np.append(rows, n_steps)
+
+
+def check_record_size(n_rec: int, batch: int, dim: int, also: tuple[str, ...] = ()) -> None:
+    """Refuse a record above MAX_RECORD_BYTES: iterates, values, step sizes and the arrays of
+    shape (n_rec, batch, dim) named in ``also`` (an optimizer's preconditioner), in float64."""
+    size = n_rec * batch * ((1 + len(also)) * dim + 2) * 8
+    if size > MAX_RECORD_BYTES:
+        raise ValueError(
+            f"recording {n_rec} iterates of {batch} starts in {dim}-D needs {size / 2**30:.2f} GiB "
+            f"({', '.join(('iterates', 'values', 'step sizes') + also)}), above the "
+            f"{MAX_RECORD_BYTES / 2**30:g} GiB limit "
+            "(dynamics.MAX_RECORD_BYTES): record fewer points (a larger record_every, or "
+            "record_every=None to keep only the final points), or run fewer steps or starts")
+
+
+def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_every=1, gtol=1e-10,
+            escape_radius=None, at_rest=None) -> Path:
     """The shared loop x_{k+1} = x_k - a_k d_k(x_k) over a batch of starts, returning a Path.
 
     ``direction(k, x, ids)`` gives d_k for the still-running starts ``ids`` (rows of x); a start
-    stops when |d_k| <= gtol (or where ``at_rest(x, ids)`` says so: converged) or when it leaves
-    the escape radius (diverged). Public so that
-    other update rules (momentum, Adam in reachkit.optimizers) reuse its bookkeeping.
+    stops when |d_k| <= gtol (or where ``at_rest(x, ids)`` says so: converged), when it leaves
+    the escape radius or d_k is not finite (diverged), or when its step is 0 (stalled). The loop
+    ends when every start has stopped. ``record_every=None`` keeps only the final points. Public
+    so that other update rules (momentum, Adam in reachkit.optimizers) reuse its bookkeeping.
+
+    Small batches run in blocks of up to 32 steps with the stopping tests done once per block
+    on the block's iterates (a start that stopped inside a block is put back where it stopped),
+    so that one start costs little more than its gradient evaluations.
     """
     schedule = as_schedule(schedule)
-    x = as_starts(starts, landscape.dim)
-    n_steps = nonnegative_int(n_steps, "n_steps")
-    if record_every is not None:
-        record_every = nonnegative_int(record_every, "record_every")
-        if record_every == 0:
-            raise ValueError("record_every must be >= 1 (or None to keep only the final point)")
-    gtol = float(gtol)
-    if not np.isfinite(gtol) or gtol < 0:
-        raise ValueError(f"gtol must be a finite number >= 0; got {gtol!r}")
-    radius = _escape_radius(landscape, escape_radius)
-    B = x.shape[0]
-    per_start_step = np.ndim(getattr(schedule, "a", 0.0)) > 0
-    if per_start_step and np.shape(schedule.a) != (B,):
-        raise ValueError(f"an array of steps needs one per start: shape ({B},); got {np.shape(schedule.a)}")
-
-    status = np.full(B, "moving", dtype=object)
-    stopped_at = np.full(B, -1)
-    ids = np.arange(B)  # starts still running; xa holds their iterates
-    xa = x.copy()
-    rec_x, rec_t, rec_a = [], [], []
-    cur_a = np.full(B, np.nan)  # step used to leave the current iterate (NaN once stopped)
-    tail = np.empty((min(_TAIL, n_steps + 1), B, landscape.dim))
-    tail_start = n_steps + 1 - tail.shape[0]
-    r2max = radius * radius
-
-    def record(k):
-        x[ids] = xa
-        if keep_path and (k % record_every == 0 or k == n_steps):
-            rec_x.append(x.copy())
-            rec_t.append(k)
-            rec_a.append(cur_a.copy())
-        if k >= tail_start:
-            tail[k - tail_start] = x
-
-    def stop(mask, what, k, point):
-        status[ids[mask]] = what
-        stopped_at[ids[mask]] = k
-        x[ids[mask]] = point[mask]
-        cur_a[ids[mask]] = np.nan
-        return ~mask
-
+    x0 = as_starts(starts, landscape.dim)
+    n_steps = checks.integer("n_steps", n_steps, low=0)
+    record = _Record(n_steps, _record_every(record_every), *x0.shape)
+    gtol2 = _gtol(gtol) ** 2
+    r2max = _escape_radius(landscape, escape_radius) ** 2
+    B, dim = x0.shape
+    a_run = schedule.a if isinstance(schedule, Constant) else None  # fixed step(s) of running starts
+    if np.ndim(a_run) and np.shape(a_run) != (B,):
+        raise ValueError(f"an array of steps needs one per start: shape ({B},); got {np.shape(a_run)}")
+    fixed, adaptive = a_run is not None, schedule.adaptive
+    m = min(max(_BLOCK_POINTS // (B * dim), 1), 32)  # steps per block
+    X, G, A = np.empty((m, B, dim)), np.empty((m, B, dim)), np.empty((m, B))
+    out = _Outcomes(x0)
+    ids, xa, a_last = np.arange(B), x0, np.full(B, np.nan)  # running starts, iterates, last steps
+    k0 = 0  # the step of the first iterate of the block
     with np.errstate(all="ignore"):
-        for k in range(n_steps + 1):
-            g = direction(k, xa, ids)
-            done = row_sqnorm(g) <= gtol * gtol if at_rest is None else at_rest(xa, ids)
-            if done.any():
-                keep = stop(done, "converged", k, xa)
-                ids, xa, g = ids[keep], xa[keep], g[keep]
-            if k == n_steps or not ids.size:
-                for j in range(k, n_steps + 1):  # stopped starts stay where they are
-                    record(j)
-                break
-            a = schedule.step(k, xa, g, landscape)
-            a = a[ids] if per_start_step else a
-            cur_a[ids] = a
-            if keep_path or k >= tail_start:
-                record(k)
-            g *= np.reshape(a, (-1, 1)) if np.ndim(a) else a
-            xn = np.subtract(xa, g, out=g)
-            bad = ~(row_sqnorm(xn) <= r2max)  # also catches inf and NaN
-            if bad.any():
-                keep = stop(bad, "diverged", k + 1, xa)
-                ids, xn = ids[keep], xn[keep]
-            xa = xn
+        while ids.size:
+            nA = ids.size
+            Xv, Gv, Av = X[:, :nA], G[:, :nA], A[:, :nA]
+            if fixed:
+                Av[:] = a_run
+                a_col = a_run[:, None] if np.ndim(a_run) else a_run
+            J = S = 0  # iterates looked at, steps taken in this block
+            for j in range(m):
+                k = k0 + j
+                try:
+                    g = direction(k, xa, ids)
+                except Exception:
+                    if j == 0:
+                        raise
+                    break  # maybe a start already out of bounds: check, then try step k again
+                if type(g) is not np.ndarray or g.dtype is not _FLOAT or g.shape != xa.shape:
+                    g = _as_direction(g, xa.shape, f"step {k}")
+                Xv[j] = xa
+                Gv[j] = g
+                J = j + 1
+                if k == n_steps:
+                    break
+                if not fixed:
+                    a = schedule.step(k, xa, g, landscape) if adaptive else schedule.sizes(k)
+                    Av[j] = a
+                    a_col = a[:, None] if type(a) is np.ndarray else a
+                xa = xa - a_col * g
+                S = J
 
-    period = _detect_cycles(tail, status)
+            # converged at iterate j (|g_j| <= gtol), stalled at j (a_j = 0), diverged after j
+            # (x_{j+1} out of bounds or g_j not finite): each start's first event stops it
+            if at_rest is None:
+                g2 = row_sqnorm(Gv[:J].reshape(J * nA, dim)).reshape(J, nA)
+                conv = g2 <= gtol2 if g2.min() <= gtol2 else None
+            else:
+                conv = at_rest(Xv[:J].reshape(J * nA, dim), np.tile(ids, J)).reshape(J, nA)
+                conv = conv if conv.any() else None
+            zero = Av[:S] == 0 if S and not fixed and not Av[:S].min() > 0 else None
+            far = None
+            if S:
+                nxt = xa[None] if S == 1 else np.concatenate([Xv[1:S], xa[None]])
+                s2 = row_sqnorm(nxt.reshape(S * nA, dim)).reshape(S, nA)
+                far = ~(s2 <= r2max) if not s2.max() <= r2max else None  # also inf and NaN
+            stops = None
+            if conv is not None or zero is not None or far is not None:
+                stops = out.stop_first((conv, zero, far), k0, ids, Xv[:J], Gv[:J], Av[:J], schedule)
+            record.write(k0, J, S, ids, Xv, Av)
+            if S:
+                a_last = Av[S - 1]
+            keep = slice(None) if stops is None else ~stops
+            if k0 + J - 1 == n_steps:  # the last iterate: the starts left are still moving
+                out.final[ids[keep]] = Xv[J - 1][keep]
+                record.last_steps(ids[keep], a_last[keep])
+                break
+            ids, xa, a_last = ids[keep], xa[keep], a_last[keep]
+            a_run = a_run[keep] if np.ndim(a_run) else a_run
+            k0 += J
+
+    status = out.status
+    period = _detect_cycles(record.tail, status)
     status[(status == "moving") & (period > 0)] = "cycling"
     if schedule.summable:
         status[status == "moving"] = "stalled"
-    final = x
-    with np.errstate(all="ignore"):
-        g_final = np.linalg.norm(landscape.grad(final), axis=1)
-    return _make_path(landscape, method, str(schedule), rec_x, rec_t, rec_a, final, status,
-                      stopped_at, period, g_final, keep_path)
+    iterates, times, steps, last = record.finish(out)
+    return _make_path(landscape, method, str(schedule), iterates, times, steps, out.final, status,
+                      out.stopped_at, period, out.reason, last)
+
+
+class _Outcomes:
+    """Per start: status, the step where it stopped (-1: still running), final point, why."""
+
+    def __init__(self, x0: np.ndarray):
+        B = x0.shape[0]
+        self.final = x0.copy()
+        self.status = np.full(B, "moving", dtype=object)
+        self.stopped_at = np.full(B, -1)
+        self.reason = np.full(B, "", dtype=object)
+
+    def stop_first(self, events, k0, ids, X, G, A, schedule) -> np.ndarray:
+        """Stop each running start at its first event in a block of iterates X (steps k0, ...):
+        ``events`` = (converged, stalled, diverged) masks (block row, start) or None. Returns
+        the mask of starts stopped."""
+        J = X.shape[0]
+        first = np.full((3, len(ids)), J)
+        for kind, mask in enumerate(events):
+            if mask is not None:
+                hit = mask.any(axis=0)
+                first[kind, hit] = mask.argmax(axis=0)[hit]
+        when, kind = first.min(axis=0), first.argmin(axis=0)  # a tie goes to the earlier kind
+        stops = when < J
+        for q in (np.flatnonzero(stops & (kind == c)) for c in range(3)):
+            if not q.size:
+                continue
+            j, who = when[q], ids[q]
+            self.final[who] = X[j, q]
+            self.stopped_at[who] = k0 + j
+            if kind[q[0]] == 0:
+                self.status[who], self.reason[who] = "converged", ""
+            elif kind[q[0]] == 1:
+                self.status[who], self.reason[who] = "stalled", schedule.why_zero()
+            else:
+                g, a = G[j, q], A[j, q]
+                self.status[who] = "diverged"
+                self.stopped_at[who] += np.isfinite(g).all(axis=1)  # else the function failed at j
+                self.reason[who] = [_why_diverged(*z) for z in zip(g, a, X[j, q], strict=True)]
+        return stops
+
+
+class _Record:
+    """What a run keeps: iterate k and the step that left it for k = 0, every, 2 every, ... and
+    the last step (nothing when ``every`` is None), and the trailing iterates (for cycles)."""
+
+    def __init__(self, n_steps: int, every: int | None, batch: int, dim: int):
+        self.n_steps, self.every = n_steps, every
+        self.times = (np.array([np.nan]) if every is None else
+                      np.append(np.arange(0, n_steps + 1, every), [n_steps] * (n_steps % every > 0)))
+        n_rec = 0 if every is None else len(self.times)
+        check_record_size(n_rec, batch, dim)
+        self.iterates = np.empty((n_rec, batch, dim))
+        self.steps = np.full((n_rec, batch), np.nan)
+        self.tail = np.empty((min(_TAIL, n_steps + 1), batch, dim))
+        self.tail_start = n_steps + 1 - self.tail.shape[0]
+
+    def write(self, k0, J, S, ids, X, A) -> None:
+        """Iterates k0, ..., k0 + J - 1 of the starts ``ids`` (X, A: block rows; S steps taken)."""
+        if self.every is not None:
+            ks = k0 + np.arange(J)
+            js = np.flatnonzero((ks % self.every == 0) | (ks == self.n_steps))
+            rows = np.where(ks[js] == self.n_steps, len(self.times) - 1, ks[js] // self.every)
+            steps = np.where(js[:, None] < S, A[js], np.nan)
+            if len(ids) == self.iterates.shape[1]:
+                self.iterates[rows], self.steps[rows] = X[js], steps
+            else:
+                self.iterates[rows[:, None], ids], self.steps[rows[:, None], ids] = X[js], steps
+        if k0 + J > self.tail_start:
+            jt = np.arange(max(0, self.tail_start - k0), J)
+            self.tail[(k0 + jt - self.tail_start)[:, None], ids] = X[jt]
+
+    def last_steps(self, ids, a) -> None:
+        """The last record of a start still moving shows the last step it took."""
+        if self.every is not None:
+            self.steps[-1, ids] = a
+
+    def finish(self, out: _Outcomes):
+        """(iterates, times, step sizes, last): a stopped start stays where it stopped (no step);
+        the records after ``last`` repeat it."""
+        if self.every is None:
+            B = out.final.shape[0]
+            return out.final[None].copy(), self.times, np.full((1, B), np.nan), 0
+        stopped = out.stopped_at >= 0
+        first = np.searchsorted(self.times, out.stopped_at)
+        for r in np.unique(first[stopped]):
+            cols = stopped & (first == r)
+            self.iterates[r:, cols] = out.final[cols]
+            self.steps[r:, cols] = np.nan
+        end = out.stopped_at.max() if stopped.all() else self.n_steps
+        last = min(int(np.searchsorted(self.times, end)), len(self.times) - 1)
+        return self.iterates, self.times.astype(float), self.steps, last
+
+
+def _why_diverged(g, a, x) -> str:
+    """'' (the iterate left every bounded region) or what went wrong."""
+    if not np.all(np.isfinite(g)):
+        return f"the gradient function returned {'nan' if np.isnan(g).any() else 'inf'} at x = {_point(x)}"
+    if not np.isfinite(a):
+        return f"the step rule gave the step {a} at x = {_point(x)} (is the function value there finite?)"
+    return ""
 
 
 def _detect_cycles(tail: np.ndarray, status: np.ndarray) -> np.ndarray:
-    """Smallest period p >= 2 with x_k = x_{k-p} (to 1e-9, relative) over the trailing iterates."""
-    T = tail.shape[0]
+    """Smallest period p >= 2 with x_k = x_{k-p} (to 1e-9, relative) over the trailing iterates
+    (0 if none, or if the iterate does not move at all: p = 1)."""
+    T, dim = tail.shape[0], tail.shape[2]
     period = np.zeros(status.shape[0], dtype=int)
-    moving = status == "moving"
-    if T < 8 or not moving.any():
+    cols = np.flatnonzero(status == "moving")
+    if T < 8 or not cols.size:
         return period
-    seg = tail[:, moving]
-    scale = 1.0 + np.abs(seg).max(axis=(0, 2))
-    found = np.zeros(seg.shape[1], dtype=int)
-    m = T // 2  # compare the last m iterates with those p steps earlier
-    still = np.abs(seg[-m:] - seg[-m - 1:-1]).max(axis=(0, 2)) <= 1e-9 * scale
-    found[still] = -1  # not moving at all: no cycle
-    for p in range(2, T - m + 1):
-        diff = np.abs(seg[T - m:] - seg[T - m - p:T - p]).max(axis=(0, 2))
-        new = (found == 0) & (diff <= 1e-9 * scale)
-        found[new] = p
-    period[moving] = np.maximum(found, 0)
+    m = T // 2  # compare the last m iterates with those p steps earlier, for every p at once
+    lags = np.arange(1, T - m + 1)
+    per = max(1, _CHUNK_POINTS // (lags.size * m * dim))
+    for c in range(0, cols.size, per):
+        seg = tail[:, cols[c:c + per]]
+        scale = 1.0 + np.abs(seg).max(axis=(0, 2))
+        earlier = seg[(T - m - lags)[:, None] + np.arange(m)]  # (lag, m, start, dim)
+        close = np.abs(seg[T - m:] - earlier).max(axis=(1, 3)) <= 1e-9 * scale
+        first = np.where(close.any(axis=0), lags[close.argmax(axis=0)], 0)
+        period[cols[c:c + per]] = np.where(first >= 2, first, 0)
     return period
 
 
-def _make_path(landscape, method, schedule, rec_x, rec_t, rec_a, final, status, stopped_at,
-               period, g_final, keep_path):
-    if keep_path:
-        iterates = np.stack(rec_x)
-        times = np.asarray(rec_t, dtype=float)
-        steps = np.stack(rec_a)
-    else:
-        iterates, times, steps = final[None].copy(), np.array([np.nan]), np.full((1, final.shape[0]), np.nan)
+def _values(landscape, iterates: np.ndarray, last: int) -> np.ndarray:
+    """f along the records, in chunks of rows; the records after ``last`` repeat it."""
+    n_rec, B = iterates.shape[:2]
+    values = np.empty((n_rec, B))
+    rows = max(1, _CHUNK_POINTS // max(B, 1))
     with np.errstate(all="ignore"):
-        values = landscape.value(iterates)
+        for r in range(0, last + 1, rows):
+            values[r:min(r + rows, last + 1)] = landscape.value(iterates[r:min(r + rows, last + 1)])
+    values[last + 1:] = values[last]
+    return values
+
+
+def _make_path(landscape, method, schedule, iterates, times, steps, final, status, stopped_at,
+               period, reason, last) -> Path:
+    values = _values(landscape, iterates, last)
+    with np.errstate(all="ignore"):
+        g_final = np.linalg.norm(landscape.grad(final), axis=1)
     index = np.full(final.shape[0], -1)
     labels = np.array([""] * final.shape[0], dtype=object)
     conv = status == "converged"
     if conv.any():
         index[conv], labels[conv] = label_limits(landscape, final[conv])
     return Path(method, schedule, iterates, times, values, steps, final, status, labels, index,
-                stopped_at, period, landscape.critical_points(), g_final)
+                stopped_at, period, landscape.critical_points(), g_final, reason)
 
 
 def gradient_descent(landscape: Landscape, starts, step, n_steps: int = 500, *,
@@ -304,23 +476,69 @@ def gradient_descent(landscape: Landscape, starts, step, n_steps: int = 500, *,
                      escape_radius: float | None = None) -> Path:
     """Gradient descent x_{k+1} = x_k - a_k grad f(x_k) from every start.
 
-    ``step`` is a number (constant step) or a schedule. A start stops when |grad f| <= gtol
-    (converged) or leaves ``escape_radius`` (diverged). ``record_every=None`` keeps only the
-    final points (for basin maps over many starts).
+    ``step`` is a number (constant step; an array gives one per start) or a schedule. A start
+    stops when |grad f| <= gtol (converged) or leaves ``escape_radius`` (diverged).
+    ``record_every=None`` keeps only the final points (for basin maps over many starts).
     """
-    return iterate(landscape, starts, n_steps, step,
-                    lambda k, x, ids: landscape._grad_fn(x, **landscape.params),
-                    method="gradient descent", record_every=record_every or 1, gtol=gtol,
-                    escape_radius=escape_radius, keep_path=record_every is not None)
+    grad, params = landscape._grad_fn, landscape.params
+    return iterate(landscape, starts, n_steps, step, lambda k, x, ids: grad(x, **params),
+                   method="gradient descent", record_every=record_every, gtol=gtol,
+                   escape_radius=escape_radius)
 
 
 def subgradient_method(landscape: Landscape, starts, step, n_steps: int = 200, *,
                        record_every: int | None = 1, escape_radius: float | None = None) -> Path:
     """x_{k+1} = x_k - a v_k with v_k a subgradient (``landscape.grad``); stops only where v_k = 0."""
-    return iterate(landscape, starts, n_steps, step,
-                    lambda k, x, ids: landscape._grad_fn(x, **landscape.params),
-                    method="subgradient method", record_every=record_every or 1, gtol=0.0,
-                    escape_radius=escape_radius, keep_path=record_every is not None)
+    grad, params = landscape._grad_fn, landscape.params
+    return iterate(landscape, starts, n_steps, step, lambda k, x, ids: grad(x, **params),
+                   method="subgradient method", record_every=record_every, gtol=0.0,
+                   escape_radius=escape_radius)
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _splitmix64(z: np.ndarray) -> np.ndarray:
+    """The splitmix64 output function (Steele, Lea & Flood 2014) on uint64 arrays, mod 2^64."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+class StartStreams:
+    """One random stream per start, so a start's SGD run does not depend on the other starts.
+
+    ``seed`` an integer (or None: fresh entropy): start i draws from stream i of that seed, so
+    start i runs the same alone or in any batch of more than i starts; ``seed`` a sequence of
+    integers, one per start: start i draws from stream 0 of ``seed[i]`` (so seed=3 for one start
+    and seed=[..., 3, ...] give that start the same run). Stream keys come from
+    ``numpy.random.SeedSequence``; number u of a stream with key s is splitmix64(s + (u+1) golden),
+    a counter-based generator that evaluates a whole batch at once (same in every process).
+    """
+
+    def __init__(self, seed, batch: int):
+        if checks.ndim("seed", seed) == 0:  # an integer, None, or something to refuse with a clear message
+            base = [_seed_key(seed)]
+            index = np.arange(batch, dtype=np.uint64)
+        else:
+            seeds = list(seed)
+            if np.ndim(seed) != 1 or len(seeds) != batch:
+                raise ValueError(f"seed must be an integer or one integer per start ({batch}); got {seed!r}")
+            base = [_seed_key(s, f"seed[{i}]") for i, s in enumerate(seeds)]
+            index = np.zeros(batch, dtype=np.uint64)
+        self.keys = _splitmix64(np.array(base, dtype=np.uint64) + (index + np.uint64(1)) * _GOLDEN)
+
+    def uniform(self, k: int, m: int, ids: np.ndarray) -> np.ndarray:
+        """Numbers k m, ..., k m + m - 1 of the streams of starts ``ids``: uniform in [0, 1), shape (len(ids), m)."""
+        u = np.uint64(k * m % 2**64) + np.arange(1, m + 1, dtype=np.uint64)
+        z = _splitmix64(self.keys[ids, None] + u[None, :] * _GOLDEN)
+        return (z >> np.uint64(11)).astype(float) * 2.0**-53
+
+
+def _seed_key(seed, name: str = "seed") -> np.uint64:
+    if seed is not None:
+        seed = checks.seed(name, seed)
+    return np.random.SeedSequence(seed).generate_state(1, np.uint64)[0]
 
 
 def sgd(landscape: FiniteSum, starts, step, n_steps: int = 500, *, batch_size: int = 1,
@@ -328,38 +546,39 @@ def sgd(landscape: FiniteSum, starts, step, n_steps: int = 500, *, batch_size: i
         escape_radius: float | None = None) -> Path:
     """Minibatch SGD: x_{k+1} = x_k - a_k (1/b) sum_{i in B_k} grad f_i(x_k).
 
-    Each start draws its own minibatch of ``batch_size`` distinct samples every step from a
-    generator seeded with ``seed`` (same seed, same runs). A start stops when the full gradient
-    is <= gtol: with interpolation (a minimum every sample shares) SGD can settle there. A sum
-    with its own per-sample gradients (``shifted_quadratics``) stops only where every sample's
-    gradient is <= gtol, so without interpolation constant-step SGD keeps moving.
+    Each start draws its own minibatch of ``batch_size`` distinct samples every step from its own
+    random stream (:class:`StartStreams`: start i uses stream i of ``seed``, or stream 0 of
+    ``seed[i]`` when ``seed`` gives one integer per start), so a start's run does not depend on
+    the other starts in the batch, and the same seed gives the same runs. A start stops when
+    the full gradient is <= gtol: with interpolation (a minimum every sample shares) SGD can
+    settle there. A sum with its own per-sample gradients (``shifted_quadratics``) stops only
+    where every sample's gradient is <= gtol, so without interpolation constant-step SGD keeps
+    moving.
     """
     if not isinstance(landscape, FiniteSum):
         raise ValueError("sgd needs a finite-sum landscape (e.g. interpolating_quadratics(), "
                          f"sharp_flat_2d_sum()); got {landscape!r}")
     n = landscape.n_samples
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-            or not 1 <= batch_size <= n:
-        raise ValueError(f"batch_size must be an integer in [1, {n}] (the number of samples); "
-                         f"got {batch_size!r}")
-    rng = np.random.default_rng(seed)
-    B = as_starts(starts, landscape.dim).shape[0]
-    b = int(batch_size)
+    b = checks.integer("batch_size", batch_size, low=1, high=n)
+    gtol2 = _gtol(gtol) ** 2
+    streams = StartStreams(seed, as_starts(starts, landscape.dim).shape[0])
     # scaled copies c_i g: the minibatch gradient is the full one times a factor; any other
     # finite sum (e.g. shifted_quadratics) supplies its own per-sample gradients
     per_sample = type(landscape).sample_grad is not FiniteSum.sample_grad
+    grad, params = landscape._grad_fn, landscape.params
+    c_mean = landscape.weights.mean()
 
     def direction(k, x, ids):
         if b == n:
-            idx = np.broadcast_to(np.arange(n), (B, n))
+            idx = np.broadcast_to(np.arange(n), (ids.size, n))
         elif b == 1:
-            idx = rng.integers(0, n, size=(B, 1))
+            idx = np.minimum(streams.uniform(k, 1, ids) * n, n - 1).astype(np.intp)
         else:
-            idx = np.argpartition(rng.random((B, n)), b - 1, axis=1)[:, :b]
+            idx = np.argpartition(streams.uniform(k, n, ids), b - 1, axis=1)[:, :b]
         if per_sample:
-            return landscape.sample_grad(x, idx[ids])
-        c = landscape.weights[idx[ids]].mean(axis=1) / landscape.weights.mean()
-        return c[:, None] * landscape._grad_fn(x, **landscape.params)
+            return landscape.sample_grad(x, idx)
+        c = landscape.weights[idx].mean(axis=1) / c_mean
+        return c[:, None] * grad(x, **params)
 
     def at_rest(x, ids):
         """Where SGD stays put: every possible minibatch gradient vanishes. With b = n that is the
@@ -367,12 +586,12 @@ def sgd(landscape: FiniteSum, starts, step, n_steps: int = 500, *, batch_size: i
         without interpolation, nowhere."""
         if per_sample and b < n:
             each = landscape.sample_grad(x[:, None, :], np.arange(n)[:, None])  # (batch, n, dim)
-            return np.einsum("bnd,bnd->bn", each, each).max(axis=1) <= gtol * gtol
-        return row_sqnorm(landscape._grad_fn(x, **landscape.params)) <= gtol * gtol
+            return np.einsum("bnd,bnd->bn", each, each).max(axis=1) <= gtol2
+        return row_sqnorm(np.asarray(grad(x, **params), dtype=float)) <= gtol2
 
     return iterate(landscape, starts, n_steps, step, direction, method=f"SGD (batch {b})",
-                   record_every=record_every or 1, gtol=gtol, escape_radius=escape_radius,
-                   keep_path=record_every is not None, at_rest=at_rest)
+                   record_every=record_every, gtol=gtol, escape_radius=escape_radius,
+                   at_rest=at_rest)
 
 
 def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: int = 201, *,
@@ -380,62 +599,110 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
                   escape_radius: float | None = None, method: str = "DOP853") -> Path:
     """Gradient flow x'(t) = -grad f(x(t)) with scipy's solve_ivp, sampled on a time grid.
 
-    All starts are integrated as one system. Integration stops once |grad f| <= gtol at every
-    start (the path then stays put); a start that leaves ``escape_radius`` is frozen there and
-    flagged diverged. ``times`` has ``n_times`` points in [0, t_max].
+    The starts are integrated as one system. A start that leaves ``escape_radius`` (a blow-up
+    in finite time) is flagged diverged at the time it crosses it (a terminal event) and stays
+    at its exit point; the others are integrated on from there. Integration stops once
+    |grad f| <= gtol at every start (the flow then stays put). A start whose gradient is NaN or
+    inf is diverged (with that reason) at the first time the solver evaluated it there, and is
+    held from where its gradient became undefined (up to one solver step); one the solver fails
+    on is stalled (with the solver's message). ``times`` has ``n_times`` points in [0, t_max].
+    Tolerances: 1e-13 <= rtol <= 1e-3, 0 < atol <= 1e-3.
     """
     from scipy.integrate import solve_ivp
 
+    if not getattr(landscape, "smooth", True):  # x' = -sign(x) chatters: the solver would never end
+        raise ValueError(f"landscape must be differentiable for the gradient flow; {landscape.name!r} is "
+                         "not (smooth=False): its discrete counterpart is reachkit.subgradient_method")
     x0 = as_starts(starts, landscape.dim)
-    t_max = float(t_max)
-    if not np.isfinite(t_max) or t_max <= 0:
-        raise ValueError(f"t_max must be a finite positive time; got {t_max!r}")
-    n_times = nonnegative_int(n_times, "n_times")
-    if n_times < 2:
-        raise ValueError(f"n_times must be >= 2; got {n_times}")
+    t_max = checks.real("t_max", t_max, positive=True)
+    n_times = checks.integer("n_times", n_times, low=2)
+    gtol = _gtol(gtol)  # 0: never stop early
+    # a looser tolerance is no longer the flow (and overflows inside the solver's error norm)
+    rtol = checks.real("rtol", rtol, low=1e-13, high=1e-3)
+    atol = checks.real("atol", atol, positive=True, high=1e-3)
+    method = checks.choice("method", method, _ODE_METHODS)
     radius = _escape_radius(landscape, escape_radius)
     B, dim = x0.shape
     times = np.linspace(0.0, t_max, n_times)
+    Y = np.empty((n_times, B, dim))
+    status = np.full(B, "moving", dtype=object)
+    reason = np.full(B, "", dtype=object)
+    stopped_at = np.full(B, -1.0)
+    grad, params = landscape._grad_fn, landscape.params
+    first_bad = {}  # start -> (t, x) where its gradient was first NaN or inf
+    last_t = [0.0]  # the latest time the solver looked at
 
-    def rhs(t, y):
-        z = y.reshape(B, dim)
-        with np.errstate(all="ignore"):
-            g = landscape._grad_fn(z, **landscape.params)
-        out = np.abs(z).max(axis=1) > radius
-        g = np.where(out[:, None] | ~np.isfinite(g), 0.0, g)
-        return -g.ravel()
+    def settle(out, what, t, z, j, why=""):
+        status[out], stopped_at[out], reason[out] = what, t, why
+        Y[j:, out] = z
 
-    def settled(t, y):
-        z = y.reshape(B, dim)
-        with np.errstate(all="ignore"):
-            g = landscape._grad_fn(z, **landscape.params)
-        out = np.abs(z).max(axis=1) > radius
-        gmax = np.max(np.where(out, 0.0, np.linalg.norm(g, axis=1)))
-        return gmax - gtol
+    def gradients(t, y, ids):
+        z = y.reshape(-1, dim)
+        g = _as_direction(grad(z, **params), z.shape, f"t = {t:.4g}")
+        ok = np.isfinite(g).all(axis=1)
+        if not ok.all():
+            for i in np.flatnonzero(~ok):
+                first_bad.setdefault(ids[i], (t, z[i].copy(), "nan" if np.isnan(g[i]).any() else "inf"))
+            g = np.where(ok[:, None], g, 0.0)  # that start stops; it is flagged below
+        return g
 
-    settled.terminal = True
-    sol = solve_ivp(rhs, (0.0, t_max), x0.ravel(), method=method, t_eval=times, rtol=rtol,
-                    atol=atol, events=settled)
-    Y = sol.y.T.reshape(-1, B, dim)
-    if Y.shape[0] < n_times:  # stopped early: the flow stays at its (critical) end point
-        last = sol.y_events[0][0].reshape(B, dim) if sol.t_events[0].size else Y[-1]
-        Y = np.concatenate([Y, np.broadcast_to(last, (n_times - Y.shape[0], B, dim))])
+    def solve(ids, t0, y0, j0):
+        def rhs(t, y):
+            last_t[0] = t
+            return -gradients(t, y, ids).ravel()
+
+        def escape(t, y):
+            return np.abs(y).max() - radius
+
+        def settled(t, y):
+            return np.sqrt(row_sqnorm(gradients(t, y, ids)).max()) - gtol
+
+        escape.terminal, escape.direction, settled.terminal = True, 1.0, True
+        return solve_ivp(rhs, (t0, t_max), y0.ravel(), method=method, t_eval=times[j0:],
+                         rtol=rtol, atol=atol, events=(escape, settled))
+
+    outside = np.abs(x0).max(axis=1) > radius
+    settle(np.flatnonzero(outside), "diverged", 0.0, x0[outside], 0)
+    work = [(np.flatnonzero(~outside), 0.0, x0[~outside], 0)] if not outside.all() else []
+    with np.errstate(all="ignore"):
+        while work:
+            ids, t0, y0, j0 = work.pop()
+            sol = solve(ids, t0, y0, j0)
+            n = len(sol.t)  # (a list, not an array, when an event came before the first sample)
+            j = j0 + n
+            Y[j0:j, ids] = np.reshape(sol.y, (ids.size * dim, n)).T.reshape(n, ids.size, dim)
+            if sol.status == 1 and sol.t_events[0].size:  # a start left the escape radius
+                te, ze = sol.t_events[0][0], sol.y_events[0][0].reshape(-1, dim)
+                reach = np.abs(ze).max(axis=1)
+                out = reach >= radius * (1 - 1e-9)
+                out[np.argmax(reach)] = True
+                settle(ids[out], "diverged", te, ze[out], j)
+                if not out.all() and j < n_times:
+                    work.append((ids[~out], te, ze[~out], j))
+            elif sol.status == 1:  # every start settled: the flow stays where it is
+                Y[j:, ids] = sol.y_events[1][0].reshape(-1, dim)
+            elif sol.status == -1:  # the solver gave up: split the starts to find the culprit
+                tr, yr, jr = (times[j - 1], Y[j - 1, ids], j - 1) if j > j0 else (t0, y0, j0)
+                if ids.size == 1:
+                    settle(ids, "stalled", last_t[0], yr, j,
+                           f"the ODE solver ({method}) failed: {sol.message}")
+                else:
+                    half = ids.size // 2
+                    work += [(ids[:half], tr, yr[:half], jr), (ids[half:], tr, yr[half:], jr)]
+    for i, (t, x, what) in first_bad.items():
+        settle(i, "diverged", t, x, int(np.searchsorted(times, t)),
+               f"the gradient function returned {what} at t = {t:.4g}, at x = {_point(x)}")
     final = Y[-1].copy()
     with np.errstate(all="ignore"):
         gnorm = np.linalg.norm(landscape.grad(final), axis=1)
-    far = np.abs(Y).max(axis=2) > radius
     # converged: the gradient vanished, or the end point sits on a listed critical point to the
     # accuracy the solver was asked for (loose tolerances cannot reach a 1e-8 gradient test)
     at_listed = _distance_to_listed(landscape, final) <= max(1e-8, 10 * rtol) * (1 + np.abs(final).max(axis=1))
-    status = np.where((gnorm <= max(gtol, 1e-8)) | at_listed, "converged", "moving").astype(object)
-    stopped_at = np.full(B, -1.0)
-    div = far.any(axis=0)
-    status[div] = "diverged"
-    stopped_at[div] = times[np.argmax(far[:, div], axis=0)]
-    conv = status == "converged"
+    conv = (status == "moving") & ((gnorm <= max(gtol, 1e-8)) | at_listed)
+    status[conv] = "converged"
     if conv.any():
         below = np.linalg.norm(Y[:, conv] - final[conv], axis=2) <= 1e-9 * (1 + np.abs(final[conv]).max(axis=1))
         stopped_at[conv] = times[np.argmax(below, axis=0)]
-    return _make_path(landscape, "gradient flow", "continuous time", list(Y), list(times),
-                      [np.full(B, np.nan)] * n_times, final, status, stopped_at,
-                      np.zeros(B, dtype=int), gnorm, True)
+    return _make_path(landscape, "gradient flow", "continuous time", Y, times,
+                      np.full((n_times, B), np.nan), final, status, stopped_at,
+                      np.zeros(B, dtype=int), reason, n_times - 1)

@@ -233,6 +233,8 @@ class DynamicsModel:
             if "flow" in self.methods:  # the fan's flow is sampled; the run in use is exact
                 paths = dict(self.current.paths, flow=self._flow_exact(self.step))
                 self.current = self._run(self.step, paths, {})
+        if self.current.failed:  # the step in use must run: refuse the settings (the caller reports)
+            raise RuntimeError(self.current.failed)
 
     def fan_index(self, step) -> int | None:
         """Index of ``step`` in fan_steps (exact match), or None."""
@@ -255,9 +257,22 @@ class DynamicsModel:
                                                                self.values["n_steps"])):
                     sampled[j]["flow"] = (pts, status)
                 continue
-            for j, p in enumerate(self._paths(m, steps)):
+            try:
+                paths = self._paths(m, steps)
+            except Exception:
+                if len(steps) == 1:
+                    raise
+                paths = [self._path_or_error(m, a) for a in steps]  # only some steps fail
+            for j, p in enumerate(paths):
                 per_step[j][m] = p
         return [self._run(a, per_step[j], sampled[j]) for j, a in enumerate(steps)]
+
+    def _path_or_error(self, m: str, step):
+        """The path at one step, or the error it raised in words (shown for that fan position)."""
+        try:
+            return self._paths(m, [step])[0]
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}"
 
     def _paths(self, m: str, steps) -> list[dynamics.Path]:
         ls, n = self.landscape, self.values["n_steps"]
@@ -285,9 +300,13 @@ class DynamicsModel:
 
     def _run(self, step, paths: dict, sampled: dict) -> Run:
         ls = self.landscape
-        xy, info, words = {}, {}, []
+        xy, info, words, failed = {}, {}, [], []
         for m in self.methods:
-            if m in paths:
+            if isinstance(paths.get(m), str):  # this step could not run
+                xy[m] = info[m] = np.empty((0, 2))
+                failed.append(f"{method_name(ls, m)} could not run at step {step!r}: {paths.pop(m)}")
+                words.append(failed[-1])
+            elif m in paths:
                 p = paths[m]
                 xy[m] = drawing_xy(ls, p)
                 info[m] = value_and_slope(ls, p.trajectory(0))
@@ -300,7 +319,7 @@ class DynamicsModel:
         status = "; ".join(words) if words else "No method selected: tick GD, SGD or gradient flow."
         alt = (f"{ls.name}: {', '.join(method_name(ls, m) for m in self.methods) or 'no method'} from "
                f"{point_text(self.start)} with step {step!r}, {self.values['n_steps']} steps. {status}")
-        return Run(step, xy, info, status, alt, paths)
+        return Run(step, xy, info, status, alt, paths, "; ".join(failed))
 
     # -- static layer and read-outs ----------------------------------------------------------------
     def static_layer(self) -> StaticLayer:

@@ -17,6 +17,7 @@ or a failure in the dynamics shows in the status line; the last valid run stays 
 
 from __future__ import annotations
 
+import asyncio
 import html
 import pathlib
 
@@ -50,6 +51,7 @@ class Explorer:
         self._initial = dict(model.values)
         self._static_key = None
         self._last_frame = 0
+        self._deferred = False  # a step from the view waits to be coalesced with the next ones
         self.view = ExplorerView(lecture=lecture, reduced_motion=reduced_motion, trail=trail,
                                  speed=speed, clickable=bool(model.clickable),
                                  step_label=getattr(model, "step_label", "step a"))
@@ -98,8 +100,27 @@ class Explorer:
         return dict(self.model.values)
 
     def _on_view_step(self, change):
-        if change["new"] != self.model.step:
+        """A step from the view. Without a fan every slider position is a computation: inside a
+        running kernel the steps of one drag are coalesced (the last one within 60 ms is run)."""
+        if change["new"] == self.model.step or self._deferred:
+            return
+        try:
+            loop = asyncio.get_running_loop() if not self.model.fan_steps else None
+        except RuntimeError:
+            loop = None
+        if loop is None:
             self.set(step=change["new"])
+            return
+        self._deferred = True
+        self.view.busy = True
+
+        def run_latest():
+            self._deferred = False
+            if self.view.step != self.model.step:
+                self.set(step=self.view.step)
+            self.view.busy = False
+
+        loop.call_later(0.06, run_latest)
 
     def _on_view_start(self, change):
         point = tuple(change["new"])
@@ -127,7 +148,9 @@ class Explorer:
                 self._static_key = m.static_key()
             if m.fan_index(m.step) is None or "fan" in what or not v.runs:
                 v.runs = _encode(m.current, keys)
-            v.step, v.start = float(m.step), [float(c) for c in m.start]
+            if not self._deferred:  # else the user's newer step is waiting: keep it on screen
+                v.step = float(m.step)
+            v.start = [float(c) for c in m.start]
             self._last_frame = last = max(m.current.n_frames - 1, 0)
             v.frame = last if at_end else min(v.frame, last)
             v.status = m.current.status

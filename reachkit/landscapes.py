@@ -15,7 +15,14 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from . import checks
+
 KINDS = ("minimum", "saddle", "maximum", "degenerate", "minimum and maximum")
+
+# Central differences of grad f with these two steps (times 1 + |x|) must agree for a
+# finite-difference Hessian to count as defined (see ``finite_difference_hessian_checked``).
+FD_STEPS = (1e-5, 2e-5)
+FD_AGREEMENT = 1e-2
 
 
 @dataclass(frozen=True)
@@ -43,9 +50,33 @@ class CriticalPoint:
         return f"CriticalPoint(({coords}), {self.kind!r}, {self.label!r})"
 
 
+def real_array(name: str, value) -> np.ndarray:
+    """``value`` as a float array of finite real numbers; bools, strings and NaN/inf are refused
+    (TypeError for the wrong kind, ValueError for non-finite numbers), naming the argument."""
+    try:
+        arr = None if isinstance(value, str) else np.asarray(value)
+        if arr is not None and not isinstance(value, np.ndarray) and any(
+                isinstance(v, (bool, np.bool_, str)) for v in np.asarray(value, dtype=object).ravel()):
+            arr = None  # [True, 1.0] would silently become [1.0, 1.0]
+    except (TypeError, ValueError):  # ragged nesting
+        arr = None
+    if arr is None or arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be real numbers (not bools or strings); got {value!r}")
+    arr = arr.astype(float)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite numbers (no NaN or inf); got {value!r}")
+    return arr
+
+
 def _as_points(x, dim: int, name: str = "x") -> np.ndarray:
-    """Check ``x`` has shape ``(..., dim)`` (a scalar is accepted when dim == 1)."""
-    arr = np.asarray(x, dtype=float)
+    """Check ``x`` has shape ``(..., dim)`` of real numbers (a scalar is accepted when dim == 1)."""
+    try:
+        arr = None if isinstance(x, str) else np.asarray(x)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be an array of real numbers (not bools or strings); got {x!r}")
+    arr = arr.astype(float, copy=False)
     if dim == 1 and arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.ndim == 0 or arr.shape[-1] != dim:
@@ -55,16 +86,25 @@ def _as_points(x, dim: int, name: str = "x") -> np.ndarray:
     return arr
 
 
+def finite_points(x, dim: int, name: str = "x") -> np.ndarray:
+    """Like ``_as_points``, and every coordinate finite (no NaN or inf)."""
+    arr = _as_points(x, dim, name)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite numbers (no NaN or inf); got {x!r}")
+    return arr
+
+
 class Landscape:
     """A function f: R^dim -> R with its derivatives, parameters and known critical points.
 
     ``value_fn(x, **params)`` takes an array of shape ``(..., dim)`` and returns ``(...)``;
     ``grad_fn`` returns ``(..., dim)``; ``hess_fn`` returns ``(..., dim, dim)`` or is None
-    (then central finite differences of the gradient are used). ``critical_fn(**params)``
-    returns the closed-form critical points. ``lipschitz_fn(**params)`` returns a global
-    Lipschitz constant L of the gradient, or None when there is none (e.g. quartics: the
-    gradient is only locally Lipschitz). ``smooth`` is False for nonsmooth functions such as
-    |x|, whose ``grad`` is then a subgradient.
+    (then central finite differences of the gradient are used, checked to settle).
+    ``critical_fn(**params)`` returns the closed-form critical points. ``lipschitz_fn(**params)``
+    returns a global Lipschitz constant L of the gradient, or None when there is none (e.g.
+    quartics: the gradient is only locally Lipschitz). ``smooth`` is False for nonsmooth
+    functions such as |x|, whose ``grad`` is then a subgradient. Evaluation never prints numpy
+    warnings: float64 overflow shows as inf or NaN in the result.
     """
 
     def __init__(
@@ -83,16 +123,18 @@ class Landscape:
         smooth: bool = True,
         formula: str = "",
     ):
-        if int(dim) != dim or dim < 1:
-            raise ValueError(f"dim must be a positive integer; got {dim!r}")
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a string; got {name!r}")
         self.name = name
-        self.dim = int(dim)
+        self.dim = checks.integer("dim", dim, low=1)
         self._value_fn, self._grad_fn, self._hess_fn = value_fn, grad_fn, hess_fn
-        self.bounds = np.asarray(bounds, dtype=float).reshape(self.dim, 2)
+        self.bounds = _checked_bounds(bounds, self.dim)
+        if not all(isinstance(p, Param) for p in params):
+            raise TypeError(f"params must be a list of Param(name, default, low, high); got {params!r}")
         self.param_specs = tuple(params)
         self._critical_fn = critical_fn
         self._lipschitz_fn = lipschitz_fn
-        self.smooth = smooth
+        self.smooth = checks.flag("smooth", smooth)
         self.formula = formula
         self.params = self._checked_params(values or {})
 
@@ -105,7 +147,7 @@ class Landscape:
             raise ValueError(f"unknown parameter(s) {sorted(unknown)} for {self.name}; allowed: {allowed}")
         checked = {}
         for p in self.param_specs:
-            v = float(values.get(p.name, p.default))
+            v = checks.real(f"parameter {p.name!r}", values.get(p.name, p.default))
             if not (p.low <= v <= p.high):
                 raise ValueError(
                     f"parameter {p.name!r} of {self.name} must be in [{p.low}, {p.high}]; got {v}"
@@ -124,21 +166,50 @@ class Landscape:
     # -- evaluation ---------------------------------------------------------------------------
     def value(self, x) -> np.ndarray:
         """f(x) for x of shape (..., dim); returns shape (...)."""
-        return np.asarray(self._value_fn(_as_points(x, self.dim), **self.params), dtype=float)
+        x = _as_points(x, self.dim)
+        with np.errstate(all="ignore"):
+            return np.asarray(self._value_fn(x, **self.params), dtype=float)
 
     def grad(self, x) -> np.ndarray:
         """grad f(x) (a subgradient where f is not differentiable); shape (..., dim)."""
-        return np.asarray(self._grad_fn(_as_points(x, self.dim), **self.params), dtype=float)
+        x = _as_points(x, self.dim)
+        with np.errstate(all="ignore"):
+            return np.asarray(self._grad_fn(x, **self.params), dtype=float)
 
     def hess(self, x) -> np.ndarray:
-        """Hessian of f at x; shape (..., dim, dim). Finite differences if none was given."""
+        """Hessian of f at x; shape (..., dim, dim). Finite differences of grad f if no Hessian was
+        given; a ValueError if they do not settle at some finite x (f is not twice differentiable
+        there); NaN rows for non-finite x."""
         x = _as_points(x, self.dim)
-        if self._hess_fn is not None:
-            return np.asarray(self._hess_fn(x, **self.params), dtype=float)
-        return finite_difference_hessian(self._grad_fn_bound, x)
+        H, settled = self.hess_checked(x)
+        unsettled = ~settled & np.all(np.isfinite(x), axis=-1)  # NaN in, NaN out
+        if unsettled.any():
+            bad = x.reshape(-1, self.dim)[unsettled.ravel()][0]
+            raise ValueError(
+                f"the Hessian of {self.name} is not defined at x = {_fmt(bad)}: central differences "
+                f"of grad f with steps {FD_STEPS[0]:g} and {FD_STEPS[1]:g} disagree (a kink of the "
+                "gradient there?). For a nonsmooth function pass smooth=False to from_functions.")
+        return H
+
+    def hess_checked(self, x) -> tuple[np.ndarray, np.ndarray]:
+        """(Hessian, settled): ``settled[...]`` is False where finite differences of grad f do not
+        settle; the Hessian is NaN there. An analytic Hessian is always settled."""
+        x = _as_points(x, self.dim)
+        with np.errstate(all="ignore"):
+            if self._hess_fn is not None:
+                return np.asarray(self._hess_fn(x, **self.params), dtype=float), np.ones(x.shape[:-1], bool)
+            return finite_difference_hessian_checked(self._grad_fn_bound, x)
+
+    def hess_for_search(self, x) -> np.ndarray:
+        """The Hessian for Newton searches whose result is verified afterwards: analytic, or one
+        finite-difference step (half the cost of ``hess_checked``; no check that it settles)."""
+        with np.errstate(all="ignore"):
+            if self._hess_fn is not None:
+                return np.asarray(self._hess_fn(x, **self.params), dtype=float)
+            return finite_difference_hessian(self._grad_fn_bound, x, FD_STEPS[0] * (1 + np.abs(x).max(axis=-1)))
 
     def _grad_fn_bound(self, x):
-        return self._grad_fn(x, **self.params)
+        return np.asarray(self._grad_fn(x, **self.params), dtype=float)
 
     @property
     def lipschitz(self) -> float | None:
@@ -146,7 +217,7 @@ class Landscape:
         return None if self._lipschitz_fn is None else float(self._lipschitz_fn(**self.params))
 
     def critical_points(self) -> list[CriticalPoint]:
-        """Critical points known in closed form, labelled (empty if none were declared)."""
+        """Critical points known in closed form (or found numerically, for from_functions), labelled."""
         if "_critical_cache" not in self.__dict__:
             found = [] if self._critical_fn is None else list(self._critical_fn(**self.params))
             self._critical_cache = found
@@ -154,12 +225,15 @@ class Landscape:
 
     def classify(self, x, tol: float = 1e-8):
         """Kind of the critical point(s) x: by the Hessian's eigenvalues (all > 0: minimum, all < 0:
-        maximum, mixed: saddle); where one is ~0, by comparing f on a small sphere around x
-        (minimum, maximum, "minimum and maximum" where f is constant nearby, else degenerate)."""
+        maximum, mixed: saddle); where one is ~0 or the Hessian is not defined (a kink), by comparing
+        f on a small sphere around x (minimum, maximum, "minimum and maximum" where f is constant
+        nearby, else degenerate). Assumes grad f(x) = 0; ``analysis.classify`` checks it."""
         pts = _as_points(x, self.dim)
         flat = pts.reshape(-1, self.dim)
-        eig = np.linalg.eigvalsh(self.hess(flat))
-        zero = np.any(np.abs(eig) <= tol * np.maximum(1.0, np.abs(eig).max(axis=1, keepdims=True)), axis=1)
+        H, settled = self.hess_checked(flat)
+        eig = np.linalg.eigvalsh(np.where(settled[:, None, None], H, 0.0))
+        zero = ~settled | np.any(
+            np.abs(eig) <= tol * np.maximum(1.0, np.abs(eig).max(axis=1, keepdims=True)), axis=1)
         kind = np.where(np.all(eig > 0, axis=1), "minimum",
                         np.where(np.all(eig < 0, axis=1), "maximum", "saddle")).astype(object)
         if zero.any():
@@ -180,7 +254,8 @@ class Landscape:
 
     def grid(self, n: int = 200, bounds=None):
         """Grid points covering ``bounds``: 1-D returns (xs, points); 2-D returns (X, Y, points)."""
-        b = self.bounds if bounds is None else np.asarray(bounds, dtype=float).reshape(self.dim, 2)
+        n = checks.integer("n", n, low=2)
+        b = self.bounds if bounds is None else _checked_bounds(bounds, self.dim)
         axes = [np.linspace(lo, hi, n) for lo, hi in b]
         if self.dim == 1:
             return axes[0], axes[0][:, None]
@@ -194,16 +269,51 @@ class Landscape:
         return f"<Landscape {self.name}({ps}) dim={self.dim}>"
 
 
+def _fmt(x) -> str:
+    return "(" + ", ".join(f"{v:.6g}" for v in np.atleast_1d(x)) + ")"
+
+
+def _checked_bounds(bounds, dim: int) -> np.ndarray:
+    """``bounds`` as a (dim, 2) array of finite (low, high) pairs with low < high."""
+    try:
+        rows = list(bounds)
+    except TypeError:
+        raise TypeError(f"bounds must be {dim} pair(s) (low, high); got {bounds!r}") from None
+    if dim == 1 and len(rows) == 2 and not any(np.ndim(r) for r in rows):
+        rows = [rows]  # bounds=(-2, 2) for a 1-D landscape
+    if len(rows) != dim:
+        raise ValueError(f"bounds must be {dim} pair(s) (low, high), one per coordinate (dim={dim}); "
+                         f"got {bounds!r}")
+    return np.array([checks.interval(f"bounds[{i}]", r) for i, r in enumerate(rows)], dtype=float)
+
+
 def finite_difference_hessian(grad_fn: Callable, x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
     """Central differences of the gradient, symmetrised: H_ij = (d_j g_i + d_i g_j) / 2."""
     dim = x.shape[-1]
     cols = []
     for j in range(dim):
         e = np.zeros(dim)
-        e[j] = eps
-        cols.append((np.asarray(grad_fn(x + e)) - np.asarray(grad_fn(x - e))) / (2 * eps))
+        e[j] = 1.0
+        step = np.asarray(eps)[..., None] * e
+        cols.append((np.asarray(grad_fn(x + step)) - np.asarray(grad_fn(x - step))) / (2 * np.asarray(eps)[..., None]))
     H = np.stack(cols, axis=-1)
     return 0.5 * (H + np.swapaxes(H, -1, -2))
+
+
+def finite_difference_hessian_checked(grad_fn: Callable, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(H, settled): central differences of grad f with steps h1 < h2 (``FD_STEPS`` times 1 + |x|).
+
+    For a smooth function the two agree to O(h2^2) (a Gaussian well of width 5e-4 still
+    passes); across a kink of the gradient (a jump J in grad f within h2 of x) they differ by
+    J / (2 h2) or more, i.e. by half of H1 or more when the kink dominates. ``settled`` is
+    max|H1 - H2| <= FD_AGREEMENT max(1, max|H1|, max|H2|); H is H1, and NaN where not settled.
+    """
+    scale = 1.0 + np.abs(x).max(axis=-1)
+    H1 = finite_difference_hessian(grad_fn, x, FD_STEPS[0] * scale)
+    H2 = finite_difference_hessian(grad_fn, x, FD_STEPS[1] * scale)
+    size = np.maximum(1.0, np.maximum(np.abs(H1).max(axis=(-2, -1)), np.abs(H2).max(axis=(-2, -1))))
+    settled = np.abs(H1 - H2).max(axis=(-2, -1)) <= FD_AGREEMENT * size
+    return np.where(settled[..., None, None], H1, np.nan), settled
 
 
 def from_functions(
@@ -215,29 +325,178 @@ def from_functions(
     bounds: Sequence[Sequence[float]],
     name: str = "custom",
     params: Sequence[Param] = (),
-    critical_points: Sequence[tuple[Sequence[float], str, str]] | Callable = (),
+    critical_points: Sequence[tuple[Sequence[float], str, str]] | Callable | None = None,
     lipschitz: float | Callable | None = None,
     smooth: bool = True,
 ) -> Landscape:
     """A landscape from your own functions, usable everywhere a built-in one is.
 
     ``value(x, **params)`` and ``grad(x, **params)`` take x of shape (..., dim) (write them with
-    numpy so they broadcast over leading axes). Without ``hess``, the Hessian is computed by
-    central finite differences of ``grad``. ``critical_points`` is a list of
-    ``(x, kind, label)`` triples (or a function of the parameters returning CriticalPoints).
+    numpy so they broadcast over leading axes: ``x[..., 0]``, ``sum(axis=-1)``) and return float
+    arrays of shape (...) and (..., dim). Without ``hess``, the Hessian is computed by central
+    finite differences of ``grad`` (a ValueError where they do not settle, e.g. at a kink: pass
+    ``smooth=False`` for a nonsmooth function). ``bounds`` are finite (low, high) pairs with
+    low < high, one per coordinate; ``lipschitz`` is None or > 0.
+
+    ``critical_points``: by default (None) they are found numerically inside the bounds (Newton
+    from many starts, see ``analysis.find_critical_points``), classified and labelled "minimum 1
+    (sharpness 24.9)", "saddle 1", ... (numbered left to right). Or give a list of
+    ``(x, kind, label)`` triples (each x must be critical: |grad f(x)| at most 1e-6 times the
+    typical |grad f| in the bounds), a function of the parameters returning CriticalPoints, or
+    ``()`` for none.
+
+    Everything is checked here, once, on a small batch of points inside the bounds (shapes
+    (3, dim) and (2, 3, dim)): a function that is not vectorised, returns a list, a float,
+    None, integers or non-finite numbers gives a clear error now, not deep inside a run.
     """
-    if callable(critical_points):
-        critical_fn = critical_points
+    for arg, fn in (("value", value), ("grad", grad)):
+        if not callable(fn):
+            raise TypeError(f"{arg} must be a function of x (and the parameters); got {fn!r}")
+    if hess is not None and not callable(hess):
+        raise TypeError(f"hess must be a function of x (and the parameters) or None; got {hess!r}")
+    if lipschitz is not None and not callable(lipschitz):
+        L = checks.real("lipschitz", lipschitz, positive=True)
+        lipschitz = lambda **_: L  # noqa: E731
+    ls = Landscape(name, dim, value, grad, hess, bounds=bounds, params=params,
+                   lipschitz_fn=lipschitz, smooth=smooth)
+    typical_grad = _probe_user_functions(ls)
+    if lipschitz is not None:
+        checks.real("lipschitz (its value at the default parameters)", ls.lipschitz, positive=True)
+    if critical_points is None:
+        ls._critical_fn = lambda **p: _found_critical_points(ls.with_params(**p))
+    elif callable(critical_points):
+        ls._critical_fn = critical_points
+        _check_critical(ls, critical_points(**ls.params), typical_grad)
     else:
-        points = [CriticalPoint(np.asarray(x, dtype=float).reshape(dim), kind, label)
-                  for x, kind, label in critical_points]
-        for c in points:
-            if c.kind not in KINDS:
-                raise ValueError(f"critical point kind must be one of {KINDS}; got {c.kind!r}")
-        critical_fn = lambda **_: points  # noqa: E731
-    lipschitz_fn = lipschitz if callable(lipschitz) or lipschitz is None else (lambda **_: lipschitz)
-    return Landscape(name, dim, value, grad, hess, bounds=bounds, params=params,
-                     critical_fn=critical_fn, lipschitz_fn=lipschitz_fn, smooth=smooth)
+        if isinstance(critical_points, str):
+            raise TypeError(f"critical_points must be a list of (x, kind, label); got {critical_points!r}")
+        points = []
+        for i, item in enumerate(critical_points):
+            try:
+                x, kind, label = item
+            except (TypeError, ValueError):
+                raise TypeError(f"critical_points[{i}] must be a triple (x, kind, label); got {item!r}") from None
+            points.append(CriticalPoint(finite_points(x, ls.dim, f"critical_points[{i}] x").reshape(ls.dim),
+                                        kind, label))
+        _check_critical(ls, points, typical_grad)
+        ls._critical_fn = lambda **_: points
+    return ls
+
+
+def _probe_user_functions(ls: Landscape) -> float:
+    """Call value, grad (and hess) once on points of shape (3, dim) and (2, 3, dim) inside the
+    bounds; check types, shapes and finiteness. Returns the typical |grad f| there."""
+    lo, hi = ls.bounds[:, 0], ls.bounds[:, 1]
+    x = lo + np.random.default_rng(7).uniform(0.3, 0.7, size=(2, 3, ls.dim)) * (hi - lo)
+    fns = [("value", ls._value_fn, ()), ("grad", ls._grad_fn, (ls.dim,))]
+    if ls._hess_fn is not None:
+        fns.append(("hess", ls._hess_fn, (ls.dim, ls.dim)))
+    out = None
+    for pts in (x[0], x):
+        for name, fn, tail in fns:
+            with np.errstate(all="ignore"):
+                try:
+                    out = fn(pts.copy(), **ls.params)
+                except Exception as err:
+                    raise TypeError(
+                        f"{name}(x) failed on a batch of points x of shape {pts.shape} inside the bounds "
+                        f"({type(err).__name__}: {err}); {name} must take arrays of shape (..., dim) "
+                        "and work along the last axis (x[..., 0], not x[0])") from err
+            if not isinstance(out, np.ndarray) or out.dtype.kind != "f":
+                what = type(out).__name__ if not isinstance(out, np.ndarray) else f"an array of dtype {out.dtype}"
+                raise TypeError(f"{name}(x) must return a float numpy array; got {what} for points of "
+                                f"shape {pts.shape}")
+            expected = pts.shape[:-1] + tail
+            if out.shape != expected:
+                raise ValueError(
+                    f"{name}(x) returned shape {out.shape} for points x of shape {pts.shape}; expected "
+                    f"{expected}: it must broadcast over leading axes (use x[..., i] for coordinate i "
+                    "and reduce with axis=-1)")
+            if not np.all(np.isfinite(out)):
+                raise ValueError(f"{name}(x) returned NaN or inf at points inside the bounds (e.g. x = "
+                                 f"{_fmt(pts.reshape(-1, ls.dim)[0])})")
+            if name == "grad":
+                typical = float(np.median(np.linalg.norm(out, axis=-1)))
+    return typical
+
+
+def _check_critical(ls: Landscape, points, typical_grad: float) -> None:
+    """Declared critical points: kinds from KINDS, labels strings, |grad f(x)| small."""
+    for c in points:
+        if not isinstance(c, CriticalPoint):
+            raise TypeError(f"critical points must be CriticalPoint(x, kind, label); got {c!r}")
+        if c.kind not in KINDS:
+            raise ValueError(f"critical point kind must be one of {KINDS}; got {c.kind!r}")
+        if not isinstance(c.label, str):
+            raise TypeError(f"critical point label must be a string; got {c.label!r}")
+        g = float(np.linalg.norm(ls.grad(c.x)))
+        if not g <= 1e-6 * max(typical_grad, 1e-12):
+            raise ValueError(
+                f"the declared critical point {c.label!r} at x = {_fmt(c.x)} is not critical: |grad f| = "
+                f"{g:.3g} there (typical |grad f| in the bounds: {typical_grad:.3g}); give it to more digits")
+
+
+MAX_FOUND = 12  # at most this many numerically found critical points are listed
+
+
+def newton_critical_points(ls: Landscape, n_starts: int = 400, seed: int = 0, newton_steps: int = 60,
+                           gtol: float = 1e-9) -> np.ndarray:
+    """Solutions of grad f = 0 by Newton's method (least-squares steps where the Hessian is
+    singular) from ``n_starts`` random starts in the bounds (5% margin), deduplicated, sorted."""
+    rng = np.random.default_rng(seed)
+    lo, hi = ls.bounds[:, 0], ls.bounds[:, 1]
+    x = rng.uniform(lo, hi, size=(n_starts, ls.dim))
+    active = np.arange(n_starts)
+    with np.errstate(all="ignore"):
+        for _ in range(newton_steps):  # one finite-difference step in the search; checked at the end
+            y = x[active]
+            g = ls._grad_fn_bound(y)
+            H = ls.hess_for_search(y)
+            ok = np.all(np.isfinite(H), axis=(1, 2)) & np.all(np.isfinite(g), axis=1)
+            dx = np.full_like(y, np.nan)
+            dx[ok] = (np.linalg.pinv(H[ok]) @ g[ok][..., None])[..., 0]
+            x[active] = y - dx
+            moving = np.isfinite(dx).all(axis=1) & np.any(np.abs(dx) > 1e-15 * (1 + np.abs(y)), axis=1)
+            active = active[moving]
+            if not active.size:
+                break
+        ok = np.all(np.isfinite(x), axis=1)
+        ok[ok] &= np.linalg.norm(ls.grad(x[ok]), axis=1) <= gtol * (1 + np.abs(x[ok]).max(axis=1))
+        ok[ok] &= ls.hess_checked(x[ok])[1]
+    pad = 0.05 * (hi - lo)
+    ok[ok] &= np.all((x[ok] >= lo - pad) & (x[ok] <= hi + pad), axis=1)
+    found, n = np.empty((int(ok.sum()), ls.dim)), 0
+    for p in x[ok]:  # keep p unless it is within 1e-6 (relative) of a point already kept
+        q = found[:n]
+        if not n or np.all(np.linalg.norm(q - p, axis=1) > 1e-6 * (1 + np.linalg.norm(q, axis=1))):
+            found[n], n = p, n + 1
+    return found[np.lexsort(found[:n].T[::-1])] if n else found[:0]
+
+
+_WORDS = {"maximum": "local maximum", "degenerate": "degenerate point"}
+
+
+def _found_critical_points(ls: Landscape) -> list[CriticalPoint]:
+    """Critical points inside the bounds, found numerically and labelled "minimum 1 (sharpness
+    24.9)", "saddle 1", ... (numbered in order of position). Isolated points first, at most
+    ``MAX_FOUND`` in all: a curve of minima would give one point per start; its points are
+    labelled "not isolated" (a zero Hessian eigenvalue)."""
+    pts = newton_critical_points(ls)
+    if not len(pts):
+        return []
+    H, settled = ls.hess_checked(pts)
+    eig = np.linalg.eigvalsh(np.where(settled[:, None, None], H, 0.0))
+    isolated = settled & np.all(np.abs(eig) > 1e-8 * np.maximum(1.0, np.abs(eig).max(axis=1, keepdims=True)), axis=1)
+    keep = np.sort(np.argsort(~isolated, kind="stable")[:MAX_FOUND])
+    kinds = np.atleast_1d(ls.classify(pts[keep]))
+    out, count = [], {}
+    for p, kind, lam, iso in zip(pts[keep], kinds, eig[keep, -1], isolated[keep], strict=True):
+        count[kind] = count.get(kind, 0) + 1
+        notes = [f"sharpness {lam:.3g}"] if kind == "minimum" and lam > 0 else []
+        notes += [] if iso else ["not isolated"]
+        label = f"{_WORDS.get(kind, kind)} {count[kind]}" + (f" ({', '.join(notes)})" if notes else "")
+        out.append(CriticalPoint(p, str(kind), label))
+    return out
 
 
 def _cp(x, kind, label) -> CriticalPoint:
@@ -253,8 +512,8 @@ def _eye_like(x, dim):
 # ----------------------------------------------------------------------------------------------
 def quadratic(curvatures: Sequence[float] = (1.0, 10.0)) -> Landscape:
     """f(x) = sum_i c_i x_i^2 / 2: Hessian diag(c), the simplest model of a minimum (c_i > 0)."""
-    c = np.asarray(curvatures, dtype=float).ravel()
-    if c.size == 0 or not np.all(np.isfinite(c)):
+    c = real_array("curvatures", curvatures).ravel()
+    if c.size == 0:
         raise ValueError(f"curvatures must be a non-empty list of finite numbers; got {curvatures!r}")
     dim = c.size
     if np.all(c > 0):
@@ -503,7 +762,8 @@ def curve_of_minima() -> Landscape:
 
 def curve_point(t: float) -> np.ndarray:
     """The point (t, 1/t) of the curve of minima xy = 1 (t != 0)."""
-    if not np.isfinite(t) or t == 0:
+    t = checks.real("t", t)
+    if t == 0:
         raise ValueError(f"t must be a finite nonzero number; got {t!r}")
     return np.array([t, 1.0 / t])
 
@@ -673,12 +933,13 @@ class FiniteSum(Landscape):
     """
 
     def __init__(self, base: Landscape, weights: Sequence[float], name: str):
-        w = np.asarray(weights, dtype=float).ravel()
-        if w.size < 1 or not np.all(np.isfinite(w)) or np.any(w < 0):
-            raise ValueError(f"weights must be finite and nonnegative; got {weights!r}")
-        scale = w.mean()
-        if scale <= 0:
-            raise ValueError("weights must not all be zero")
+        w = real_array("weights", weights).ravel()
+        if w.size < 1 or np.any(w < 0):
+            raise ValueError(f"weights must be a non-empty list of nonnegative numbers; got {weights!r}")
+        with np.errstate(over="ignore"):
+            scale = w.mean()
+        if not 0 < scale < np.inf:
+            raise ValueError(f"weights must not all be zero, and their mean must be finite in float64; got {weights!r}")
         base_specs = base.param_specs
         super().__init__(
             name, base.dim,
@@ -735,11 +996,9 @@ def sharp_flat_2d_sum(n_samples: int = 8, spread: float = 0.8, seed: int = 0,
     vanishes at both minima (interpolation) but is larger, in absolute terms, at the sharp one.
     ``spread`` in [0, 1) sets c_i uniformly in [1 - spread, 1 + spread] (seeded).
     """
-    if not (isinstance(n_samples, (int, np.integer)) and n_samples >= 1):
-        raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}")
-    if not (0 <= spread < 1):
-        raise ValueError(f"spread must be in [0, 1); got {spread!r}")
-    c = np.random.default_rng(seed).uniform(1 - spread, 1 + spread, n_samples)
+    n_samples = checks.integer("n_samples", n_samples, low=1, high=100_000)
+    spread = checks.real("spread", spread, low=0.0, high=1.0, high_open=True)
+    c = np.random.default_rng(checks.seed("seed", seed)).uniform(1 - spread, 1 + spread, n_samples)
     c = c / c.mean()
     return FiniteSum(sharp_flat_2d(sharp, flat), c, "sharp and flat basins, finite sum")
 
@@ -774,14 +1033,18 @@ class ShiftedQuadratics(FiniteSum):
     """
 
     def __init__(self, shifts):
-        s = np.asarray(shifts, dtype=float)
+        s = real_array("shifts", shifts)
         if s.ndim == 1:
             s = s[:, None]
-        if s.ndim != 2 or s.shape[0] < 1 or not np.all(np.isfinite(s)):
+        if s.ndim != 2 or s.shape[0] < 1 or s.shape[1] < 1:
             raise ValueError("shifts must be a non-empty list of finite numbers (n,) or points "
                              f"(n, dim); got {shifts!r}")
-        dim, mean = s.shape[1], s.mean(axis=0)
-        spread = float(np.mean(np.sum((s - mean) ** 2, axis=1)))  # mean |s_i - s_bar|^2
+        with np.errstate(all="ignore"):
+            dim, mean = s.shape[1], s.mean(axis=0)
+            spread = float(np.mean(np.sum((s - mean) ** 2, axis=1)))  # mean |s_i - s_bar|^2
+        if not (np.all(np.isfinite(mean)) and np.isfinite(spread) and np.abs(s).max() < 1e150):
+            raise ValueError(f"shifts must be below 1e150 in size (mean |s_i - s_bar|^2 must be finite "
+                             f"in float64); got {shifts!r}")
         span = max(2.0, 2.0 * float(np.abs(s - mean).max()))
         base = Landscape(
             "mean of shifted quadratics", dim,

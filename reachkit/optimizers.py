@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import dynamics
+from . import checks, dynamics
 from .dynamics import Path
 from .schedules import Schedule, as_schedule
 
@@ -84,33 +84,20 @@ def stability_constant(optimizer: str = "gd", *, mu: float = 0.9, beta1: float =
 
 def _unit(value, name: str, closed: bool = False) -> float:
     """A number in [0, 1) (closed=True) or (0, 1)."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in [0, 1); got {value!r}") from None
-    ok = (0.0 <= v < 1.0) if closed else (0.0 < v < 1.0)
-    if not ok:
-        raise ValueError(f"{name} must be a number in {'[0, 1)' if closed else '(0, 1)'}; got {value!r}")
-    return v
+    return checks.real(name, value, low=0.0, high=1.0, low_open=not closed, high_open=True)
 
 
 def _eps(value) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"eps must be a finite number > 0; got {value!r}") from None
-    if not (np.isfinite(v) and v > 0):
-        raise ValueError(f"eps must be a finite number > 0; got {value!r}")
-    return v
+    return checks.real("eps", value, positive=True)
 
 
 def _lr(lr) -> Schedule:
     """The learning rate as a fixed schedule (adaptive line searches make no sense here)."""
     try:
         sched = as_schedule(lr)
-    except (TypeError, ValueError):
-        raise ValueError(f"lr must be finite and positive (a number, one number per start, or a "
-                         f"fixed schedule); got {lr!r}") from None
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"lr must be finite and positive (a number, one number per start, or a "
+                      f"fixed schedule); got {lr!r}") from None
     if sched.adaptive:
         raise ValueError(f"lr must be a number, one number per start, or a fixed schedule such as "
                          f"reachkit.power(a0, p); got the adaptive rule {sched}")
@@ -123,35 +110,33 @@ def _run(landscape, starts, lr, n_steps, update, init_state, *, method, stabilit
     starts ``ids`` and updates their rows of ``state`` in place."""
     sched = _lr(lr)
     x0 = dynamics.as_starts(starts, landscape.dim)
-    gtol = float(gtol)
-    if not (np.isfinite(gtol) and gtol >= 0):
-        raise ValueError(f"gtol must be a finite number >= 0; got {gtol!r}")
+    gtol2 = checks.real("gtol", gtol, low=0.0) ** 2
+    n = checks.integer("n_steps", n_steps, low=0)
+    every = None if record_every is None else checks.integer("record_every", record_every, low=1)
     state = {name: np.zeros_like(x0) for name in init_state}
     pinv = np.ones_like(x0)  # diag P^{-1} of each start, as last used
-    keep = record_every is not None
-    every = record_every or 1
-    n = dynamics.nonnegative_int(n_steps, "n_steps")
-    snaps = {}
+    n_rec = 0 if every is None else n // every + 1 + (n % every > 0)  # the rows dynamics records
+    dynamics.check_record_size(n_rec, *x0.shape, also=("preconditioner",))
+    pre = np.empty((n_rec,) + x0.shape)
+    written = [0]  # rows of pre filled so far
+    grad, params = landscape._grad_fn, landscape.params
 
     def direction(k, x, ids):
-        g = landscape._grad_fn(x, **landscape.params)
+        g = np.asarray(grad(x, **params), dtype=float)
         d, p = update(k, g, state, ids)
         pinv[ids] = p
-        if keep and (k % every == 0 or k == n):
-            snaps[k] = pinv.copy()
+        if every is not None and (k % every == 0 or k == n):
+            row = n_rec - 1 if k == n else k // every
+            pre[row], written[0] = pinv, row + 1
         # converged means |grad f| <= gtol (not a small update): zero the update there
-        small = dynamics.row_sqnorm(g) <= gtol * gtol
-        d[small] = 0.0
+        d[dynamics.row_sqnorm(g) <= gtol2] = 0.0
         return d
 
-    path = dynamics.iterate(landscape, x0, n, sched, direction, method=method,
-                             record_every=every, gtol=0.0, escape_radius=escape_radius,
-                             keep_path=keep)
-    pre = None
-    if keep:
-        pre = np.stack([snaps.get(int(t), pinv) for t in path.times])
+    path = dynamics.iterate(landscape, x0, n, sched, direction, method=method, record_every=every,
+                            gtol=0.0, escape_radius=escape_radius)
+    pre[written[0]:] = pinv  # every start had stopped: each keeps its last preconditioner
     fields = {f: getattr(path, f) for f in Path.__dataclass_fields__}
-    return OptimizerPath(**fields, preconditioner=pre, stability=stability)
+    return OptimizerPath(**fields, preconditioner=pre if every is not None else None, stability=stability)
 
 
 def momentum(landscape, starts, lr, n_steps: int = 500, *, mu: float = 0.9,
@@ -341,9 +326,7 @@ def track_sharpness(landscape, path: OptimizerPath, every: int = 10, i: int = 0,
     if not isinstance(path, OptimizerPath) or path.preconditioner is None:
         raise ValueError("path must be an OptimizerPath with a recorded preconditioner "
                          "(run with record_every set)")
-    every = dynamics.nonnegative_int(every, "every")
-    if every == 0:
-        raise ValueError("every must be >= 1")
+    every = checks.integer("every", every, low=1)
     rows = np.unique(np.r_[np.arange(0, len(path.times), every), len(path.times) - 1])
     rows = rows[np.isfinite(path.step_sizes[rows, i])]
     net = hasattr(landscape, "hvp")

@@ -16,7 +16,8 @@ from .dynamics import Path
 class Run:
     """The runs for one step: ``paths`` {series key: Path} where an exact Path is known,
     ``xy`` {key: (n, 2) drawing coordinates} and ``info`` {key: (n, 2) with (f, |grad f|)} for
-    every series drawn, ``status`` (one line in words) and ``alt`` (text alternative)."""
+    every series drawn (empty where it could not run: ``failed`` says why), ``status`` (one line
+    in words) and ``alt`` (text alternative)."""
 
     step: float
     xy: dict
@@ -24,6 +25,7 @@ class Run:
     status: str
     alt: str = ""
     paths: dict = dataclasses.field(default_factory=dict)
+    failed: str = ""  # why a series could not run at this step ("" when every one ran)
 
     @property
     def n_frames(self) -> int:

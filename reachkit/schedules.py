@@ -11,19 +11,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
-def _positive(value, name: str) -> float:
-    v = float(value)
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a finite positive number; got {value!r}")
-    return v
+from . import checks
 
 
 def _check_steps(a, name: str = "step"):
-    arr = np.asarray(a, dtype=float)
+    """A positive finite step, or a 1-D array of them (one per start)."""
+    if checks.ndim(name, a) == 0:
+        return checks.real(name, a, positive=True)
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "iuf" or arr.ndim != 1:
+        raise TypeError(f"{name} must be a real number or a 1-D array of them (one per start); got {a!r}")
+    arr = arr.astype(float)
     if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
         raise ValueError(f"{name} must be finite and positive (an array gives one per start); got {a!r}")
-    return float(arr) if arr.ndim == 0 else arr
+    return arr
 
 
 class Schedule:
@@ -36,6 +37,10 @@ class Schedule:
 
     def sizes(self, k):
         raise NotImplementedError
+
+    def why_zero(self) -> str:
+        """Why this rule can give a zero step (a start then stays put for good)."""
+        return f"the step rule ({self}) gave a zero step"
 
 
 @dataclass(frozen=True)
@@ -66,18 +71,20 @@ class PowerDecay(Schedule):
     p: float
 
     def __post_init__(self):
-        object.__setattr__(self, "a0", _positive(self.a0, "a0"))
-        p = float(self.p)
-        if not np.isfinite(p) or p < 0:
-            raise ValueError(f"exponent p must be a finite number >= 0; got {self.p!r}")
-        object.__setattr__(self, "p", p)
+        object.__setattr__(self, "a0", checks.real("a0", self.a0, positive=True))
+        object.__setattr__(self, "p", checks.real("exponent p", self.p, low=0.0))
 
     @property
     def summable(self) -> bool:
         return self.p > 1
 
     def sizes(self, k):
+        if isinstance(k, int):  # one step: plain floats are 10x faster than numpy scalars
+            return self.a0 / (k + 1.0) ** self.p
         return self.a0 / (np.asarray(k, dtype=float) + 1.0) ** self.p
+
+    def why_zero(self) -> str:
+        return f"a0/(k+1)^p = {self.a0:g}/(k+1)^{self.p:g} underflowed to 0"
 
     def total(self, n_steps: int | None = None) -> float:
         """sum_{k < n_steps} a_k (n_steps=None: the whole series, inf when p <= 1)."""
@@ -105,11 +112,11 @@ class Armijo(Schedule):
     adaptive = True
 
     def __post_init__(self):
-        _positive(self.a0, "a0")
-        if not (0 < self.shrink < 1):
-            raise ValueError(f"shrink must be in (0, 1); got {self.shrink!r}")
-        if not (0 < self.c < 1):
-            raise ValueError(f"c must be in (0, 1); got {self.c!r}")
+        object.__setattr__(self, "a0", checks.real("a0", self.a0, positive=True))
+        for name in ("shrink", "c"):
+            value = checks.real(name, getattr(self, name), low=0.0, high=1.0, low_open=True, high_open=True)
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "max_halvings", checks.integer("max_halvings", self.max_halvings, low=1))
 
     def step(self, k, x, g, landscape):
         fx = landscape.value(x)
@@ -140,9 +147,12 @@ class Polyak(Schedule):
     adaptive = True
 
     def __post_init__(self):
-        _positive(self.max_step, "max_step")
-        if not np.isfinite(self.f_min):
-            raise ValueError(f"f_min must be finite; got {self.f_min!r}")
+        object.__setattr__(self, "f_min", checks.real("f_min", self.f_min))
+        object.__setattr__(self, "max_step", checks.real("max_step", self.max_step, positive=True))
+
+    def why_zero(self) -> str:
+        return (f"f(x) <= f_min = {self.f_min:g} here, so Polyak's step (f - f_min)/|grad f|^2 is 0; "
+                "f_min must not exceed the minimum value of f")
 
     def step(self, k, x, g, landscape):
         gap = np.maximum(landscape.value(x) - self.f_min, 0.0)

@@ -182,3 +182,128 @@ def test_reach_a_coordinate_target_on_the_curve_is_a_minimum_with_a_flat_directi
     assert "flat direction" in res.note and "sublinear" not in res.note
     assert A.classify(L.plateau(), [0.3]) == "minimum and maximum"
     assert A.classify(L.cubic(), [0.0]) == "degenerate"
+
+
+# ----------------------------------------------------------------------------------------------
+# reach is honest about what float64 holds (issue 11), and checks its arguments (issue 9)
+# ----------------------------------------------------------------------------------------------
+def _himmelblau_grad(p):
+    x, y = p
+    return np.array([4 * x * (x * x + y - 11) + 2 * (x + y * y - 7), 2 * (x * x + y - 11) + 4 * y * (x + y * y - 7)])
+
+
+def _plain_gd(grad, x, a, n):
+    x = np.array(x, dtype=float)
+    for _ in range(n):
+        x = x - a * grad(x)
+    return x
+
+
+def test_reach_reports_a_saddle_reached_to_within_the_stopping_test_then_left():
+    ls = L.himmelblau()
+    res = A.reach(ls, "saddle (3.39, 0.07)", 0.01)
+    assert res.final_distance < 1e-9  # the stopping test fired next to the saddle ...
+    assert res.left and not res.success and "then left" in res.note
+    # ... but plain GD continued from the same start leaves, to the minimum (3.584, -1.848)
+    n = int(res.path.stopped_at[0]) + res.continued_steps
+    end = _plain_gd(_himmelblau_grad, res.start, 0.01, n)
+    np.testing.assert_allclose(end, [3.584428, -1.848126], atol=1e-5)
+    assert res.continued_distance == pytest.approx(np.linalg.norm(end - res.target), rel=1e-6)
+
+
+def test_reach_success_means_the_continued_run_stays():
+    ls = L.himmelblau()
+    res = A.reach(ls, "minimum (3, 2)", 0.01)
+    assert res.success and not res.left and res.continued_steps >= 1000
+    end = _plain_gd(_himmelblau_grad, res.start, 0.01, int(res.path.stopped_at[0]) + 5000)
+    assert np.linalg.norm(end - [3.0, 2.0]) < 1e-12
+
+
+def test_reach_refuses_a_step_of_exactly_two_over_sharpness():
+    ls = L.smooth_double_well()  # sharpness 20 at the sharp minimum -1
+    res = A.reach(ls, "sharp minimum", 0.1)
+    assert not res.success and "2/sharpness" in res.note and "period-2" in res.note
+    # independent check: at a = 2/20 the error does not shrink (plain loop, f'' = 20 at -1)
+    x = _plain_gd(lambda x: ls.grad(x), [-1.0 + 1e-3], 0.1, 2000)
+    assert abs(x[0] + 1.0) > 1e-4
+
+
+@pytest.mark.parametrize("kwargs, exc, name", [
+    (dict(max_steps=0), ValueError, "max_steps"), (dict(max_steps=-5), ValueError, "max_steps"),
+    (dict(max_steps=2.5), TypeError, "max_steps"), (dict(tol=-1), ValueError, "tol"),
+    (dict(tol=np.nan), ValueError, "tol"), (dict(radius=np.nan), ValueError, "radius"),
+    (dict(method="sgd"), ValueError, "method"), (dict(tol="1e-8"), TypeError, "tol"),
+])
+def test_reach_names_the_bad_argument(kwargs, exc, name):
+    with pytest.raises(exc, match=name):
+        A.reach(L.sharp_flat_double_well(), "sharp minimum", 0.04, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, exc, name", [
+    (dict(n_keep=0), ValueError, "n_keep"), (dict(n_keep=-3), ValueError, "n_keep"),
+    (dict(n_transient=-10), ValueError, "n_transient"), (dict(n_keep=2.0), TypeError, "n_keep"),
+    (dict(steps=[0.1, 0.0]), ValueError, "steps"), (dict(steps=["0.1"]), TypeError, "steps"),
+    (dict(starts=[np.nan]), ValueError, "starts"), (dict(starts=[]), ValueError, "starts"),
+])
+def test_bifurcation_names_the_bad_argument(kwargs, exc, name):
+    args = dict(steps=[0.1], starts=[-0.9], n_transient=10, n_keep=4) | kwargs
+    with pytest.raises(exc, match=name):
+        A.bifurcation(L.smooth_double_well(), **args)
+
+
+def test_bifurcation_points_are_the_closed_form_orbit():
+    """GD on f = c x^2 / 2: x_k = (1 - a c)^k x0; the kept points are k = n_transient + 1 ... + n_keep."""
+    c, x0 = 3.0, 0.7
+    steps = np.array([0.1, 0.5, 0.66])
+    bif = A.bifurcation(L.quadratic([c]), steps, starts=[x0], n_transient=7, n_keep=3)
+    k = np.arange(8, 11)
+    np.testing.assert_allclose(bif.points, (1 - steps[:, None] * c) ** k * x0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, exc, name", [
+    (dict(n=1), ValueError, "n "), (dict(n=True), TypeError, "n "), (dict(n_steps=0), ValueError, "n_steps"),
+    (dict(method="sgd"), ValueError, "method"), (dict(method="flow", t_max=-1.0), ValueError, "t_max"),
+    (dict(gtol=np.inf), ValueError, "gtol"), (dict(bounds=[(1, -1)]), ValueError, "bounds"),
+    (dict(n=10**7), ValueError, "n "),
+])
+def test_basin_map_names_the_bad_argument(kwargs, exc, name):
+    with pytest.raises(exc, match=name):
+        A.basin_map(L.sharp_flat_double_well(), 0.04, **({"n": 8, "n_steps": 10} | kwargs))
+
+
+@pytest.mark.parametrize("kwargs, exc, name", [
+    (dict(n_starts=0), ValueError, "n_starts"), (dict(seed=-1), ValueError, "seed"),
+    (dict(newton_steps=True), TypeError, "newton_steps"), (dict(gtol=0.0), ValueError, "gtol"),
+])
+def test_find_critical_points_names_the_bad_argument(kwargs, exc, name):
+    with pytest.raises(exc, match=name):
+        A.find_critical_points(L.smooth_double_well(), **kwargs)
+
+
+def test_interpolation_stability_and_sgd_outcomes_name_the_bad_argument():
+    with pytest.raises(TypeError, match="step"):
+        A.interpolation_stability((0.5, 1.5), "1.0")
+    with pytest.raises(ValueError, match="batch_size"):
+        A.interpolation_stability((0.5, 1.5), 1.0, batch_size=3)
+    with pytest.raises(TypeError, match="weights"):
+        A.interpolation_stability((0.5, True), 1.0)
+    fs = L.sharp_flat_2d_sum(n_samples=4)
+    with pytest.raises(ValueError, match="batch_sizes"):
+        A.sgd_outcomes(fs, [0.05], [5], [[0.1, 0.2]], n_steps=5)
+    with pytest.raises(TypeError, match="batch_sizes"):
+        A.sgd_outcomes(fs, [0.05], [1.5], [[0.1, 0.2]], n_steps=5)
+    with pytest.raises(ValueError, match="seed"):
+        A.sgd_outcomes(fs, [0.05], [1], [[0.1, 0.2]], n_steps=5, seed=-2)
+
+
+def test_reach_takes_a_found_minimum_by_its_short_label_and_refuses_ambiguous_ones():
+    ls = L.from_functions(lambda x: 0.25 * (x[..., 0] ** 2 - 1) ** 2, lambda x: (x**2 - 1) * x, dim=1,
+                          bounds=[(-2, 2)])
+    labels = [c.label for c in ls.critical_points()]
+    assert labels == ["minimum 1 (sharpness 2)", "local maximum 1", "minimum 2 (sharpness 2)"]
+    res = A.reach(ls, "minimum 2", 0.1)
+    assert res.success and res.target[0] == pytest.approx(1.0, abs=1e-12)
+    with pytest.raises(ValueError, match="'saddle' is ambiguous"):
+        A.reach(L.himmelblau(), "saddle", 0.01)
+    with pytest.raises(ValueError, match="'summit' is not a label"):
+        A.reach(L.himmelblau(), "summit", 0.01)

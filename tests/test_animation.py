@@ -86,3 +86,41 @@ def test_bad_requests_raise_clear_errors(tmp_path):
         save_animation(ls, tmp_path / "x.gif", methods=("sgd",))
     with pytest.raises(ValueError, match="1-D and 2-D"):
         save_animation(landscapes.quadratic((1.0, 1.0, 1.0)), tmp_path / "x.gif")
+
+
+def test_held_last_frame_is_one_frame_shown_longer(tmp_path):
+    ls = landscapes.sharp_flat_2d()
+    out = save_animation(ls, tmp_path / "hold.gif", step=0.12, start=(0.2, 0.9), n_steps=7,
+                         fps=20, hold_last=500, **SMALL)
+    with Image.open(out) as im:
+        assert im.n_frames == 8  # held frames are not repeated (bounded memory and time)
+        durations = []
+        for i in range(im.n_frames):
+            im.seek(i)
+            durations.append(im.info["duration"])
+    assert durations == [50] * 7 + [50 * 501]
+
+
+@pytest.mark.parametrize("kwargs, exc, name", [
+    (dict(fps=10**6), ValueError, "fps"), (dict(fps=0), ValueError, "fps"), (dict(fps=2.5), TypeError, "fps"),
+    (dict(hold_last=10**6), ValueError, "hold_last"), (dict(max_frames=0), ValueError, "max_frames"),
+    (dict(max_frames=10**6), ValueError, "max_frames"), (dict(dpi=0), ValueError, "dpi"),
+    (dict(dpi=True), TypeError, "dpi"), (dict(figsize=(0.0, 3.0)), ValueError, "figsize"),
+    (dict(figsize=(100.0, 3.0)), ValueError, "figsize"), (dict(loop="yes"), TypeError, "loop"),
+])
+def test_bad_arguments_are_refused_before_any_work(tmp_path, kwargs, exc, name):
+    with pytest.raises(exc, match=name):
+        save_animation(landscapes.saddle(), tmp_path / "x.gif", **kwargs)
+    assert not (tmp_path / "x.gif").exists()
+
+
+def test_a_missing_folder_is_refused_and_an_existing_file_is_overwritten(tmp_path):
+    ls = landscapes.saddle()
+    with pytest.raises(ValueError, match="does not exist"):
+        save_animation(ls, tmp_path / "no" / "such" / "x.gif", n_steps=3, **SMALL)
+    assert not (tmp_path / "no").exists()
+    target = tmp_path / "x.gif"
+    target.write_bytes(b"old")
+    save_animation(ls, target, n_steps=3, **SMALL)
+    with Image.open(target) as im:
+        assert im.format == "GIF"

@@ -66,3 +66,9 @@ def test_flag_choice_interval():
             checks.interval("t_range", bad)
     with pytest.raises(TypeError, match="pair"):
         checks.interval("t_range", 3)
+
+
+def test_ndim_names_the_argument_of_a_ragged_list():
+    assert checks.ndim("step", [0.1, 0.2]) == 1
+    with pytest.raises(ValueError, match=r"step must be a number or a rectangular array.*ragged"):
+        checks.ndim("step", [[0.0], [0.0, 0.0]])

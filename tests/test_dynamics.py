@@ -237,7 +237,7 @@ def test_bad_inputs_raise_value_errors_naming_the_argument():
     with pytest.raises(ValueError, match="a0"):
         S.power(0.0, 1)
     fs = L.interpolating_quadratics()
-    with pytest.raises(ValueError, match=r"batch_size must be an integer in \[1, 2\]"):
+    with pytest.raises(ValueError, match=r"batch_size must be an integer >= 1 and <= 2"):
         sgd(fs, [[1.0]], 0.1, 10, batch_size=3)
     with pytest.raises(ValueError, match="finite-sum"):
         sgd(ls, [[1.0]], 0.1, 10)

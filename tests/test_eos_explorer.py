@@ -163,3 +163,24 @@ def test_bad_options(kwargs, err, word):
 def test_needs_a_2d_landscape():
     with pytest.raises(ValueError, match="2-D"):
         ee.explore_adaptive(rk.landscapes.quadratic([1.0, 2.0, 3.0]))
+
+
+def test_a_drag_without_a_fan_is_coalesced_inside_a_running_loop(monkeypatch):
+    """In a kernel the view sends every slider position; the explorer computes only the last of a burst."""
+    import asyncio
+
+    e = ee.explore_adaptive(rk.landscapes.sharp_flat_2d(), start=(-1.2, 0.2), **SMALL)
+    calls = []
+    real = e.model.update
+    monkeypatch.setattr(e.model, "update", lambda **k: (calls.append(k), real(**k))[1])
+
+    async def drag():
+        for lr in (0.3, 0.35, 0.4, 0.45, 0.5):  # one burst of positions, as a drag sends them
+            e.view.step = lr
+        assert e.view.busy and calls == []
+        await asyncio.sleep(0.3)
+
+    asyncio.run(drag())
+    assert calls == [{"step": 0.5}] and e.values["step"] == 0.5 and not e.view.busy
+    np.testing.assert_array_equal(e.basin_map.labels, ro.basin_map(e.landscape, "adam", 0.5, n=16, n_steps=300).labels)
+    e.close()

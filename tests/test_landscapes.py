@@ -178,3 +178,155 @@ def test_finite_sum_minibatch_gradient_is_unbiased():
     all_single = [ls.sample_grad(x, np.array([[i]])) for i in range(ls.n_samples)]
     np.testing.assert_allclose(np.mean(all_single, axis=0), ls.grad(x), rtol=1e-12)
     np.testing.assert_allclose(ls.sample_grad(x, np.arange(6)[None]), ls.grad(x), rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------------------------
+# from_functions checks what it is given, at construction (issue 9, B6/B7)
+# ----------------------------------------------------------------------------------------------
+def _bowl_value(x):
+    return 0.5 * np.sum(x**2, axis=-1)
+
+
+def _bowl_grad(x):
+    return 1.0 * x
+
+
+@pytest.mark.parametrize("bounds", [[(2, -2), (-2, 2)], [(1, 1), (-2, 2)], [(np.nan, 2), (-2, 2)],
+                                    [(-np.inf, 2), (-2, 2)], [(-2, 2)], [(-2, 2)] * 3])
+def test_from_functions_refuses_bad_bounds(bounds):
+    with pytest.raises(ValueError, match="bounds"):
+        from_functions(_bowl_value, _bowl_grad, dim=2, bounds=bounds)
+
+
+@pytest.mark.parametrize("value, grad, what", [
+    (lambda x: (x**2).sum(-1).tolist(), _bowl_grad, "value.*float numpy array.*list"),
+    (lambda x: 1.0, _bowl_grad, "value.*float numpy array.*float"),
+    (lambda x: None, _bowl_grad, "value.*float numpy array.*NoneType"),
+    (_bowl_value, lambda x: np.ones(x.shape, dtype=int), "grad.*dtype int"),
+    (lambda x: x[0] ** 2 + x[1] ** 2, _bowl_grad, r"value.*returned shape.*expected \(3,\)"),
+    (_bowl_value, lambda x: np.array([x[0], x[1]]), r"grad.*returned shape"),
+    (lambda x: __import__("math").sin(x[..., 0]), _bowl_grad, "value.*failed on a batch"),
+    (_bowl_value, lambda x: x / 0.0, "grad.*NaN or inf"),
+])
+def test_from_functions_refuses_functions_that_do_not_broadcast_or_return_floats(value, grad, what):
+    with pytest.raises((TypeError, ValueError), match=what):
+        from_functions(value, grad, dim=2, bounds=[(-2, 2), (-2, 2)], critical_points=())
+
+
+@pytest.mark.parametrize("lipschitz, exc", [(-1, ValueError), (0.0, ValueError), (True, TypeError),
+                                             ("1", TypeError), (np.nan, ValueError)])
+def test_from_functions_refuses_bad_lipschitz(lipschitz, exc):
+    with pytest.raises(exc, match="lipschitz"):
+        from_functions(_bowl_value, _bowl_grad, dim=2, bounds=[(-2, 2)] * 2, lipschitz=lipschitz)
+
+
+def test_from_functions_refuses_a_declared_critical_point_that_is_not_critical():
+    with pytest.raises(ValueError, match=r"'off' at x = \(0.1, 0\) is not critical: \|grad f\| = 0.1"):
+        from_functions(_bowl_value, _bowl_grad, dim=2, bounds=[(-2, 2)] * 2,
+                       critical_points=[((0.1, 0.0), "minimum", "off")])
+    ls = from_functions(_bowl_value, _bowl_grad, dim=2, bounds=[(-2, 2)] * 2,
+                        critical_points=[((0.0, 0.0), "minimum", "centre")])
+    assert [c.label for c in ls.critical_points()] == ["centre"]
+
+
+# f'(x) = x (x^2 - 1)(x^2 - 4): minima at -2, 0, 2 (f'' > 0), maxima at -1, 1.
+_DERIV = np.polynomial.Polynomial.fromroots([-2, -1, 0, 1, 2])
+_F = _DERIV.integ()
+
+
+def test_from_functions_finds_and_labels_the_critical_points_of_a_three_well_function():
+    ls = from_functions(lambda z: _F(z[..., 0]) + 0.5 * z[..., 1] ** 2,
+                        lambda z: np.stack([_DERIV(z[..., 0]), z[..., 1]], axis=-1),
+                        dim=2, bounds=[(-2.6, 2.6), (-1, 1)])
+    cps = ls.critical_points()
+    # independent reference: the roots of the derivative polynomial and the sign of f''
+    roots = np.sort(_DERIV.roots().real)
+    curv = _DERIV.deriv()(roots)
+    assert len(cps) == 5
+    np.testing.assert_allclose([c.x[0] for c in cps], roots, atol=1e-9)
+    np.testing.assert_allclose([c.x[1] for c in cps], 0.0, atol=1e-9)
+    assert [c.kind for c in cps] == ["minimum" if k > 0 else "saddle" for k in curv]
+    minima = [c for c in cps if c.kind == "minimum"]
+    expected = [f"minimum {i + 1} (sharpness {max(k, 1.0):.3g})" for i, k in enumerate(curv[curv > 0])]
+    assert [c.label for c in minima] == expected
+    assert [c.label for c in cps if c.kind == "saddle"] == ["saddle 1", "saddle 2"]
+    # usable by the analysis: basins name the minima, reach works on a found minimum
+    bm = analysis.basin_map(ls, 0.02, n=30, n_steps=3000)
+    assert sum(bm.fraction(c.label) for c in minima) == pytest.approx(1.0)
+    res = analysis.reach(ls, minima[0].label, 0.02)
+    assert res.success and np.linalg.norm(res.start - minima[0].x) > 0.1
+
+
+def test_kink_with_default_smooth_has_no_hessian():
+    """|x| + y^2/2 made with smooth=True: finite differences at the kink do not settle (B11)."""
+    ls = from_functions(lambda z: np.abs(z[..., 0]) + 0.5 * z[..., 1] ** 2,
+                        lambda z: np.stack([np.sign(z[..., 0]), z[..., 1]], axis=-1),
+                        dim=2, bounds=[(-1, 1), (-1, 1)], critical_points=())
+    for bad in ([0.0, 0.0], [3e-6, 0.2]):  # at the kink, and 3e-6 from it
+        with pytest.raises(ValueError, match="Hessian.*not defined"):
+            analysis.sharpness(ls, bad)
+        with pytest.raises(ValueError, match="Hessian.*not defined"):
+            ls.hess(np.array([[0.5, 0.0], bad]))
+    # away from the kink the Hessian is diag(0, 1) exactly as the closed form says
+    np.testing.assert_allclose(ls.hess([0.5, 0.3]), [[0, 0], [0, 1]], atol=1e-8)
+    assert analysis.classify(ls, [0.0, 0.0]) == "minimum"  # by comparing f around the kink
+
+
+def test_classify_refuses_nan_and_says_when_a_point_is_not_critical():
+    ls = L.sharp_flat_2d()
+    for bad in ([np.nan, 0.0], [np.inf, 0.0]):
+        for fn in (analysis.classify, analysis.sharpness, analysis.stability_threshold):
+            with pytest.raises(ValueError, match="finite"):
+                fn(ls, bad)
+    x = np.array([0.3, 0.2])
+    g = np.linalg.norm(ls.grad(x))
+    assert analysis.classify(ls, x) == f"not critical (|grad f| = {g:.3g})"
+    kinds = analysis.classify(ls, np.array([[-1.0, 0.0], [0.3, 0.2], [2.0, 0.0]]))
+    assert kinds[0] == "minimum" and kinds[1].startswith("not critical") and kinds[2] == "minimum"
+
+
+def test_no_numpy_warnings_from_builtin_landscapes_at_float64_extremes(no_warnings):
+    with pytest.raises(ValueError, match="shifts"):
+        L.shifted_quadratics((1e300, -1e300))
+    with pytest.raises(ValueError, match="overflows"):
+        analysis.stability_threshold(L.sharp_flat_2d(), [1e300, 0])
+    with pytest.raises(ValueError, match="weights"):
+        L.interpolating_quadratics((1e308, 1e308))
+    assert not np.isfinite(L.sharp_flat_2d().value([1e300, 0.0]))  # overflow shows in the result, silently
+
+
+@pytest.mark.parametrize("make, exc, name", [
+    (lambda: L.quadratic(["1", "2"]), TypeError, "curvatures"),
+    (lambda: L.quadratic([True, 1.0]), TypeError, "curvatures"),
+    (lambda: L.sharp_flat_2d(sharp=True), TypeError, "sharp"),
+    (lambda: L.sharp_flat_2d(sharp="20"), TypeError, "sharp"),
+    (lambda: L.sharp_flat_2d_sum(seed=-1), ValueError, "seed"),
+    (lambda: L.sharp_flat_2d_sum(n_samples=2.0), TypeError, "n_samples"),
+    (lambda: L.shifted_quadratics([np.nan]), ValueError, "shifts"),
+    (lambda: L.curve_point(True), TypeError, "t"),
+])
+def test_builtin_constructors_name_the_bad_argument(make, exc, name):
+    with pytest.raises(exc, match=name):
+        make()
+
+
+def test_finite_difference_hessian_is_nan_for_nan_points_and_exact_for_a_quartic():
+    ls = from_functions(lambda z: 0.25 * z[..., 0] ** 4 + z[..., 1] ** 2,
+                        lambda z: np.stack([z[..., 0] ** 3, 2 * z[..., 1]], axis=-1),
+                        dim=2, bounds=[(-2, 2)] * 2, critical_points=())
+    H = ls.hess(np.array([[np.nan, 0.0], [1.5, -0.5]]))
+    assert np.all(np.isnan(H[0]))
+    np.testing.assert_allclose(H[1], [[3 * 1.5**2, 0], [0, 2]], rtol=1e-7)  # f_xx = 3x^2, f_yy = 2
+    H_checked, settled = ls.hess_checked(np.array([[1.5, -0.5]]))
+    assert settled.all() and np.allclose(H_checked, H[1:], rtol=1e-12)
+
+
+@pytest.mark.parametrize("w", [0.1, 1e-3, 5e-4])
+def test_finite_difference_hessian_of_a_narrow_smooth_well_is_accepted_and_accurate(w):
+    """A smooth but narrow Gaussian well is not mistaken for a kink: f'' against the closed form."""
+    ls = from_functions(lambda x: -np.exp(-x[..., 0] ** 2 / (2 * w * w)),
+                        lambda x: x / (w * w) * np.exp(-(x**2) / (2 * w * w)),
+                        dim=1, bounds=[(-1, 1)], critical_points=())
+    x = np.array([0.0, 0.5 * w, 2 * w])
+    exact = (1 - x**2 / w**2) / w**2 * np.exp(-(x**2) / (2 * w * w))
+    np.testing.assert_allclose(ls.hess(x[:, None])[:, 0, 0], exact, rtol=3e-4)

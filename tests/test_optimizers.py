@@ -246,7 +246,6 @@ def test_limits_table_lists_shares_and_limit_sharpness():
     (lambda ls: O.rmsprop(ls, [0.0, 0.0], 0.1, 10, rho=1.0), "rho"),
     (lambda ls: O.rmsprop(ls, [0.0, 0.0], 0.1, 10, eps=-1), "eps"),
     (lambda ls: O.momentum(ls, [0.0, 0.0], 0.1, 10, mu=-0.1), "mu"),
-    (lambda ls: O.momentum(ls, [0.0, 0.0], 0.1, 10, mu="x"), "mu"),
     (lambda ls: O.run(ls, [0.0, 0.0], "sgd", 0.1, 10), "method"),
     (lambda ls: O.stability_constant("newton"), "optimizer"),
     (lambda ls: O.basin_map(ls, "adam", 0.1, n=1), "n"),
@@ -255,4 +254,18 @@ def test_limits_table_lists_shares_and_limit_sharpness():
 ])
 def test_bad_input_names_the_argument(call, word):
     with pytest.raises(ValueError, match=word):
+        call(L.sharp_flat_2d())
+
+
+@pytest.mark.parametrize("call, word", [
+    (lambda ls: O.momentum(ls, [0.0, 0.0], 0.1, 10, mu="x"), "mu"),
+    (lambda ls: O.momentum(ls, [0.0, 0.0], 0.1, 10, mu="0.5"), "mu"),
+    (lambda ls: O.adam(ls, [0.0, 0.0], True, 10), "lr"),
+    (lambda ls: O.adam(ls, [0.0, 0.0], "0.1", 10), "lr"),
+    (lambda ls: O.adam(ls, [0.0, 0.0], 0.1, 10, betas=(True, 0.999)), "beta1"),
+    (lambda ls: O.rmsprop(ls, [0.0, 0.0], 0.1, 10, eps="1e-8"), "eps"),
+    (lambda ls: O.adam(ls, [0.0, 0.0], 0.1, True), "n_steps"),
+])
+def test_bools_and_strings_are_not_numbers(call, word):
+    with pytest.raises(TypeError, match=word):
         call(L.sharp_flat_2d())

@@ -241,14 +241,17 @@ def test_background_computation_inside_a_running_loop():
         assert ex.outcome.result.success
         choose(ex, "target", "flat minimum")  # inside the loop: computed in the worker thread
         assert ex.computing and "Computing a start" in ex.status
-        ex.view.step = 0.03  # supersedes the request
+        ex.view.step = 0.02  # a drag: the steps of one burst are coalesced (no fan here) ...
+        ex.view.step = 0.03  # ... and the last one supersedes the request in flight
+        assert ex.view.busy and ex.values["step"] == 0.04
         for _ in range(3000):  # up to 30 s on a loaded machine
-            if not ex.computing:
+            if ex.values["step"] == 0.03 and not ex.computing:
                 break
             await asyncio.sleep(0.01)
         assert not ex.computing
         assert_draws(ex, rk.reach(ls, "flat minimum", 0.03))
         ex.view.step = 0.05
+        await asyncio.sleep(0.2)  # the coalescing delay
         ex.wait(timeout=30)  # blocking wait also works
         assert_draws(ex, rk.reach(ls, "flat minimum", 0.05))
         ex.close()

@@ -8,6 +8,24 @@ from reachkit import analysis, dynamics
 from reachkit import landscapes as L
 from reachkit.schedules import power
 
+# -- the random streams, written out with Python integers: start i of seed s draws number u as
+# splitmix64(key_i + (u + 1) golden) >> 11 / 2^53, key_i = splitmix64(SeedSequence(s) + (i + 1) golden)
+_MASK, _GOLDEN = 2**64 - 1, 0x9E3779B97F4A7C15
+
+
+def _mix(z):
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
+
+
+def uniforms(seed, i, first, count, stream=None):
+    """Numbers first, ..., first + count - 1 of the stream of start i (of stream ``stream`` of seed)."""
+    base = int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0])
+    key = _mix((base + ((i if stream is None else stream) + 1) * _GOLDEN) & _MASK)
+    return np.array([(_mix((key + (u + 1) * _GOLDEN) & _MASK) >> 11) / 2**53
+                     for u in range(first, first + count)])
+
 
 # -- shifted_quadratics: f = mean_i |x - s_i|^2 / 2 ------------------------------------------
 def test_shifted_quadratics_value_gradient_and_minimum():
@@ -53,10 +71,10 @@ def test_sgd_uses_the_per_sample_gradients():
     ls = L.shifted_quadratics(s)
     x0 = np.linspace(-2, 4, 5)[:, None]
     path = dynamics.sgd(ls, x0, 0.3, 40, batch_size=1, seed=3, gtol=0.0)
-    rng, x = np.random.default_rng(3), x0.copy()
-    for _ in range(40):
-        i = rng.integers(0, 4, size=(5, 1))
-        x = x - 0.3 * (x - s[i].mean(axis=1)[:, None])
+    draws = np.stack([np.floor(uniforms(3, i, 0, 40) * 4).astype(int) for i in range(5)])  # (start, k)
+    x = x0.copy()
+    for k in range(40):
+        x = x - 0.3 * (x - s[draws[:, k]][:, None])
     np.testing.assert_allclose(path.final, x, rtol=1e-13)
     # step 1 lands exactly on a sample's minimum s_i: drawing i again is a step that does not
     # move, not convergence (s_i is not a critical point of f)
@@ -90,9 +108,10 @@ def test_sgd_on_scaled_copies_is_unchanged():
     ls = L.sharp_flat_2d_sum(n_samples=5, spread=0.6, seed=2)
     starts = np.random.default_rng(0).uniform(-1.5, 3.0, size=(20, 2)) * [1, 0.4]
     path = dynamics.sgd(ls, starts, 0.05, 60, batch_size=2, seed=4, gtol=0.0)
-    rng, x = np.random.default_rng(4), starts.copy()
-    for _ in range(60):
-        idx = np.argpartition(rng.random((20, 5)), 1, axis=1)[:, :2]
+    u = np.stack([uniforms(4, i, 0, 60 * 5).reshape(60, 5) for i in range(20)])  # (start, k, sample)
+    x = starts.copy()
+    for k in range(60):
+        idx = np.argsort(u[:, k], axis=1)[:, :2]  # the two samples with the smallest numbers
         x = x - 0.05 * ls.sample_grad(x, idx)
     np.testing.assert_allclose(path.final, x, rtol=1e-10, atol=1e-12)
 

@@ -302,14 +302,43 @@ def test_an_exception_in_the_dynamics_shows_in_the_status_line():
     ls = landscapes.from_functions(lambda x: 0.5 * x[..., 0] ** 2, grad, dim=1, bounds=[(-2, 2)],
                                    critical_points=[((0.0,), "minimum", "minimum")])
     ex = explore(ls, start=0.5, step=0.3, n_steps=30)
+    bad = [r for r in ex.model.fan if r.failed]  # large steps jump past x = 1: those positions fail
+    assert bad and all(len(r.xy["gd"]) == 0 and "gradient undefined" in r.status for r in bad)
+    assert len(bad) < len(ex.model.fan)
+    assert all(len(e["paths"][0]) == 0 for e in ex.view.fan if "could not run" in e["status"])
     good = ex.paths["gd"].iterates.copy()
     ex.view.start = [1.5]  # must not raise out of the observer
     assert "Could not update" in ex.status and "gradient undefined" in ex.status
     assert ex.values["start"] == (0.5,) and ex.view.start == [0.5]  # the last valid run stays
     np.testing.assert_array_equal(ex.paths["gd"].iterates, good)
     ex.view.start = [-0.7]
-    assert ex.error is None and "converged to the minimum" in ex.status
+    # GD on x^2/2 with step 0.3 multiplies x by 0.7: after 30 steps x = -0.7^31, still moving
+    assert ex.error is None and "still moving" in ex.status and "1.58e-05" in ex.status
+    np.testing.assert_allclose(ex.paths["gd"].trajectory(0)[:, 0], -0.7 * 0.7 ** np.arange(31), rtol=1e-12)
     ex.close()
+
+
+def test_an_explorer_leaves_pyplots_backend_alone():
+    """The explorers draw with Agg on figures pyplot does not know: a notebook's own backend and
+    its static figures are untouched, and ipympl is not needed."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import matplotlib
+        matplotlib.use("svg")
+        import matplotlib.pyplot as plt
+        import sys
+        from reachkit import landscapes, widgets
+        ex = widgets.explore(landscapes.saddle())
+        ex._repr_mimebundle_()
+        assert "ipympl" not in sys.modules and plt.get_fignums() == []
+        print(matplotlib.get_backend(), type(plt.figure().canvas).__module__)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["svg", "matplotlib.backends.backend_svg"]
 
 
 def test_a_refused_value_goes_back_in_the_control(ex2):

@@ -1,0 +1,193 @@
+"""Property-based test of the public API (issue 9): random numbers, shapes, NaN, inf, bools,
+strings and None in every argument of every public function.
+
+Each call must either return a sane result (finite numbers where numbers are promised, a status
+from ``dynamics.STATUSES``) or raise a ValueError / TypeError whose message names the argument
+that was replaced. Any other exception, or any warning, fails. Sizes stay small (a few starts,
+at most a few dozen steps) so the whole file runs in well under a minute.
+"""
+
+import dataclasses
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import reachkit as rk
+from reachkit import dynamics
+from reachkit import landscapes as L
+from reachkit.analysis import BasinMap, Bifurcation, ReachResult
+
+SPECIAL = [np.nan, np.inf, -np.inf, 0.0, -0.0, -1.0, 1e300, -1e300, 5e-324, 1e-300, True, False,
+           "0.1", "abc", "", None, [], [np.nan], [1.0, 2.0], [[0.5, 0.5]], (1.0, np.inf), object()]
+
+JUNK = st.one_of(
+    st.sampled_from(SPECIAL),
+    st.floats(-10, 10),
+    st.integers(-3, 40),
+    st.lists(st.one_of(st.floats(-3, 3), st.sampled_from([np.nan, np.inf])), max_size=4),
+    st.lists(st.lists(st.floats(-3, 3), min_size=1, max_size=3), min_size=1, max_size=3),
+)
+
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+def _check_sane(result):
+    """Numbers finite (NaN only where documented: a bifurcation's diverged orbits), statuses known."""
+    if isinstance(result, dynamics.Path):
+        assert np.all(np.isfinite(result.iterates)) and np.all(np.isfinite(result.final))
+        assert set(result.status) <= set(dynamics.STATUSES)
+    elif isinstance(result, ReachResult):
+        assert isinstance(result.success, bool) and isinstance(result.note, str) and result.note
+        assert np.all(np.isfinite(result.target))
+        if result.path is not None:
+            _check_sane(result.path)
+    elif isinstance(result, BasinMap):
+        assert result.labels.min() >= 0 and result.labels.max() < len(result.names)
+        _check_sane(result.path)
+    elif isinstance(result, Bifurcation):
+        assert np.all(np.isfinite(result.steps))
+        assert not np.any(np.isinf(result.points))
+    elif isinstance(result, L.CriticalPoint):
+        assert np.all(np.isfinite(result.x))
+    elif isinstance(result, tuple) and all(isinstance(r, np.ndarray) for r in result):  # grid
+        assert all(np.all(np.isfinite(r)) for r in result)
+    elif isinstance(result, L.Landscape):
+        assert np.all(np.isfinite(result.bounds))
+    elif isinstance(result, (list, tuple)):
+        for r in result:
+            _check_sane(r)
+    elif isinstance(result, (float, np.floating, np.ndarray)) and np.asarray(result).dtype.kind == "f":
+        assert not np.any(np.isnan(result))
+    elif dataclasses.is_dataclass(result):  # schedules
+        for f in dataclasses.fields(result):
+            v = getattr(result, f.name)
+            if isinstance(v, (float, np.ndarray)):
+                assert not np.any(np.isnan(v))
+
+
+def _call(fn, kwargs, name, value):
+    """fn(**kwargs with kwargs[name] = value): a sane result or a clear error naming ``name``."""
+    args = dict(kwargs, **{name: value})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            result = fn(**args)
+        except (ValueError, TypeError) as err:
+            msg = str(err)
+            words = ALIASES.get(name, (name,))
+            assert any(w in msg for w in words), f"{type(err).__name__} does not name {name!r}: {msg}"
+            return
+    _check_sane(result)
+
+
+# argument names that a message may use for the argument (the landscape's parameters are quoted)
+ALIASES = {"x": ("x",), "sharp": ("'sharp'",), "flat": ("'flat'",)}
+
+SF2 = L.sharp_flat_2d()
+SF1 = L.sharp_flat_double_well()
+SUM = L.sharp_flat_2d_sum(n_samples=4)
+
+
+def _value(x):
+    return 0.5 * np.sum(x**2, axis=-1)
+
+
+def _grad(x):
+    return 1.0 * x
+
+
+CALLS = {
+    "gradient_descent": (rk.gradient_descent, dict(landscape=SF2, starts=[[-0.7, 0.2]], step=0.04, n_steps=20,
+                                                   gtol=1e-10, record_every=1)),
+    "gradient_flow": (rk.gradient_flow, dict(landscape=SF2, starts=[[-0.7, 0.2]], t_max=2.0, n_times=5,
+                                             gtol=1e-10, rtol=1e-8, atol=1e-10)),
+    "sgd": (rk.sgd, dict(landscape=SUM, starts=[[-0.7, 0.2]], step=0.02, n_steps=20, batch_size=2, seed=0)),
+    "subgradient_method": (rk.subgradient_method, dict(landscape=L.absolute_value(), starts=[[0.625]],
+                                                       step=0.125, n_steps=10)),
+    "reach": (rk.reach, dict(landscape=SF1, target="flat minimum", step=0.04, tol=1e-8, max_steps=200,
+                             radius=1.0, method="gd")),
+    "basin_map": (rk.basin_map, dict(landscape=SF1, step=0.04, n=6, n_steps=30, method="gd", t_max=2.0,
+                                     gtol=1e-8)),
+    "bifurcation": (rk.bifurcation, dict(landscape=L.smooth_double_well(), steps=[0.09, 0.105],
+                                         starts=[-0.95], n_transient=20, n_keep=4)),
+    "classify": (rk.classify, dict(landscape=SF2, x=[-1.0, 0.0], tol=1e-8, gtol=1e-6)),
+    "sharpness": (rk.sharpness, dict(landscape=SF2, x=[[-1.0, 0.0], [0.3, 0.1]])),
+    "stability_threshold": (rk.stability_threshold, dict(landscape=SF2, x=[-1.0, 0.0])),
+    "find_critical_points": (rk.find_critical_points, dict(landscape=L.smooth_double_well(), n_starts=20,
+                                                           seed=0, newton_steps=20, gtol=1e-9)),
+    "grid": (SF2.grid, dict(n=5, bounds=[(-1, 1), (-1, 1)])),
+    "constant": (rk.constant, dict(a=0.1)),
+    "power": (rk.power, dict(a0=0.1, p=0.5)),
+    "armijo": (rk.armijo, dict(a0=1.0)),
+    "polyak": (rk.polyak, dict(f_min=0.0)),
+    "from_functions": (rk.from_functions, dict(value=_value, grad=_grad, dim=2, bounds=[(-2, 2), (-2, 2)],
+                                               lipschitz=1.0, smooth=True, name="bowl")),
+    "sharp_flat_2d": (L.sharp_flat_2d, dict(sharp=20.0, flat=1.0)),
+    "smooth_double_well": (L.smooth_double_well, dict(sharp=20.0, flat=1.0)),
+    "quadratic": (L.quadratic, dict(curvatures=(1.0, 10.0))),
+    "shifted_quadratics": (L.shifted_quadratics, dict(shifts=(-1.0, 0.0, 2.0))),
+    "interpolating_quadratics": (L.interpolating_quadratics, dict(weights=(0.5, 1.5))),
+    "sharp_flat_2d_sum": (L.sharp_flat_2d_sum, dict(n_samples=4, spread=0.5, seed=0)),
+}
+
+EVALUATIONS = {"value": SF2.value, "grad": SF2.grad, "hess": L.mexican_hat().hess}  # hess: finite differences
+
+
+@pytest.mark.parametrize("fn_name", sorted(EVALUATIONS))
+@SETTINGS
+@given(value=JUNK)
+def test_evaluation_gives_finite_numbers_at_moderate_points_or_a_clear_error(fn_name, value):
+    """value / grad / hess: NaN in gives NaN out (no error), but moderate finite points give
+    finite numbers of the right shape, and non-numbers a clear error naming x."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            out = EVALUATIONS[fn_name](value)
+        except (ValueError, TypeError) as err:
+            assert "x " in str(err) or "x must" in str(err), str(err)
+            return
+    x = np.asarray(value, dtype=float)
+    x = x.reshape(1) if x.ndim == 0 else x
+    lead = x.shape[:-1]
+    assert out.shape[:len(lead)] == lead
+    moderate = np.all(np.isfinite(x) & (np.abs(x) < 1e30), axis=-1)
+    assert np.all(np.isfinite(out[moderate]))
+
+
+CASES = [pytest.param(fn_name, arg, id=f"{fn_name}-{arg}")
+         for fn_name, (_, kwargs) in CALLS.items() for arg in kwargs if arg != "landscape"]
+
+
+@pytest.mark.parametrize("fn_name, arg", CASES)
+@SETTINGS
+@given(value=JUNK)
+def test_every_argument_gives_a_sane_result_or_a_clear_error(fn_name, arg, value):
+    fn, kwargs = CALLS[fn_name]
+    _call(fn, kwargs, arg, value)
+
+
+@pytest.mark.parametrize("fn_name", ["classify", "sharpness", "stability_threshold"])
+@SETTINGS
+@given(shape=st.lists(st.integers(0, 3), min_size=0, max_size=3),
+       fill=st.sampled_from([0.3, np.nan, np.inf, -1e300, 1e300]))
+def test_point_arguments_of_any_shape(fn_name, shape, fill):
+    fn, kwargs = CALLS[fn_name]
+    _call(fn, kwargs, "x", np.full(tuple(shape), fill))
+
+
+@SETTINGS
+@given(values=st.dictionaries(st.sampled_from(["sharp", "flat"]), JUNK, min_size=1))
+def test_landscape_parameters_through_with_params(values):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            ls = SF2.with_params(**values)
+        except (ValueError, TypeError) as err:
+            assert any(f"'{k}'" in str(err) for k in values), str(err)
+            return
+    assert set(ls.params) == {"sharp", "flat"}
+    _check_sane(ls.critical_points())
