@@ -232,7 +232,12 @@ def test_makefile_defines_target(target):
 def test_pyproject_declares_package_and_extras():
     data = _pyproject()
     assert data["project"]["name"] == "reachkit"
-    assert data["tool"]["setuptools"]["packages"] == ["reachkit"]
+    assert data["tool"]["setuptools"]["packages"] == ["reachkit", "reachkit.static"]
+    # the explorer view's front end ships with the package: every file in reachkit/static is declared
+    patterns = data["tool"]["setuptools"]["package-data"]["reachkit.static"]
+    shipped = {p.name for pattern in patterns for p in (ROOT / "reachkit" / "static").glob(pattern)}
+    assert {"view.js", "view.css"} <= shipped
+    assert shipped == {p.name for p in (ROOT / "reachkit" / "static").iterdir() if p.is_file()}
     test_extra = {
         _canon(Requirement(r).name) for r in data["project"]["optional-dependencies"]["test"]
     }
