@@ -12,9 +12,9 @@ import importlib.metadata
 import os
 import re
 import stat
-import textwrap
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
