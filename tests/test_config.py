@@ -326,6 +326,10 @@ def test_ci_run_is_executable_and_runs_make_test():
     text = ci.read_text()
     assert "set -euo pipefail" in text
     assert re.search(r"^[^#]*\bmake test\b", text, re.M)
+    # the browser and hub suites are required in CI: their pieces are installed, missing ones fail
+    assert re.search(r"^export REACHKIT_REQUIRE_BROWSER=1$", text, re.M)
+    assert re.search(r"^export REACHKIT_REQUIRE_HUB=1$", text, re.M)
+    assert re.search(r"^[^#]*npm install\b.*\bconfigurable-http-proxy", text, re.M)
     subprocess.run(["bash", "-n", str(ci)], check=True)
 
 
