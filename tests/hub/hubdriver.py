@@ -123,6 +123,91 @@ c.JupyterHub.load_roles = [{{"name": "reachkit-test", "services": ["reachkit-tes
 """
 
 
+def tagged_processes(marker: str) -> list:
+    """Processes (psutil) whose environment has REACHKIT_HUB_TEST=marker, this one left out."""
+    import psutil
+
+    found = []
+    for p in psutil.process_iter(["pid"]):
+        if p.pid == os.getpid():
+            continue
+        try:
+            if p.environ().get("REACHKIT_HUB_TEST") == marker:
+                found.append(p)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+def kill_tagged(marker: str) -> list[str]:
+    """Kill every process tagged with ``marker``; return what they were."""
+    import psutil
+
+    procs, described = tagged_processes(marker), []
+    for p in procs:
+        try:
+            described.append(f"{p.pid} {' '.join(p.cmdline())[:120]}")
+            p.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(procs, timeout=10)
+    return described
+
+
+class VoilaDemo:
+    """``make demo NB=..`` on a free loopback port, tagged like the hub's processes for cleanup."""
+
+    def __init__(self, base: Path, notebook: str):
+        self.base, self.notebook = base, notebook
+        self.port = free_ports(1)[0]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.marker = secrets.token_hex(8)
+        self.log_path = base / "voila.log"
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    def start(self, timeout: float = 60.0):
+        # -o: never re-install from here (CI's `make test` did; a developer's venv is what it is)
+        cmd = ["make", "-s", "-C", str(ROOT), "-o", ".venv/.installed", "demo", f"NB={self.notebook}",
+               f"PY={sys.executable}", f"DEMO_ARGS=--port={self.port} --no-browser --Voila.port_retries=0"]
+        env = dict(os.environ, REACHKIT_HUB_TEST=self.marker, PYTHONUNBUFFERED="1")
+        env.pop("MPLBACKEND", None)
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=self.base)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"make demo exited with {self.proc.returncode}:\n{self.log_tail()}")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.3)
+        raise RuntimeError(f"Voila did not listen within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, n: int = 60) -> str:
+        if self._log is not None:
+            self._log.flush()
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+
+    def stop(self) -> list[str]:
+        for p in tagged_processes(self.marker):  # make, then Voila: SIGTERM lets Voila stop its kernel
+            try:
+                p.terminate()
+            except Exception:
+                pass
+        if self.proc is not None:
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                pass
+        time.sleep(1.0)
+        left = kill_tagged(self.marker)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        return left
+
+
 class LocalHub:
     """JupyterHub + configurable-http-proxy on free loopback ports, in a temporary folder."""
 
@@ -201,18 +286,15 @@ class LocalHub:
         import psutil
 
         found = {"proxy": [], "server": [], "kernel": [], "other": []}
-        for p in psutil.process_iter(["pid", "cmdline"]):
-            if p.pid == os.getpid() or (self.proc is not None and p.pid == self.proc.pid):
+        for p in tagged_processes(self.marker):
+            if self.proc is not None and p.pid == self.proc.pid:
                 continue
             try:
-                env = p.environ()
-            except (psutil.Error, OSError):
-                continue
-            if env.get("REACHKIT_HUB_TEST") != self.marker:
+                env, cmd = p.environ(), " ".join(p.cmdline())
+            except psutil.Error:
                 continue
             if user is not None and env.get("JUPYTERHUB_USER") != user:
                 continue
-            cmd = " ".join(p.info["cmdline"] or [])
             role = ("kernel" if "ipykernel" in cmd else "server" if "singleuser" in cmd
                     else "proxy" if "configurable-http-proxy" in cmd else "other")
             found[role].append(p)
@@ -250,8 +332,6 @@ class LocalHub:
 
     def stop(self) -> list[str]:
         """Stop the hub (it stops the servers and the proxy), then kill what is left; say what that was."""
-        import psutil
-
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -259,15 +339,7 @@ class LocalHub:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-        leftovers = [p for procs in self.processes().values() for p in procs]
-        described = []
-        for p in leftovers:
-            try:
-                described.append(f"{p.pid} {' '.join(p.cmdline())[:120]}")
-                p.kill()
-            except psutil.Error:
-                pass
-        psutil.wait_procs(leftovers, timeout=10)
+        described = kill_tagged(self.marker)
         if self._log is not None:
             self._log.close()
             self._log = None
