@@ -15,7 +15,7 @@ import time
 
 import pytest
 from explorer_check import check_explorer, explorer_roots
-from hubdriver import RESULTS, VoilaDemo
+from hubdriver import VoilaDemo
 
 pytestmark = pytest.mark.hub
 
