@@ -72,7 +72,8 @@ def _notebook_memory() -> dict:
         errors = sum(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
         jumps = [(b[1] - a[1], b[0]) for a, b in zip(rss, rss[1:], strict=False)]
         grew, cell = max(jumps) if jumps else (0.0, None)
-        out[path.name] = {"kernel_rss_mb": round(rss[-1][1], 1), "peak_after_a_cell_mb": round(max(r for _, r in rss), 1),
+        out[path.name] = {"kernel_rss_mb": round(rss[-1][1], 1),
+                          "peak_after_a_cell_mb": round(max(r for _, r in rss), 1),
                           "largest_increase_mb": round(grew, 1), "largest_increase_cell": cell,
                           "run_s": round(time.monotonic() - t, 1), "error_outputs": errors}
     return out
