@@ -1,0 +1,364 @@
+// reachkit explorer view (anywidget ES module, no build step, no CDN).
+// A PNG background from matplotlib; paths, fading trail, iterate and start markers drawn on a <canvas>
+// over it. Play / scrubber / step drag over the precomputed fan run here: no kernel message per frame.
+// Traits: see CONTRACT.md next to this file.
+
+const fmt = (v) => String(Number(Number(v).toPrecision(12)));   // 0.13 -> "0.13", exact floats stay exact
+const el_ = (tag, cls, attrs = {}) => {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  return e;
+};
+
+// float32 (n, 2) little-endian bytes (DataView / ArrayBuffer) -> Float32Array, cached per buffer.
+const decoded = new WeakMap();
+function points(buf) {
+  if (!buf) return new Float32Array(0);
+  if (decoded.has(buf)) return decoded.get(buf);
+  const view = buf instanceof DataView ? buf : new DataView(buf.buffer || buf);
+  const n = Math.floor(view.byteLength / 4);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
+  decoded.set(buf, out);
+  return out;
+}
+
+function render({ model, el }) {
+  const root = el_("div", "rk-view", { tabindex: "0" });
+  const figure = el_("div", "rk-figure", { role: "img", "aria-label": "" });
+  const img = el_("img", "rk-background", { alt: "", draggable: "false" });
+  const canvas = el_("canvas", "rk-layer");
+  const badge = el_("div", "rk-busy", { "aria-hidden": "true" });
+  badge.textContent = "computing…";
+  figure.append(img, canvas, badge);
+
+  // icons as inline SVG (no font or CDN needed); the accessible name is the button's aria-label
+  const ICONS = {
+    Rewind: "M4 4h3v16H4zM20 4v16L8 12z",
+    Play: "M6 4l14 8-14 8z",
+    Pause: "M6 4h4v16H6zM14 4h4v16h-4z",
+  };
+  const setIcon = (b, name) => {
+    b.setAttribute("aria-label", name); b.title = name;
+    b.innerHTML = `<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="${ICONS[name]}"/></svg>`;
+  };
+  const btn = (name) => { const b = el_("button", "rk-button", { type: "button" }); setIcon(b, name); return b; };
+  const rewind = btn("Rewind");
+  const play = btn("Play");
+  const scrub = el_("input", "rk-scrubber", { type: "range", min: "0", max: "0", step: "1", "aria-label": "iterate" });
+  const speedLabel = el_("label", "rk-speed");
+  const speed = el_("input", "", { type: "range", min: "1", max: "60", step: "1", "aria-label": "speed" });
+  speedLabel.append("speed ", speed);
+  const transport = el_("div", "rk-row rk-transport");
+  transport.append(rewind, play, scrub, speedLabel);
+
+  const stepRow = el_("div", "rk-row rk-steprow");
+  const stepName = el_("span", "rk-steplabel");
+  const stepWrap = el_("div", "rk-stepwrap");
+  const stepSlider = el_("input", "rk-step", { type: "range", min: "0", step: "1" });
+  const marks = el_("div", "rk-marks", { "aria-hidden": "true" });
+  stepWrap.append(stepSlider, marks);
+  const stepBox = el_("input", "rk-stepbox", { type: "text", inputmode: "decimal", spellcheck: "false", size: "9" });
+  stepRow.append(stepName, stepWrap, stepBox);
+
+  const readout = el_("div", "rk-frame-readout");
+  const status = el_("div", "rk-status", { role: "status", "aria-live": "polite" });
+  root.append(figure, transport, stepRow, status, readout);
+  el.append(root);
+
+  // -- state kept in the browser --------------------------------------------------------------------
+  let frame = model.get("frame");
+  let playing = false, raf = 0, t0 = 0, f0 = 0;
+  let lastEntry = null;          // the entry drawn last (kept, dimmed, while the kernel computes)
+  let scale = 1;                 // displayed width / background_size[0]
+  let pendingStart = null;       // start clicked, not yet acknowledged by a run
+
+  const reducedMotion = () => model.get("reduced_motion") ||
+    (window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches);
+  const grid = () => {
+    const fs = model.get("fan_steps");
+    if (fs.length) return fs;
+    const lo = Math.log(model.get("step_min")), hi = Math.log(model.get("step_max")), n = 240;
+    return Array.from({ length: n + 1 }, (_, i) => Number(Math.exp(lo + (hi - lo) * i / n).toPrecision(4)));
+  };
+  const gridIndex = (a) => {   // nearest grid position (log distance)
+    const g = grid();
+    let best = 0;
+    for (let i = 1; i < g.length; i++) if (Math.abs(Math.log(g[i] / a)) < Math.abs(Math.log(g[best] / a))) best = i;
+    return best;
+  };
+  function entry() {
+    const a = model.get("step"), fs = model.get("fan_steps"), fan = model.get("fan");
+    const i = fs.indexOf(a);
+    if (i >= 0 && fan.length === fs.length && fan[i] && fan[i].paths) return fan[i];
+    const runs = model.get("runs");
+    return runs && runs.step === a && runs.paths ? runs : null;
+  }
+  const nFrames = (e) => e ? Math.max(1, ...e.paths.map((p) => points(p).length / 2)) : 1;
+
+  // -- layout: fit the container width, never cut off, keep the aspect ratio --------------------------
+  function layout() {
+    const [w, h] = model.get("background_size");
+    const vh = model.get("lecture") ? 52 : 62;
+    figure.style.width = `min(100%, ${w}px, calc(${vh}vh * ${w / h}))`;
+    figure.style.aspectRatio = `${w} / ${h}`;
+    root.classList.toggle("rk-lecture", model.get("lecture"));
+    root.style.maxWidth = `max(${w}px, 30em)`;
+    resize();
+  }
+  function resize() {
+    const rect = figure.getBoundingClientRect();
+    if (!rect.width) return;
+    const dpr = window.devicePixelRatio || 1;
+    scale = rect.width / model.get("background_size")[0];
+    const cw = Math.round(rect.width * dpr), ch = Math.round(rect.height * dpr);
+    if (canvas.width !== cw || canvas.height !== ch) { canvas.width = cw; canvas.height = ch; }
+    draw();
+  }
+  const observer = new ResizeObserver(resize);
+  observer.observe(figure);
+
+  let url = null;
+  function background() {
+    const bg = model.get("background");
+    if (url) URL.revokeObjectURL(url);
+    url = bg && bg.byteLength ? URL.createObjectURL(new Blob([bg], { type: "image/png" })) : null;
+    if (url) img.src = url; else img.removeAttribute("src");
+  }
+
+  // -- drawing ----------------------------------------------------------------------------------------
+  function toPx() {
+    const [left, top, right, bottom] = model.get("axes_box");
+    const [xmin, xmax, ymin, ymax] = model.get("limits");
+    const sx = (right - left) / (xmax - xmin), sy = (bottom - top) / (ymax - ymin);
+    return [(x) => left + (x - xmin) * sx, (y) => top + (ymax - y) * sy];
+  }
+  function marker(ctx, shape, x, y, r) {
+    ctx.beginPath();
+    if (shape === "square") ctx.rect(x - r, y - r, 2 * r, 2 * r);
+    else if (shape === "diamond") { ctx.moveTo(x, y - r * 1.3); ctx.lineTo(x + r * 1.3, y); ctx.lineTo(x, y + r * 1.3); ctx.lineTo(x - r * 1.3, y); ctx.closePath(); }
+    else ctx.arc(x, y, r, 0, 2 * Math.PI);
+    ctx.fill(); ctx.stroke();
+  }
+  function draw() {
+    const ctx = canvas.getContext("2d");
+    const dpr = window.devicePixelRatio || 1;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.setTransform(dpr * scale, 0, 0, dpr * scale, 0, 0);   // draw in background CSS px
+    const [left, top, right, bottom] = model.get("axes_box");
+    ctx.save();
+    ctx.beginPath(); ctx.rect(left, top, right - left, bottom - top); ctx.clip();
+    const [px, py] = toPx();
+    const big = model.get("lecture") ? 1.6 : 1;
+    const e = entry();
+    const shown = e || lastEntry;
+    const waiting = !e;
+    badge.hidden = !(waiting || model.get("busy"));
+    if (shown) {
+      const all = reducedMotion();
+      const trail = Math.max(1, model.get("trail"));
+      ctx.globalAlpha = waiting ? 0.35 : 1;
+      model.get("series").forEach((s, j) => {
+        const p = points(shown.paths[j]);
+        const n = p.length / 2;
+        if (!n) return;
+        const k = all ? n - 1 : Math.min(frame, n - 1);
+        const w = (s.width || 2) * big;
+        ctx.lineJoin = ctx.lineCap = "round";
+        ctx.strokeStyle = s.color;
+        const base = ctx.globalAlpha;
+        // the path so far, faint, then the last `trail` segments fading in
+        ctx.lineWidth = w * 0.75; ctx.globalAlpha = base * 0.6;
+        ctx.beginPath();
+        let pen = false;
+        for (let i = 0; i <= k; i++) {
+          const x = p[2 * i], y = p[2 * i + 1];
+          if (!Number.isFinite(x) || !Number.isFinite(y)) { pen = false; continue; }
+          if (pen) ctx.lineTo(px(x), py(y)); else ctx.moveTo(px(x), py(y));
+          pen = true;
+        }
+        ctx.stroke();
+        ctx.lineWidth = w;
+        for (let i = Math.max(1, k - trail + 1); i <= k; i++) {
+          const xa = p[2 * i - 2], ya = p[2 * i - 1], xb = p[2 * i], yb = p[2 * i + 1];
+          if (![xa, ya, xb, yb].every(Number.isFinite)) continue;
+          ctx.globalAlpha = base * (0.25 + 0.75 * (i - (k - trail)) / trail);
+          ctx.beginPath(); ctx.moveTo(px(xa), py(ya)); ctx.lineTo(px(xb), py(yb)); ctx.stroke();
+        }
+        ctx.globalAlpha = base;
+        const xk = p[2 * k], yk = p[2 * k + 1];
+        if (Number.isFinite(xk) && Number.isFinite(yk)) {
+          ctx.fillStyle = s.color; ctx.strokeStyle = "#ffffff"; ctx.lineWidth = 1.5 * big;
+          marker(ctx, s.marker || "circle", px(xk), py(yk), 5 * big);
+        }
+      });
+      ctx.globalAlpha = 1;
+    }
+    // start marker: a hollow black ring at [x, y]; in 1-D a triangle on the bottom edge at x
+    const st = pendingStart || model.get("start");
+    ctx.strokeStyle = "#000000"; ctx.fillStyle = "#ffffff"; ctx.lineWidth = 2 * big;
+    if (st.length === 2) marker(ctx, "circle", px(st[0]), py(st[1]), 6 * big);
+    else if (st.length === 1) {
+      const x = px(st[0]), r = 7 * big;
+      ctx.beginPath(); ctx.moveTo(x, bottom - r * 1.6); ctx.lineTo(x + r, bottom); ctx.lineTo(x - r, bottom); ctx.closePath();
+      ctx.fill(); ctx.stroke();
+    }
+    ctx.restore();
+    readFrame(shown, waiting);
+  }
+  function readFrame(e, waiting) {
+    if (!e) { readout.textContent = ""; return; }
+    const n = nFrames(e), k = reducedMotion() ? n - 1 : Math.min(frame, n - 1);
+    const parts = [`iterate ${k} of ${n - 1}`];
+    model.get("series").forEach((s, j) => {
+      const info = e.info && e.info[j] ? points(e.info[j]) : null;
+      const m = info ? info.length / 2 : 0;
+      if (m) { const i = Math.min(k, m - 1); parts.push(`${s.name}: f = ${info[2 * i].toPrecision(4)}, |∇f| = ${info[2 * i + 1].toPrecision(3)}`); }
+    });
+    readout.textContent = parts.join(" · ") + (waiting ? " (previous step)" : "");
+    scrub.max = String(n - 1);
+    scrub.value = String(k);
+    scrub.setAttribute("aria-valuetext", `iterate ${k} of ${n - 1}`);
+  }
+
+  // -- Play / Pause / Rewind / scrubber (browser only; the kernel hears when playback stops) ------------
+  function tick(t) {
+    const n = nFrames(entry() || lastEntry);
+    if (!t0) { t0 = t; f0 = frame >= n - 1 ? 0 : frame; }
+    const next = Math.min(n - 1, f0 + Math.floor((t - t0) * model.get("speed") / 1000));
+    if (next !== frame) { frame = next; draw(); }
+    if (frame >= n - 1) { stop(); return; }
+    raf = requestAnimationFrame(tick);
+  }
+  function start() {
+    if (playing) return;
+    const n = nFrames(entry() || lastEntry);
+    if (reducedMotion()) { frame = n - 1; draw(); sendFrame(false); return; }
+    playing = true; t0 = 0;
+    setIcon(play, "Pause");
+    raf = requestAnimationFrame(tick);
+    if (!model.get("playing")) { model.set("playing", true); model.save_changes(); }
+  }
+  function stop(send = true) {
+    if (raf) cancelAnimationFrame(raf);
+    raf = 0;
+    const was = playing;
+    playing = false;
+    setIcon(play, "Play");
+    if (send && (was || model.get("playing"))) sendFrame(false);
+  }
+  function sendFrame(isPlaying) {
+    model.set("frame", frame);
+    model.set("playing", isPlaying);
+    model.save_changes();
+  }
+  play.addEventListener("click", () => (playing ? stop() : start()));
+  rewind.addEventListener("click", () => { const was = playing; stop(false); frame = 0; draw(); sendFrame(false); if (was) start(); });
+  scrub.addEventListener("input", () => { if (playing) stop(false); frame = Number(scrub.value); draw(); });
+  scrub.addEventListener("change", () => sendFrame(false));
+  speed.addEventListener("input", () => { model.set("speed", Number(speed.value)); if (playing) { f0 = frame; t0 = 0; } });
+  speed.addEventListener("change", () => model.save_changes());
+  root.addEventListener("keydown", (ev) => {
+    if (ev.target !== root && ev.target !== figure) return;   // sliders and the box keep their own keys
+    if (ev.key === " ") { ev.preventDefault(); playing ? stop() : start(); }
+    else if (ev.key === "ArrowRight" || ev.key === "ArrowLeft") {
+      ev.preventDefault(); stop(false);
+      const n = nFrames(entry() || lastEntry);
+      frame = Math.max(0, Math.min(n - 1, Math.min(frame, n - 1) + (ev.key === "ArrowRight" ? 1 : -1)));
+      draw(); sendFrame(false);
+    }
+  });
+
+  // -- step: slider over the grid (log spaced), exact number box -----------------------------------------
+  function setStep(a) {
+    model.set("step", a);
+    model.save_changes();
+    stepUI(); refreshEntry(); draw();
+  }
+  function stepUI() {
+    const a = model.get("step"), g = grid();
+    stepSlider.max = String(g.length - 1);
+    stepSlider.value = String(gridIndex(a));
+    stepSlider.setAttribute("aria-valuetext", `${model.get("step_label").replace(/ a$/, "")} ${fmt(a)}`);
+    if (document.activeElement !== stepBox) stepBox.value = String(a);   // the number used, exactly
+  }
+  function marksUI() {
+    marks.replaceChildren();
+    const g = grid(), lo = Math.log(g[0]), hi = Math.log(g[g.length - 1]);
+    for (const m of model.get("step_marks")) {
+      if (!(m.value >= g[0] && m.value <= g[g.length - 1])) continue;
+      const tick = el_("span", "rk-mark");
+      tick.style.left = `${(100 * (Math.log(m.value) - lo)) / (hi - lo)}%`;
+      tick.textContent = m.label;
+      marks.append(tick);
+    }
+  }
+  stepSlider.addEventListener("input", () => {
+    if (playing) { f0 = frame; t0 = 0; }
+    setStep(grid()[Number(stepSlider.value)]);
+  });
+  const typed = () => {
+    const v = Number(stepBox.value.trim());
+    if (Number.isFinite(v) && v > 0) { stepBox.classList.remove("rk-invalid"); if (v !== model.get("step")) setStep(v); }
+    else stepBox.classList.add("rk-invalid");
+  };
+  stepBox.addEventListener("change", typed);
+  stepBox.addEventListener("keydown", (ev) => { if (ev.key === "Enter") { typed(); } });
+
+  // -- click on the plot sets the start (marker at once; the path follows from the kernel) ----------------
+  figure.addEventListener("click", (ev) => {
+    if (!model.get("clickable")) return;
+    const r = canvas.getBoundingClientRect();
+    const cx = (ev.clientX - r.left) / scale, cy = (ev.clientY - r.top) / scale;
+    const [left, top, right, bottom] = model.get("axes_box");
+    if (cx < left || cx > right || cy < top || cy > bottom) return;
+    const [xmin, xmax, ymin, ymax] = model.get("limits");
+    const x = xmin + (cx - left) / (right - left) * (xmax - xmin);
+    const y = ymax - (cy - top) / (bottom - top) * (ymax - ymin);
+    const st = model.get("start").length === 1 ? [x] : [x, y];
+    pendingStart = st;
+    stop(false);
+    model.set("start", st);
+    model.save_changes();
+    draw();
+  });
+
+  // -- kernel -> view ---------------------------------------------------------------------------------
+  function refreshEntry() {
+    const e = entry();
+    if (e) lastEntry = e;
+    const alt = (e || lastEntry || {}).alt || "";
+    if (figure.getAttribute("aria-label") !== alt) figure.setAttribute("aria-label", alt);
+  }
+  const on = (names, fn) => names.split(" ").forEach((n) => model.on(`change:${n}`, fn));
+  on("background", background);
+  on("background_size lecture", layout);
+  on("axes_box limits series trail busy reduced_motion", draw);
+  on("runs fan", () => { pendingStart = null; refreshEntry(); draw(); });
+  on("fan_steps step step_min step_max step_label", () => { stepUI(); marksUI(); refreshEntry(); draw(); });
+  on("step_marks", marksUI);
+  on("start", () => { pendingStart = null; draw(); });
+  on("frame", () => { if (!playing) { frame = model.get("frame"); draw(); } });
+  on("playing", () => { model.get("playing") ? start() : stop(false); });
+  on("speed", () => { speed.value = String(model.get("speed")); speed.setAttribute("aria-valuetext", `${model.get("speed")} frames per second`); });
+  on("status", () => { status.textContent = model.get("status"); });
+  on("clickable", () => figure.classList.toggle("rk-clickable", model.get("clickable")));
+  on("step_label", () => { stepName.textContent = model.get("step_label"); stepSlider.setAttribute("aria-label", model.get("step_label")); stepBox.setAttribute("aria-label", `${model.get("step_label")}, exact value`); });
+
+  // first paint
+  stepName.textContent = model.get("step_label");
+  stepSlider.setAttribute("aria-label", model.get("step_label"));
+  stepBox.setAttribute("aria-label", `${model.get("step_label")}, exact value`);
+  speed.value = String(model.get("speed"));
+  speed.setAttribute("aria-valuetext", `${model.get("speed")} frames per second`);
+  status.textContent = model.get("status");
+  figure.classList.toggle("rk-clickable", model.get("clickable"));
+  background(); layout(); stepUI(); marksUI(); refreshEntry(); draw();
+  if (model.get("playing")) start();
+
+  return () => { stop(false); observer.disconnect(); if (url) URL.revokeObjectURL(url); };
+}
+
+export default { render };

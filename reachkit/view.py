@@ -1,0 +1,303 @@
+"""The explorers' browser view: a still background image with the moving paths drawn over it in the browser.
+
+matplotlib draws what is static (contours, basins, bifurcation diagram, axes) into a PNG once; the view
+(``static/view.js``, an anywidget ES module, no build step) maps data to pixels through the axes rectangle,
+
+    px = left + (x - xmin) / (xmax - xmin) * (right - left),   py = top + (ymax - y) / (ymax - ymin) * (bottom - top),
+
+and draws the paths, a fading trail and the iterate and start markers on a <canvas> over it. Play, the
+scrubber and a step-slider drag over the precomputed ``fan`` run in the browser, with no kernel message per
+frame. The synced traits are the contract with the explorer models: ``static/CONTRACT.md``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import pathlib
+
+import anywidget
+import numpy as np
+import traitlets as T
+
+from . import checks
+
+__all__ = ["ExplorerView", "encode_run", "pack_points", "background_traits", "fallback_bundle", "still_bundle",
+           "display_view", "demo"]
+
+_STATIC = pathlib.Path(__file__).parent / "static"
+MARKERS = ("circle", "square", "diamond")
+
+
+def pack_points(points) -> bytes:
+    """(n, 2) drawing coordinates as the little-endian float32 bytes the view reads (x, y per row).
+    Values beyond the float32 range (a diverging run) become +-inf, which the view does not draw."""
+    arr = np.asarray(points, dtype=float)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise ValueError(f"points must have shape (n, 2); got shape {arr.shape}")
+    with np.errstate(over="ignore"):
+        return arr.astype("<f4").tobytes()
+
+
+def encode_run(step, paths, info=None, status: str = "", alt: str = "") -> dict:
+    """One entry of ``runs``/``fan``: the step, one (n_i, 2) path per series, optional (f, |grad f|) per
+    iterate, a one-line status and the figure's text alternative."""
+    entry = {"step": checks.real("step", step, positive=True), "paths": [pack_points(p) for p in paths],
+             "status": str(status), "alt": str(alt)}
+    if info is not None:
+        entry["info"] = [pack_points(i) for i in info]
+    return entry
+
+
+def _check_entry(name: str, entry) -> dict:
+    if not isinstance(entry, dict):
+        raise TypeError(f"{name} must be a dict (see encode_run); got {type(entry).__name__}")
+    if not entry:
+        return entry
+    missing = {"step", "paths"} - entry.keys()
+    if missing:
+        raise ValueError(f"{name} lacks {sorted(missing)}; a run has step, paths, info, status, alt")
+    checks.real(f"{name}['step']", entry["step"], positive=True)
+    arrays = list(entry["paths"]) + list(entry.get("info") or [])
+    for a in arrays:
+        if not isinstance(a, (bytes, bytearray, memoryview)) or len(a) % 8:
+            raise ValueError(f"{name}: every path and info must be float32 bytes of shape (n, 2) "
+                             f"(a multiple of 8 bytes); got {type(a).__name__} of length {len(a)}")
+    if "info" in entry and [len(b) for b in entry["info"]] != [len(b) for b in entry["paths"]]:
+        raise ValueError(f"{name}: info must have one (f, |grad f|) row per iterate of each path")
+    return entry
+
+
+class _Real(T.Float):
+    """A float trait under reachkit's rule (checks.real): bools and strings refused, the value checked."""
+
+    def __init__(self, default, **rule):
+        super().__init__(default)
+        self.rule = rule
+
+    def validate(self, obj, value):
+        return checks.real(self.name, value, **self.rule)
+
+
+class _Integer(T.Int):
+    """An int trait under checks.integer: bools and floats refused, the range checked."""
+
+    def __init__(self, default, **rule):
+        super().__init__(default)
+        self.rule = rule
+
+    def validate(self, obj, value):
+        return checks.integer(self.name, value, **self.rule)
+
+
+class ExplorerView(anywidget.AnyWidget):
+    """The canvas, Play/Pause/Rewind, speed, scrubber, step slider with an exact number box, status line."""
+
+    _esm = _STATIC / "view.js"
+    _css = _STATIC / "view.css"
+
+    background = T.Bytes(b"").tag(sync=True)
+    background_size = T.List(T.Float(), [640.0, 480.0]).tag(sync=True)
+    axes_box = T.List(T.Float(), [80.0, 40.0, 600.0, 430.0]).tag(sync=True)
+    limits = T.List(T.Float(), [0.0, 1.0, 0.0, 1.0]).tag(sync=True)
+    series = T.List(T.Dict()).tag(sync=True)
+    runs = T.Dict().tag(sync=True)
+    fan = T.List(T.Dict()).tag(sync=True)
+    fan_steps = T.List(T.Float()).tag(sync=True)
+    step = _Real(0.1, positive=True).tag(sync=True)
+    step_min = _Real(1e-3, positive=True).tag(sync=True)
+    step_max = _Real(1.0, positive=True).tag(sync=True)
+    step_marks = T.List(T.Dict()).tag(sync=True)
+    step_label = T.Unicode("step a").tag(sync=True)
+    start = T.List(T.Float(), [0.0, 0.0]).tag(sync=True)
+    clickable = T.Bool(True).tag(sync=True)
+    frame = _Integer(0, low=0).tag(sync=True)
+    playing = T.Bool(False).tag(sync=True)
+    speed = _Integer(30, low=1, high=60).tag(sync=True)
+    reduced_motion = T.Bool(False).tag(sync=True)
+    trail = _Integer(12, low=1).tag(sync=True)
+    status = T.Unicode("").tag(sync=True)
+    busy = T.Bool(False).tag(sync=True)
+    lecture = T.Bool(False).tag(sync=True)
+
+    def __init__(self, **traits):
+        super().__init__(**traits)
+        self.add_class("rk-view-widget")
+
+    @T.validate("background_size")
+    def _valid_size(self, proposal):
+        w, h = _numbers("background_size", proposal.value, 2)
+        if not (w > 0 and h > 0):
+            raise ValueError(f"background_size must be [width, height] > 0 in CSS px; got {proposal.value!r}")
+        return [w, h]
+
+    @T.validate("axes_box")
+    def _valid_box(self, proposal):
+        left, top, right, bottom = _numbers("axes_box", proposal.value, 4)
+        if not (left < right and top < bottom):
+            raise ValueError(f"axes_box must be [left, top, right, bottom] with left < right and top < bottom; "
+                             f"got {proposal.value!r}")
+        return [left, top, right, bottom]
+
+    @T.validate("limits")
+    def _valid_limits(self, proposal):
+        xmin, xmax, ymin, ymax = _numbers("limits", proposal.value, 4)
+        if not (xmin < xmax and ymin < ymax):
+            raise ValueError(f"limits must be [xmin, xmax, ymin, ymax] with xmin < xmax and ymin < ymax; "
+                             f"got {proposal.value!r}")
+        return [xmin, xmax, ymin, ymax]
+
+    @T.validate("series")
+    def _valid_series(self, proposal):
+        for s in proposal.value:
+            if not {"key", "name", "color"} <= s.keys():
+                raise ValueError(f"each series needs key, name and color; got {s!r}")
+            checks.choice("series marker", s.get("marker", "circle"), MARKERS)
+            checks.real("series width", s.get("width", 2.0), positive=True)
+        return proposal.value
+
+    @T.validate("runs")
+    def _valid_runs(self, proposal):
+        return _check_entry("runs", proposal.value)
+
+    @T.validate("fan")
+    def _valid_fan(self, proposal):
+        return [_check_entry(f"fan[{i}]", e) for i, e in enumerate(proposal.value)]
+
+    @T.validate("fan_steps")
+    def _valid_fan_steps(self, proposal):
+        steps = [checks.real("fan_steps", a, positive=True) for a in proposal.value]
+        if any(b <= a for a, b in zip(steps, steps[1:], strict=False)):
+            raise ValueError(f"fan_steps must increase strictly; got {proposal.value!r}")
+        return steps
+
+    @T.validate("start")
+    def _valid_start(self, proposal):
+        if len(proposal.value) not in (1, 2):
+            raise ValueError(f"start must be [x] (1-D) or [x, y] (2-D); got {proposal.value!r}")
+        return [checks.real("start", v) for v in proposal.value]
+
+    def shown_run(self) -> dict:
+        """The entry the view draws for the current step: fan[i] if step == fan_steps[i], else runs if
+        runs['step'] == step, else {} (the view shows "computing…")."""
+        if self.step in self.fan_steps and len(self.fan) == len(self.fan_steps):
+            return self.fan[self.fan_steps.index(self.step)]
+        return self.runs if self.runs.get("step") == self.step else {}
+
+
+def _numbers(name: str, value, n: int) -> list[float]:
+    if len(value) != n:
+        raise ValueError(f"{name} must hold {n} numbers; got {value!r}")
+    return [checks.real(name, v) for v in value]
+
+
+def background_traits(fig, ax, scale: float = 2.0) -> dict:
+    """background, background_size, axes_box and limits of a matplotlib figure: the PNG rendered at
+    ``scale`` x (HiDPI), its CSS size (figure inches x dpi) and the axes' data rectangle in CSS px."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig) if not isinstance(fig.canvas, FigureCanvasAgg) else fig.canvas
+    canvas.draw()
+    width, height = fig.bbox.width, fig.bbox.height
+    x0, y0, x1, y1 = ax.bbox.extents  # display px, origin at the bottom left
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=fig.dpi * scale)
+    xmin, xmax = ax.get_xlim()
+    ymin, ymax = ax.get_ylim()
+    return {"background": buf.getvalue(), "background_size": [width, height],
+            "axes_box": [x0, height - y1, x1, height - y0], "limits": [xmin, xmax, ymin, ymax]}
+
+
+def _widget_bundle(widget) -> dict:
+    shown = widget._repr_mimebundle_() or {}
+    return dict(shown[0] if isinstance(shown, tuple) else shown)  # anywidget returns (data, metadata)
+
+
+def fallback_bundle(widget, png: bytes, text: str) -> dict:
+    """One output: the widget's view plus the still picture and status text (:func:`still_bundle`) for
+    renderers without a widget manager. Enough while no widget state is saved; when it is (``nbconvert
+    --execute`` saves it), an HTML export shows the widget view, which needs a CDN: use :func:`display_view`."""
+    return {**_widget_bundle(widget), **still_bundle(png, text)}
+
+
+def still_bundle(png: bytes, text: str, scale: float = 2.0) -> dict:
+    """The still picture and the status text, inline (no script, no CDN), as an output of its own;
+    the PNG is shown at 1/``scale`` of its pixel width (HiDPI renders are made at 2x).
+
+    A notebook exported to HTML keeps it whether or not the widget state was saved (a saved state
+    needs the widget manager from a CDN, so offline the widget's own output stays empty); wherever
+    a view renders, view.css hides it (``.jp-OutputArea-child:has(.rk-still)``), so it never shows twice."""
+    b64 = base64.b64encode(png).decode("ascii")
+    width = int.from_bytes(png[16:20], "big") / scale if png[:8] == b"\x89PNG\r\n\x1a\n" else None
+    size = f"width:{width:.0f}px;" if width else ""
+    alt = html.escape(text, quote=True)
+    return {"text/html": (f"<figure class='rk-still' style='margin:0'><img src='data:image/png;base64,{b64}' "
+                          f"alt='{alt}' style='{size}max-width:100%;height:auto'/><figcaption><pre>"
+                          f"{html.escape(text)}</pre></figcaption></figure>"),
+            "image/png": b64, "text/plain": text}
+
+
+def display_view(widget, png: bytes, text: str):
+    """Display the live widget, then its still picture as an output of its own (an explorer's
+    ``_ipython_display_``): the HTML export shows the still whether or not the widget state is saved."""
+    from IPython.display import display
+
+    display({**_widget_bundle(widget), "text/plain": ""}, raw=True)
+    display(still_bundle(png, text), raw=True)
+
+
+def demo(n_steps: int = 60, dim: int = 2, lecture: bool = False) -> ExplorerView:
+    """A view with synthetic runs of GD on a quadratic, in closed form: f(x, y) = (x^2 + 8 y^2) / 2 gives
+    x_k = (1 - a)^k x_0, y_k = (1 - 8a)^k y_0 (dim=2); f(x) = 4 x^2 gives x_k = (1 - 8a)^k x_0 (dim=1,
+    drawn as (x, f(x))). The fan covers 40 log-spaced steps (3 significant digits) up to 1.2 x 2/8."""
+    from matplotlib.figure import Figure
+
+    lam = np.array([1.0, 8.0][2 - dim:])
+    sharp = 2 / lam.max()
+
+    def value(x):
+        return (lam * x**2).sum(axis=-1) / 2
+
+    def run(a, x0):
+        x = np.asarray(x0) * (1 - a * lam) ** np.arange(n_steps + 1)[:, None]
+        with np.errstate(over="ignore", invalid="ignore"):
+            f, g = value(x), np.linalg.norm(lam * x, axis=-1)
+        fate = "converges to the minimum" if a < sharp else "diverges (a > 2/λ)"
+        return encode_run(a, [x if dim == 2 else np.column_stack([x[:, 0], f])], [np.column_stack([f, g])],
+                          status=f"GD with step {a:.4g}: {fate}",
+                          alt=f"GD path from ({', '.join(f'{v:.3g}' for v in x0)}) with step {a:.4g}; it {fate}")
+
+    fig = Figure(figsize=(6.4, 4.8), dpi=100)
+    ax = fig.add_subplot()
+    if dim == 2:
+        xs, ys = np.meshgrid(np.linspace(-2, 2, 161), np.linspace(-1.5, 1.5, 121))
+        ax.contourf(xs, ys, value(np.stack([xs, ys], axis=-1)), levels=20, cmap="Greys")
+        ax.set(xlim=(-2, 2), ylim=(-1.5, 1.5), xlabel="x", ylabel="y", title="f(x, y) = (x² + 8 y²) / 2")
+    else:
+        xs = np.linspace(-1, 1, 201)
+        ax.plot(xs, value(xs[:, None]), color="0.3")
+        ax.set(xlim=(-1, 1), ylim=(-0.2, 4.2), xlabel="x", ylabel="f(x)", title="f(x) = 4 x²")
+    start = [1.6, 0.9][:dim] if dim == 2 else [0.7]
+    steps = [float(f"{a:.3g}") for a in np.geomspace(0.02, 1.2 * sharp, 40)]
+    view = ExplorerView(**background_traits(fig, ax), series=[{"key": "gd", "name": "GD", "color": "#0072B2",
+                        "width": 2.0, "marker": "circle"}], fan_steps=steps, fan=[run(a, start) for a in steps],
+                        step=steps[20], step_min=steps[0], step_max=steps[-1], lecture=lecture, start=start,
+                        step_marks=[{"value": sharp, "label": "2/λ"}], frame=n_steps)
+    view.runs = view.fan[20]
+    view.status = view.runs["status"]
+
+    def on_step(change):  # a typed step between grid positions: computed exactly here
+        if change["new"] not in view.fan_steps:
+            view.runs = run(change["new"], view.start)
+        view.status = view.shown_run()["status"]
+
+    def on_start(change):  # a click on the plot: new paths for every step of the fan
+        with view.hold_sync():
+            view.fan = [run(a, view.start) for a in view.fan_steps]
+            view.runs = run(view.step, view.start)
+            view.status = view.shown_run()["status"]
+
+    view.observe(on_step, "step")
+    view.observe(on_start, "start")
+    return view
