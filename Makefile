@@ -16,9 +16,9 @@ LAB_ARGS ?=
 LAB_ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 EXTRAS ?= lab,video,test
-# `make demo NB=03`: notebooks/03_*.ipynb as a Voila app in lecture style
+# `make demo NB=03`: notebooks/03_*.ipynb as a Voila app in lecture style (NB may also be a path)
 NB ?= 00
-DEMO_NOTEBOOK = $(firstword $(wildcard notebooks/$(NB)_*.ipynb) $(wildcard notebooks/$(NB)))
+DEMO_NOTEBOOK = $(firstword $(wildcard notebooks/$(NB)_*.ipynb) $(wildcard notebooks/$(NB)) $(wildcard $(NB)))
 DEMO_ARGS ?=
 
 .PHONY: lab test demo bench lint clean

@@ -3,7 +3,8 @@
 The page shows the prose and the explorers but no code, in the lecture template's large type; no
 cell output is an error or a traceback; the first explorer is drawn, Play animates it and arrow
 keys on its step slider redraw it. The time from opening the page to a drawn explorer goes to
-``results/hub/voila.json``.
+``results/hub/voila.json``. The browser-drawn explorer view (anywidget, reachkit/view.py) is
+checked the same way on the browser suite's synthetic notebook.
 
 Run: ``make test PYTEST_ARGS="-m hub"``.
 """
@@ -23,12 +24,38 @@ NB = "03"
 LECTURE_PROSE_PX = 22  # share/jupyter/voila/templates/reachkit-lecture/index.html.j2
 
 
+VIEW_DEMO = "tests/browser/synthetic/90_view_demo.ipynb"  # ExplorerView with closed-form runs
+
+
 @pytest.fixture(scope="module")
 def demo(hub_requirements, tmp_path_factory):
     server = VoilaDemo(tmp_path_factory.mktemp("voila"), NB)
     try:
         yield server.start()
     finally:
+        server.stop()
+
+
+def test_anywidget_view_renders_and_plays_in_voila(chromium, hub_requirements, tmp_path, hub_results):
+    server = VoilaDemo(tmp_path, VIEW_DEMO).start()
+    page = chromium.new_page(viewport={"width": 1500, "height": 1000})
+    page_errors: list[str] = []
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    try:
+        t0 = time.monotonic()
+        page.goto(server.url, timeout=180_000)
+        _wait_rendered(page, t0)
+        roots = explorer_roots(page)
+        assert len(roots) == 3 and page.locator(".rk-view").count() == 3, f"views: {page.locator('.rk-view').count()}"
+        seen = check_explorer(roots[0], step_slider=True)
+        assert seen["view"] == "anywidget"
+        assert page.locator(".rk-view.rk-lecture").count() == 1, "demo(lecture=True) is not in lecture style"
+        assert not page_errors, page_errors
+    except BaseException:
+        page.screenshot(path=str(hub_results / "voila-view-FAILED.png"), full_page=True)
+        raise
+    finally:
+        page.close()
         server.stop()
 
 
@@ -43,7 +70,7 @@ def _wait_rendered(page, t0: float, timeout: float = 180.0) -> float:
         n = page.evaluate(count)
         if n != last:
             last, since = n, time.monotonic()
-        elif time.monotonic() - since > 3.0 and page.locator(".widget-play").count():
+        elif time.monotonic() - since > 3.0 and explorer_roots(page):
             return round(since - t0, 1)
         time.sleep(0.25)
     raise TimeoutError(f"the Voila page was still changing after the deadline ({last} cells and outputs)")
