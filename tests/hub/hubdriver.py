@@ -83,6 +83,8 @@ def course_repository(base: Path) -> tuple[str, str]:
     """A bare clone of this checkout's committed HEAD as branch ``course``: (file:// URL, branch)."""
     bare = base / "reachkit.git"
     subprocess.run(["git", "init", "--quiet", "--bare", str(bare)], check=True)
+    # CI checkouts are often shallow: let the bare copy accept a shallow history
+    subprocess.run(["git", "-C", str(bare), "config", "receive.shallowUpdate", "true"], check=True)
     subprocess.run(["git", "-C", str(ROOT), "push", "--quiet", str(bare), "HEAD:refs/heads/course"], check=True)
     return bare.as_uri(), "course"
 
