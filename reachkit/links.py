@@ -11,7 +11,7 @@ part of the repository URL (``reachkit.git`` for a ``.git`` URL) and ``urlpath``
 ``app="voila"`` opens the notebook as an app instead (prose and widgets, no code; the hub image
 then needs Voila). From a shell::
 
-    python -m reachkit.links --hub https://hub.example.edu --repo https://github.com/OWNER/reachkit --notebook 03
+    python -m reachkit.links --hub https://hub.example.edu --repo https://github.com/reachkit/reachkit --notebook 03
 """
 
 from __future__ import annotations
