@@ -48,10 +48,9 @@ def chp_path() -> str | None:
 
 def hub_unavailable() -> str | None:
     """Why the hub tests cannot run here, or None."""
-    sys.path.insert(0, str(ROOT / "tests" / "browser"))
-    from labdriver import browser_unavailable
+    from labdriver import browser_unavailable  # tests/browser, on sys.path through conftest.py
 
-    missing = [browser_unavailable()] if browser_unavailable() else []
+    missing = [reason] if (reason := browser_unavailable()) else []
     for module in ("jupyterhub", "nbgitpuller", "psutil", "voila"):
         try:
             __import__(module)
@@ -59,8 +58,9 @@ def hub_unavailable() -> str | None:
             missing.append(f"no `{module}` Python package (pip install -e '.[test]')")
     if chp_path() is None:
         missing.append("no configurable-http-proxy: " + HOW_TO_CHP)
-    if shutil.which("git") is None:
-        missing.append("no git")
+    for program in ("node", "git"):  # configurable-http-proxy runs on Node.js; nbgitpuller runs git
+        if shutil.which(program) is None:
+            missing.append(f"no `{program}` on PATH")
     return "hub tests cannot run: " + "; ".join(missing) if missing else None
 
 
