@@ -114,3 +114,20 @@ def check_explorer(root, *, step_slider: bool = False, timeout: float = 60.0) ->
         assert changed > 30, f"step {before_value} -> {after_value}: the figure did not change ({changed} px)"
         seen["step"] = {"before": before_value, "after": after_value, "changed_px": changed}
     return seen
+
+
+def wait_voila_rendered(page, t0: float, timeout: float = 180.0) -> float:
+    """Voila renders cells as they run: wait for the last cell's outputs (no change for 3 s);
+    return the seconds from ``t0`` (page opened) to the last change."""
+    deadline = t0 + timeout
+    page.wait_for_selector("#rendered_cells", state="visible", timeout=180_000)
+    count = "() => document.querySelectorAll('#rendered_cells .jp-Cell, #rendered_cells .jp-OutputArea-output').length"
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        n = page.evaluate(count)
+        if n != last:
+            last, since = n, time.monotonic()
+        elif time.monotonic() - since > 3.0 and explorer_roots(page):
+            return round(since - t0, 1)
+        time.sleep(0.25)
+    raise TimeoutError(f"the Voila page was still changing after the deadline ({last} cells and outputs)")

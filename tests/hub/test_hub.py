@@ -5,6 +5,7 @@ hands out a bare clone of this checkout's committed HEAD through the link of
 ``python -m reachkit.links``. First one student, then three who click the link at the same moment:
 each logs in in headless Chromium, lands in JupyterLab on ``~/reachkit/notebooks/00_start_here.ipynb``,
 runs all cells (no error, every cell ran) and finds the explorer drawn, with Play animating it.
+The first student then opens the same notebook through the ``--app voila`` link (Voila on the hub).
 
 Measured per student, to ``results/hub/hub.json`` (``make bench`` prints it): seconds from login to
 an idle kernel (spawn, clone, JupyterLab, kernel start) and from there through Run All, and the RSS
@@ -22,7 +23,7 @@ import os
 import time
 
 import pytest
-from explorer_check import check_explorer, explorer_roots
+from explorer_check import check_explorer, explorer_roots, wait_voila_rendered
 from hubdriver import RESULTS
 from labdriver import _JS_LISTEN, LabNotebook
 
@@ -132,6 +133,12 @@ def test_one_student_pulls_runs_and_plays(chromium, hub, hub_results):
         student.click_link()
         student.arrive()
         result = student.run_and_check(hub_results)
+        # the same notebook as an app: the link of `python -m reachkit.links --app voila`
+        t = time.monotonic()
+        student.page.goto(hub_link(hub.url, hub.repo_url, branch=hub.branch, notebook=NOTEBOOK, app="voila"))
+        result["voila_rendered_s"] = wait_voila_rendered(student.page, t)
+        assert f"/user/ada/voila/render/reachkit/notebooks/{NOTEBOOK}" in student.page.url, student.page.url
+        result["voila_view"] = check_explorer(explorer_roots(student.page)[0])["view"]
     except BaseException:
         student.fail_screenshot(hub_results)
         raise

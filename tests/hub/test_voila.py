@@ -15,7 +15,7 @@ import json
 import time
 
 import pytest
-from explorer_check import check_explorer, explorer_roots
+from explorer_check import check_explorer, explorer_roots, wait_voila_rendered
 from hubdriver import VoilaDemo
 
 pytestmark = pytest.mark.hub
@@ -44,7 +44,7 @@ def test_anywidget_view_renders_and_plays_in_voila(chromium, hub_requirements, t
     try:
         t0 = time.monotonic()
         page.goto(server.url, timeout=180_000)
-        _wait_rendered(page, t0)
+        wait_voila_rendered(page, t0)
         roots = explorer_roots(page)
         assert len(roots) == 3 and page.locator(".rk-view").count() == 3, f"views: {page.locator('.rk-view').count()}"
         seen = check_explorer(roots[0], step_slider=True)
@@ -59,23 +59,6 @@ def test_anywidget_view_renders_and_plays_in_voila(chromium, hub_requirements, t
         server.stop()
 
 
-def _wait_rendered(page, t0: float, timeout: float = 180.0) -> float:
-    """Voila renders cells as they run: wait for the last cell's outputs (no change for 3 s);
-    return the seconds from ``t0`` (page opened) to the last change."""
-    deadline = t0 + timeout
-    page.wait_for_selector("#rendered_cells", state="visible", timeout=180_000)
-    count = "() => document.querySelectorAll('#rendered_cells .jp-Cell, #rendered_cells .jp-OutputArea-output').length"
-    last, since = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        n = page.evaluate(count)
-        if n != last:
-            last, since = n, time.monotonic()
-        elif time.monotonic() - since > 3.0 and explorer_roots(page):
-            return round(since - t0, 1)
-        time.sleep(0.25)
-    raise TimeoutError(f"the Voila page was still changing after the deadline ({last} cells and outputs)")
-
-
 def test_make_demo_serves_the_notebook_as_an_app(chromium, demo, hub_results):
     context = chromium.new_context(viewport={"width": 1500, "height": 1000}, device_scale_factor=1)
     page = context.new_page()
@@ -84,7 +67,7 @@ def test_make_demo_serves_the_notebook_as_an_app(chromium, demo, hub_results):
     t0 = time.monotonic()
     try:
         page.goto(demo.url, timeout=180_000)
-        rendered_s = _wait_rendered(page, t0)
+        rendered_s = wait_voila_rendered(page, t0)
         roots = explorer_roots(page)
         assert roots, f"no explorer on the Voila page\n{demo.log_tail()}"
         seen = check_explorer(roots[0], step_slider=True)
