@@ -1,6 +1,8 @@
 # Developer commands for reachkit. The first target that needs Python creates
-# $(VENV) and installs the package with its test extra; later runs reuse it,
-# and an edited pyproject.toml triggers a re-install.
+# $(VENV) and installs the package with the extras below (JupyterLab + ipympl,
+# MP4 export, the test tools, which include Voila, JupyterHub and nbgitpuller);
+# later runs reuse it, and an edited pyproject.toml triggers a re-install.
+# `pip install reachkit` alone is the lean library (numpy, scipy, matplotlib, ipywidgets).
 
 VENV ?= .venv
 PYTHON ?= python3
@@ -13,13 +15,18 @@ LAB_ARGS ?=
 # Jupyter refuses to start as root (containers, CI machines) without this flag.
 LAB_ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
+EXTRAS ?= lab,video,test
+# `make demo NB=03`: notebooks/03_*.ipynb as a Voila app in lecture style (NB may also be a path)
+NB ?= 00
+DEMO_NOTEBOOK = $(firstword $(wildcard notebooks/$(NB)_*.ipynb) $(wildcard notebooks/$(NB)) $(wildcard $(NB)))
+DEMO_ARGS ?=
 
-.PHONY: lab test bench lint clean
+.PHONY: lab test demo bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install -e '.[test]'
+	$(PY) -m pip install -e '.[$(EXTRAS)]'
 	touch $@
 
 lab: $(STAMP)
@@ -35,6 +42,13 @@ lab: $(STAMP)
 # with "# NBVAL_CHECK_OUTPUT" compare outputs) in this venv's own kernel.
 test: $(STAMP)
 	$(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
+
+# One notebook as an app (Voila): prose and explorers, no code, large type for a projector.
+# The template lives in share/jupyter/voila/templates/reachkit-lecture (found through JUPYTER_PATH).
+demo: $(STAMP)
+	@test -n "$(DEMO_NOTEBOOK)" || { echo "no notebook matches NB=$(NB) (try NB=03)"; exit 2; }
+	JUPYTER_PATH=$(CURDIR)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH} \
+		$(PY) -m voila $(DEMO_NOTEBOOK) --template=reachkit-lecture --Voila.ip=127.0.0.1 $(DEMO_ARGS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import importlib.util
 import os
 import pathlib
 
@@ -116,7 +117,7 @@ def save_animation(landscape: Landscape, filename, paths=None, *, start=None, st
                    methods=("gd",), n_steps: int = 60, batch_size: int = 1, seed: int = 0,
                    fps: int = 15, max_frames: int = 60, dpi: int = 80, figsize=(6.0, 4.4),
                    trail: int = 15, lecture: bool = False, title: str | None = None,
-                   hold_last: int | None = None, loop: bool = True) -> pathlib.Path | None:
+                   hold_last: int | None = None, loop: bool = True) -> pathlib.Path:
     """Write a run as ``.gif``, ``.mp4`` or ``.html`` (a player that needs no kernel).
 
     ``paths`` is a Path (drawn as GD) or a dict {"gd"|"sgd"|"flow": Path}, e.g. an explorer's
@@ -126,8 +127,8 @@ def save_animation(landscape: Landscape, filename, paths=None, *, start=None, st
     times (default half a second, at most 500; a GIF shows it once for longer, so held frames cost
     no memory; the HTML player repeats it, at most one second's worth). Frames are rendered one
     at a time and streamed to the writer. The folder of ``filename`` must exist; an existing
-    file is overwritten. Returns the file path, or None when MP4 was asked for and no ffmpeg is
-    available (a message says so).
+    file is overwritten. Returns the file path. MP4 needs the ``video`` extra (imageio-ffmpeg);
+    without it a ModuleNotFoundError names it.
     """
     if not isinstance(filename, (str, os.PathLike)):
         raise TypeError(f"filename must be a path (str or pathlib.Path); got {filename!r}")
@@ -153,9 +154,9 @@ def save_animation(landscape: Landscape, filename, paths=None, *, start=None, st
     ffmpeg = None
     if ext == ".mp4":
         ffmpeg = ffmpeg_available()
-        if ffmpeg is None:
-            print(f"MP4 skipped: no ffmpeg found (pip install imageio-ffmpeg); {out} not written.")
-            return None
+        if ffmpeg is None or importlib.util.find_spec("imageio_ffmpeg") is None:
+            raise ModuleNotFoundError(f"MP4 export needs imageio-ffmpeg: pip install 'reachkit[video]' "
+                                      f"(or save {out.with_suffix('.gif').name} or .html instead)")
     if paths is None:
         paths = run_paths(landscape, start=start, step=step, methods=methods, n_steps=n_steps,
                           batch_size=batch_size, seed=seed)

@@ -1,5 +1,7 @@
 """reachkit.animation.save_animation writes files that open: GIF frames, an HTML player, MP4."""
 
+import sys
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -36,22 +38,29 @@ def test_html_player_is_self_contained(tmp_path):
     assert 5_000 < out.stat().st_size < 2_000_000
 
 
-def test_mp4_when_ffmpeg_is_available(tmp_path, capsys):
+def test_mp4_when_ffmpeg_is_available(tmp_path):
     ls = landscapes.saddle()
-    out = save_animation(ls, tmp_path / "gd.mp4", step=0.1, start=(1.0, 0.01), n_steps=20, **SMALL)
     if ffmpeg_available() is None:
-        assert out is None and "MP4 skipped" in capsys.readouterr().out
+        with pytest.raises(ModuleNotFoundError, match=r"pip install 'reachkit\[video\]'"):
+            save_animation(ls, tmp_path / "gd.mp4", step=0.1, start=(1.0, 0.01), n_steps=20, **SMALL)
         return
+    out = save_animation(ls, tmp_path / "gd.mp4", step=0.1, start=(1.0, 0.01), n_steps=20, **SMALL)
     data = out.read_bytes()
     assert data[4:8] == b"ftyp" and len(data) > 1000
 
 
-def test_mp4_is_skipped_with_a_message_without_ffmpeg(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("missing", ["ffmpeg binary", "imageio_ffmpeg module"])
+def test_mp4_without_the_video_extra_names_it(tmp_path, monkeypatch, missing):
     import reachkit.animation as A
 
-    monkeypatch.setattr(A, "ffmpeg_available", lambda: None)
-    assert save_animation(landscapes.saddle(), tmp_path / "x.mp4", **SMALL) is None
-    assert "MP4 skipped" in capsys.readouterr().out and not (tmp_path / "x.mp4").exists()
+    if missing == "ffmpeg binary":
+        monkeypatch.setattr(A, "ffmpeg_available", lambda: None)
+    else:  # a lean install: `import imageio_ffmpeg` fails even if a system ffmpeg exists
+        monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)
+        monkeypatch.setattr(A, "ffmpeg_available", lambda: "/usr/bin/ffmpeg")
+    with pytest.raises(ModuleNotFoundError, match=r"imageio-ffmpeg: pip install 'reachkit\[video\]'"):
+        save_animation(landscapes.saddle(), tmp_path / "x.mp4", **SMALL)
+    assert not (tmp_path / "x.mp4").exists()
 
 
 def test_given_paths_are_drawn_as_they_are(tmp_path):

@@ -7,11 +7,14 @@ These guard the pieces that are easy to let drift apart: the pip route
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import os
 import re
 import stat
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -127,17 +130,27 @@ def test_environment_uses_conda_forge_only():
 # (b) -------------------------------------------------------------------------
 
 
-def test_every_runtime_dependency_is_in_environment_yml():
+# What environment.yml (and so Binder) must hold: the library and the extras a student or a
+# lecturer needs in JupyterLab. The test extra's browser, hub and lint tools stay pip-only.
+ENVIRONMENT_EXTRAS = ("lab", "video", "demo")
+
+
+def _requirements(*extras: str, runtime: bool = True) -> list[Requirement]:
+    project = _pyproject()["project"]
+    reqs = [Requirement(r) for r in project["dependencies"]] if runtime else []
+    for extra in extras:
+        reqs += [Requirement(r) for r in project["optional-dependencies"][extra]]
+    return reqs
+
+
+def test_runtime_dependencies_and_lab_video_demo_extras_are_in_environment_yml():
     pins = _conda_pins()
-    runtime = [Requirement(r) for r in _pyproject()["project"]["dependencies"]]
-    missing = [r.name for r in runtime if _canon(r.name) not in pins]
-    assert not missing, f"runtime deps of pyproject.toml missing from environment.yml: {missing}"
+    missing = [r.name for r in _requirements(*ENVIRONMENT_EXTRAS) if _canon(r.name) not in pins]
+    assert not missing, f"pyproject.toml requirements missing from environment.yml: {missing}"
 
 
 def test_environment_pins_satisfy_pyproject_bounds():
-    project = _pyproject()["project"]
-    reqs = [Requirement(r) for r in project["dependencies"]]
-    reqs += [Requirement(r) for r in project["optional-dependencies"]["test"]]
+    reqs = _requirements(*_pyproject()["project"]["optional-dependencies"])
     pins = _conda_pins()
     problems, compared = [], 0
     for req in reqs:
@@ -161,13 +174,111 @@ def test_environment_python_satisfies_requires_python():
 
 def test_environment_conda_only_entries_are_known():
     """Anything in environment.yml beyond pyproject's deps must be deliberate."""
-    project = _pyproject()["project"]
-    declared = {
-        _canon(Requirement(r).name)
-        for r in project["dependencies"] + project["optional-dependencies"]["test"]
-    }
+    declared = {_canon(r.name) for r in _requirements(*_pyproject()["project"]["optional-dependencies"])}
     extra = set(_conda_pins()) - declared - CONDA_ONLY
     assert not extra, f"environment.yml has packages pyproject.toml does not declare: {extra}"
+
+
+# (b') the lean install ------------------------------------------------------------------
+
+
+def _imports_of_reachkit() -> dict[str, bool]:
+    """Top-level third-party module -> True if some reachkit module imports it unconditionally
+    at module level (so `import reachkit.<module>` needs it), False if only inside functions."""
+    found: dict[str, bool] = {}
+    for path in sorted((ROOT / "reachkit").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        eager = {id(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top == "reachkit" or top in sys.stdlib_module_names or top == "__future__":
+                    continue
+                found[top] = found.get(top, False) or id(node) in eager
+    return found
+
+
+def _distribution_of(module: str) -> str:
+    dists = importlib.metadata.packages_distributions().get(module)
+    assert dists, f"reachkit imports {module!r}, which no installed distribution provides"
+    return _canon(dists[0])
+
+
+def _provided_by(requirements: list[Requirement]) -> set[str]:
+    """The named distributions and everything they require (one level is enough for cycler etc.)."""
+    names = {_canon(r.name) for r in requirements}
+    for r in requirements:
+        for sub in importlib.metadata.requires(r.name) or []:
+            req = Requirement(sub)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                names.add(_canon(req.name))
+    return names
+
+
+def test_dependencies_are_the_library_and_nothing_of_the_notebook_stack():
+    runtime = {_canon(r.name) for r in _requirements()}
+    assert {"numpy", "scipy", "matplotlib", "ipywidgets", "pillow"} <= runtime
+    heavy = {"jupyterlab", "notebook", "ipympl", "imageio-ffmpeg", "voila", "jupyterhub", "nbgitpuller",
+             "pytest", "playwright", "nbval"}
+    assert not runtime & heavy, f"`pip install reachkit` would pull {sorted(runtime & heavy)}"
+    extras = _pyproject()["project"]["optional-dependencies"]
+    assert {_canon(Requirement(r).name) for r in extras["lab"]} >= {"jupyterlab", "ipympl"}
+    assert {_canon(Requirement(r).name) for r in extras["video"]} == {"imageio-ffmpeg"}
+    assert {_canon(Requirement(r).name) for r in extras["test"]} >= {"jupyterhub", "nbgitpuller", "voila", "psutil"}
+
+
+def test_every_import_of_reachkit_is_declared():
+    """Module-level imports come from the dependencies; imports inside functions may come from
+    the lab and video extras (ipympl's canvas, imageio-ffmpeg's writer) and must fail softly."""
+    lean = _provided_by(_requirements())
+    with_extras = _provided_by(_requirements("lab", "video"))
+    imports = _imports_of_reachkit()
+    assert {"numpy", "matplotlib", "ipywidgets"} <= set(imports)  # the scan sees the real imports
+    eager_missing = {m for m, eager in imports.items() if eager and _distribution_of(m) not in lean}
+    assert not eager_missing, f"imported at module level but not in [project] dependencies: {eager_missing}"
+    missing = {m for m in imports if _distribution_of(m) not in with_extras}
+    assert not missing, f"imported by reachkit but declared nowhere: {missing}"
+
+
+LEAN_SCRIPT = textwrap.dedent("""
+    import importlib.abc, sys
+    BLOCKED = {"jupyterlab", "notebook", "ipympl", "imageio_ffmpeg", "voila", "jupyter_server"}
+
+    class Lean(importlib.abc.MetaPathFinder):  # what `pip install reachkit` alone leaves out
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in BLOCKED:
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+    sys.meta_path.insert(0, Lean())
+    import reachkit as rk
+    ex = rk.explore(rk.landscapes.sharp_flat_2d(), start=(-0.7, 1.2), step=0.12, n_steps=50)
+    print(type(ex).__name__, rk.gradient_descent(rk.landscapes.sharp_flat_2d(), (-0.7, 1.2), 0.12, 300).status[0])
+    try:
+        rk.save_animation(rk.landscapes.saddle(), sys.argv[1], max_frames=3)
+    except ModuleNotFoundError as exc:
+        print("MP4:", exc)
+    print(sorted(m for m in BLOCKED if m in sys.modules))
+""")
+
+
+def test_lean_install_imports_reachkit_builds_an_explorer_and_names_the_video_extra(tmp_path):
+    """With JupyterLab, ipympl, imageio-ffmpeg and Voila unimportable (a hub image or Pyodide with
+    `pip install reachkit` only), the library imports, an explorer is built (PNG view) and MP4
+    export says which extra to install."""
+    out = subprocess.run([sys.executable, "-c", LEAN_SCRIPT, str(tmp_path / "x.mp4")], capture_output=True,
+                         text=True, cwd=tmp_path, timeout=120, env=dict(os.environ, MPLBACKEND="Agg"))
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = out.stdout.strip().splitlines()
+    assert lines[0].startswith("Explorer") and lines[0].endswith(" converged"), lines
+    assert "pip install 'reachkit[video]'" in lines[1], lines
+    assert lines[2] == "[]", lines
+    assert not (tmp_path / "x.mp4").exists()
 
 
 def test_conda_pin_comparison_catches_conflicts():
@@ -215,18 +326,32 @@ def test_ci_run_is_executable_and_runs_make_test():
     text = ci.read_text()
     assert "set -euo pipefail" in text
     assert re.search(r"^[^#]*\bmake test\b", text, re.M)
+    # the browser and hub suites are required in CI: their pieces are installed, missing ones fail
+    assert re.search(r"^export REACHKIT_REQUIRE_BROWSER=1$", text, re.M)
+    assert re.search(r"^export REACHKIT_REQUIRE_HUB=1$", text, re.M)
+    assert re.search(r"^[^#]*npm install\b.*\bconfigurable-http-proxy", text, re.M)
     subprocess.run(["bash", "-n", str(ci)], check=True)
 
 
 # (d) -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("target", ["lab", "test", "bench", "lint", "clean"])
+@pytest.mark.parametrize("target", ["lab", "test", "demo", "bench", "lint", "clean"])
 def test_makefile_defines_target(target):
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(rf"^{target}\s*:", makefile, re.M), f"Makefile has no '{target}' target"
     phony = " ".join(re.findall(r"^\.PHONY\s*:(.*)$", makefile, re.M)).split()
     assert target in phony, f"'{target}' should be .PHONY"
+
+
+def test_makefile_installs_the_extras_its_targets_need():
+    makefile = (ROOT / "Makefile").read_text()
+    m = re.search(r"^EXTRAS\s*\?=\s*(\S+)\s*$", makefile, re.M)
+    assert m, "Makefile sets no EXTRAS"
+    assert set(m.group(1).split(",")) >= {"lab", "video", "test"}
+    assert "pip install -e '.[$(EXTRAS)]'" in makefile
+    # `make demo` runs Voila, which the test extra brings along
+    assert "voila" in {_canon(r.name) for r in _requirements("test", runtime=False)}
 
 
 def test_pyproject_declares_package_and_extras():
@@ -244,6 +369,7 @@ def test_pyproject_declares_package_and_extras():
     assert {"pytest", "nbval", "playwright", "nbstripout", "ruff"} <= test_extra
     markers = data["tool"]["pytest"]["ini_options"]["markers"]
     assert any(m.startswith("browser:") for m in markers)
+    assert any(m.startswith("hub:") for m in markers)
 
 
 # (e) -------------------------------------------------------------------------

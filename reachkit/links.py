@@ -1,0 +1,92 @@
+"""nbgitpuller links: hand the notebooks out on a JupyterHub, one click per student.
+
+Opening the link logs the student in, clones the repository into ``~/reachkit`` the first time
+(later clicks pull and merge, keeping the student's edits) and opens the notebook::
+
+    HUB/hub/user-redirect/git-pull?repo=REPO&branch=main&targetpath=reachkit
+        &urlpath=lab/tree/reachkit/notebooks/03_sharp_minima_lose_stability.ipynb
+
+``targetpath`` fixes the clone folder: without it nbgitpuller names the folder after the last
+part of the repository URL (``reachkit.git`` for a ``.git`` URL) and ``urlpath`` misses it.
+``app="voila"`` opens the notebook as an app instead (prose and widgets, no code; the hub image
+then needs Voila). From a shell::
+
+    python -m reachkit.links --hub https://hub.example.edu --repo https://github.com/reachkit/reachkit --notebook 03
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import re
+from urllib.parse import quote, urlencode
+
+from . import checks
+
+__all__ = ["hub_link", "notebook_path"]
+
+NOTEBOOK_DIR = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
+APPS = ("lab", "voila")
+
+
+def _text(name: str, value) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise TypeError(f"{name} must be a non-empty string; got {value!r} ({type(value).__name__})")
+    return value.strip()
+
+
+def notebook_path(notebook, folder: pathlib.Path = NOTEBOOK_DIR) -> str:
+    """``"03"`` -> ``"notebooks/03_sharp_minima_lose_stability.ipynb"``, looked up in ``folder``
+    (the checkout's notebooks); a full file name is taken as it is."""
+    notebook = _text("notebook", notebook)
+    if notebook.endswith(".ipynb"):
+        return "notebooks/" + notebook.removeprefix("notebooks/")
+    if not re.fullmatch(r"\d\d", notebook):
+        raise ValueError(f"notebook must be a two-digit number like '03' or a file name ending in .ipynb; "
+                         f"got {notebook!r}")
+    found = sorted(folder.glob(f"{notebook}_*.ipynb"))
+    if len(found) != 1:
+        have = sorted(p.name[:2] for p in folder.glob("[0-9][0-9]_*.ipynb"))
+        raise ValueError(f"notebook {notebook!r} is not one notebook in {folder} (there: {have}); "
+                         "pass the file name, e.g. '03_sharp_minima_lose_stability.ipynb'")
+    return f"notebooks/{found[0].name}"
+
+
+def hub_link(hub: str, repo: str, *, branch: str = "main", notebook=None, folder: str = "reachkit",
+             app: str = "lab") -> str:
+    """The nbgitpuller link that clones ``repo`` at ``branch`` into ``~/folder`` on ``hub`` and
+    opens ``notebook`` (``"03"`` or a file name; None: the notebooks folder) in JupyterLab or Voila."""
+    hub = _text("hub", hub).rstrip("/")
+    if not re.match(r"https?://[^/\s]+", hub):
+        raise ValueError(f"hub must be the hub's address starting with http:// or https://; got {hub!r}")
+    repo, branch, folder = _text("repo", repo), _text("branch", branch), _text("folder", folder).strip("/")
+    app = checks.choice("app", app, APPS)
+    if app == "voila" and notebook is None:
+        raise ValueError("app='voila' needs a notebook (Voila renders one notebook)")
+    target = f"{folder}/{notebook_path(notebook)}" if notebook is not None else f"{folder}/notebooks"
+    urlpath = f"lab/tree/{target}" if app == "lab" else f"voila/render/{target}"
+    query = urlencode({"repo": repo, "branch": branch, "targetpath": folder, "urlpath": urlpath},
+                      quote_via=quote, safe="")
+    return f"{hub}/hub/user-redirect/git-pull?{query}"
+
+
+def main(argv=None) -> str:
+    parser = argparse.ArgumentParser(prog="python -m reachkit.links", description=hub_link.__doc__)
+    parser.add_argument("--hub", required=True, help="the hub's address, e.g. https://hub.example.edu")
+    parser.add_argument("--repo", required=True, help="the repository students clone (any URL git accepts)")
+    parser.add_argument("--branch", default="main")
+    parser.add_argument("--notebook", help="two digits ('03') or a notebook file name; default: the folder")
+    parser.add_argument("--folder", default="reachkit", help="the clone folder in each home (default reachkit)")
+    parser.add_argument("--app", choices=APPS, default="lab", help="open in JupyterLab or as a Voila app")
+    args = parser.parse_args(argv)
+    try:
+        link = hub_link(args.hub, args.repo, branch=args.branch, notebook=args.notebook, folder=args.folder,
+                        app=args.app)
+    except (TypeError, ValueError) as exc:
+        parser.error(str(exc))
+    print(link)
+    return link
+
+
+if __name__ == "__main__":
+    main()

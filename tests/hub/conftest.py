@@ -1,0 +1,93 @@
+"""Fixtures of the hub tests: one headless Chromium, one local JupyterHub, one Voila demo server.
+
+Without Chromium, playwright, jupyterhub, nbgitpuller, voila, psutil, git or configurable-http-proxy
+the tests are skipped with a message saying how to get them; with REACHKIT_REQUIRE_HUB=1 (CI)
+they fail instead. The machinery is in hubdriver.py (the hub) and ../browser/labdriver.py (pages).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
+
+from hubdriver import RESULTS, LocalHub, course_repository, hub_unavailable, require_hub  # noqa: E402
+from labdriver import CHROMIUM_ARGS, chromium_path  # noqa: E402
+
+_SESSION_START = time.time()
+
+
+@pytest.fixture(scope="module")
+def hub_requirements():
+    reason = hub_unavailable()
+    if reason is None:
+        return
+    if require_hub():
+        pytest.fail("REACHKIT_REQUIRE_HUB is set but " + reason, pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def hub_results():
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for old in RESULTS.glob("*-FAILED.png"):
+        old.unlink()
+    return RESULTS
+
+
+@pytest.fixture(scope="module")
+def chromium(hub_requirements):
+    """Headless Chromium from the system; its Playwright loop ends with the module (see ../browser)."""
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    try:
+        b = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+    except Exception:
+        pw.stop()
+        raise
+    try:
+        yield b
+    finally:
+        try:
+            b.close()
+        finally:
+            pw.stop()
+            if asyncio._get_running_loop() is not None:
+                asyncio._set_running_loop(None)
+
+
+@pytest.fixture(scope="module")
+def hub(hub_requirements, tmp_path_factory):
+    """A JupyterHub on 127.0.0.1 whose students pull a bare clone of this checkout's HEAD."""
+    base = tmp_path_factory.mktemp("hub")
+    repo_url, branch = course_repository(base)
+    server = LocalHub(base, repo_url, branch)
+    try:
+        server.start()
+        yield server
+    finally:
+        leftovers = server.stop()
+        (base / "leftovers.json").write_text(json.dumps(leftovers))
+        assert not server.processes()["server"], "single-user servers survived the hub"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Login-to-idle times and memory per student of this session's hub run, if it ran."""
+    path = RESULTS / "hub.json"
+    if not path.exists() or path.stat().st_mtime < _SESSION_START:
+        return
+    data = json.loads(path.read_text())
+    tr = terminalreporter
+    tr.section("hub: JupyterHub + nbgitpuller + Chromium")
+    for phase in ("one_student", "three_students"):
+        for s in data.get(phase, {}).get("students", []):
+            tr.write_line(f"{phase:<15} {s['user']:<5} login->idle kernel {s['login_to_idle_s']:5.1f} s, Run All "
+                          f"{s['run_all_s']:5.1f} s; server {s['memory']['server_rss_mb']:.0f} MB + kernel "
+                          f"{s['memory']['kernel_rss_mb']:.0f} MB RSS")

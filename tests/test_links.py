@@ -1,0 +1,72 @@
+"""reachkit.links: the nbgitpuller link a lecturer hands out (the hub test follows one end to end)."""
+
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from reachkit.links import hub_link, notebook_path
+
+ROOT = Path(__file__).resolve().parents[1]
+REPO = "https://github.com/owner/reachkit.git"
+
+
+def _query(link: str) -> dict:
+    parts = urlsplit(link)
+    q = parse_qs(parts.query, strict_parsing=True)
+    assert all(len(v) == 1 for v in q.values()), q
+    return {"origin": f"{parts.scheme}://{parts.netloc}", "path": parts.path, **{k: v[0] for k, v in q.items()}}
+
+
+def test_link_has_the_form_that_opens_the_notebook_in_the_clone_folder():
+    nb = sorted(ROOT.glob("notebooks/03_*.ipynb"))[0].name
+    q = _query(hub_link("https://hub.example.edu/", REPO, notebook="03"))
+    assert q == {"origin": "https://hub.example.edu", "path": "/hub/user-redirect/git-pull", "repo": REPO,
+                 "branch": "main", "targetpath": "reachkit", "urlpath": f"lab/tree/reachkit/notebooks/{nb}"}
+
+
+def test_every_value_is_percent_encoded():
+    link = hub_link("http://127.0.0.1:8000", "file:///srv/a b/reachkit", branch="fix/x&y", notebook="00")
+    query = urlsplit(link).query
+    assert "/" not in query and " " not in query and query.count("&") == 3, query
+    q = _query(link)
+    assert q["repo"] == "file:///srv/a b/reachkit" and q["branch"] == "fix/x&y"
+
+
+def test_voila_app_folder_and_whole_folder_links():
+    q = _query(hub_link("https://h.org", REPO, notebook="05_beyond_smoothness.ipynb", app="voila", folder="rk"))
+    assert (q["targetpath"], q["urlpath"]) == ("rk", "voila/render/rk/notebooks/05_beyond_smoothness.ipynb")
+    q = _query(hub_link("https://h.org", REPO, branch="v1"))
+    assert (q["branch"], q["urlpath"]) == ("v1", "lab/tree/reachkit/notebooks")
+
+
+def test_two_digits_find_the_one_notebook_of_the_checkout():
+    for path in sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb")):
+        assert notebook_path(path.name[:2]) == f"notebooks/{path.name}"
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    (dict(hub="hub.example.edu"), ValueError, "http:// or https://"),
+    (dict(notebook="99"), ValueError, "'99' is not one notebook"),
+    (dict(notebook="3"), ValueError, "two-digit number"),
+    (dict(notebook=3), TypeError, "notebook must be a non-empty string; got 3"),
+    (dict(repo=""), TypeError, "repo must be a non-empty string"),
+    (dict(app="classic"), ValueError, "app must be one of ('lab', 'voila'); got 'classic'"),
+    (dict(app="voila"), ValueError, "needs a notebook"),
+])
+def test_bad_arguments_are_named(kwargs, error, words):
+    args = dict(hub="https://hub.example.edu", repo=REPO) | kwargs
+    with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)")):
+        hub_link(args.pop("hub"), args.pop("repo"), **args)
+
+
+def test_command_line_prints_the_link():
+    out = subprocess.run([sys.executable, "-m", "reachkit.links", "--hub", "https://hub.example.edu",
+                          "--repo", REPO, "--notebook", "03"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == hub_link("https://hub.example.edu", REPO, notebook="03")
+    bad = subprocess.run([sys.executable, "-m", "reachkit.links", "--hub", "x", "--repo", REPO],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "http:// or https://" in bad.stderr
