@@ -371,8 +371,13 @@ def _with_lecture(source: str) -> str:
 _JS_SCROLL_TO_VIEW = r"""
 (out) => {
   const view = out.querySelector('.rk-view');
-  const scroller = out.closest('.jp-WindowedPanel-outer') || out.closest('.jp-Notebook');
-  scroller.scrollTop += view.getBoundingClientRect().top - scroller.getBoundingClientRect().top - 4;
+  let scroller = out.parentElement;  // the nearest ancestor that scrolls
+  const scrolls = (el) => el.scrollHeight > el.clientHeight + 1 && /(auto|scroll)/.test(getComputedStyle(el).overflowY);
+  while (scroller && !scrolls(scroller)) scroller = scroller.parentElement;
+  if (!scroller) return null;
+  const off = view.getBoundingClientRect().top - scroller.getBoundingClientRect().top - 4;
+  scroller.scrollTop += off;
+  return Math.round(off);
 }
 """
 
@@ -425,8 +430,11 @@ def test_layout_fits_the_screen(open_notebook, results_dir, viewport, lecture):
     out = explorer_output(nb, cell)
     if lecture:
         assert out.locator(".rk-explorer.rk-lecture .rk-view.rk-lecture").count() == 1, "lecture=True not shown"
-    out.evaluate(_JS_SCROLL_TO_VIEW)
-    time.sleep(0.5)
+    for _ in range(10):  # Lab may still move things (windowing, images): until the view stays on top
+        offset = out.evaluate(_JS_SCROLL_TO_VIEW)
+        time.sleep(0.4)
+        if offset is not None and abs(offset) <= 2:
+            break
     layout = out.evaluate(_JS_LAYOUT)
     name = f"layout-{viewport[0]}x{viewport[1]}{'-lecture' if lecture else ''}.png"
     nb.page.screenshot(path=str(results_dir / name))
