@@ -17,7 +17,6 @@ from . import plotting
 
 SCALE = 2  # PNG pixels per CSS pixel (HiDPI)
 FIGSIZE = {1: (6.0, 4.4), 2: (6.0, 4.4)}  # inches at 100 CSS px per inch
-LECTURE_ZOOM = 1.35
 
 
 def _styled(lecture: bool):
@@ -27,9 +26,9 @@ def _styled(lecture: bool):
 def figure(layer, lecture: bool = False, figsize=None):
     """A new (untracked) figure with the static layer drawn; returns (fig, main axes)."""
     ls = layer.landscape
+    # lecture: the same size with the lecture style's larger fonts and lines; a larger figure would
+    # only be scaled down again to fit plot, Play, step slider and status on a 1280x720 projector
     size = figsize or FIGSIZE[ls.dim]
-    if lecture and figsize is None:
-        size = (size[0] * LECTURE_ZOOM, size[1] * LECTURE_ZOOM)
     with _styled(lecture):
         if layer.bifurcation is not None:
             fig, (ax, ax_bif) = plotting.new_figure((size[0], size[1] * 1.25), nrows=2,

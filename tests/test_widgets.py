@@ -419,7 +419,12 @@ def test_reduced_motion_lecture_and_layout():
     assert box.children[0] is ex.view  # view.css lays out .rk-explorer (wrapping flex row)
     side = box.children[1]
     assert isinstance(side.children[1], W.Accordion) and side.children[1].children[0] is ex.readout
-    assert ex.view.background_size[0] > 600  # lecture scale
+    # lecture scale: the same picture size (it has to fit a 1280x720 projector) with larger type
+    from reachkit import background
+    assert ex.view.background_size[0] == 600
+    big, small = (background.figure(ex.model.static_layer(), lecture)[1].title.get_fontsize()
+                  for lecture in (True, False))
+    assert big >= 1.5 * small
     ex.close()
     with rk.lecture_style():  # the projector style switches the explorers' lecture scale on
         ex = explore(landscapes.saddle())
