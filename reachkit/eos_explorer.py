@@ -20,7 +20,7 @@ import numpy as np
 
 from . import analysis, checks, optimizers, plotting
 from .runs import Run, StaticLayer, drawing_xy, value_and_slope
-from .settings import Setting, resolve
+from .settings import Setting, resolve, with_changes
 
 __all__ = ["draw_eos", "draw_optimizer_sharpness", "draw_basin_panels", "AdaptiveModel",
            "explore_adaptive"]
@@ -203,11 +203,7 @@ class AdaptiveModel:
             ({"beta2"} if m not in ("adam", "rmsprop") else set())
 
     def update(self, **changes) -> set[str]:
-        new = dict(self.values)
-        for k, v in changes.items():
-            if k not in self._decl:
-                raise TypeError(f"unknown setting {k!r}; the settings are {sorted(self._decl)}")
-            new[k] = self._decl[k].check(v)
+        new = with_changes(self._decl, self.values, changes)
         if new == self.values:
             return set()
         old, self.values = self.values, new

@@ -23,7 +23,7 @@ from . import analysis, checks, dynamics, explore_text, plotting, schedules
 from .explore_text import method_name
 from .landscapes import FiniteSum, Landscape
 from .runs import Run, StaticLayer, drawing_xy, path_row, point_text, short, value_and_slope
-from .settings import Setting, resolve
+from .settings import Setting, resolve, with_changes
 
 FAN_SIZE = 40  # log-spaced step-slider positions
 SCHEDULES = (("constant", "constant a"), ("power", "a/(k+1)^p"), ("armijo", "adaptive (Armijo)"))
@@ -183,11 +183,7 @@ class DynamicsModel:
     def update(self, **changes) -> set[str]:
         """Apply checked changes (all or nothing); return what changed: "runs" (always), "fan"
         (anything but the step changed) and "background" (the static layer may differ)."""
-        new = dict(self.values)
-        for k, v in changes.items():
-            if k not in self._decl:
-                raise TypeError(f"unknown setting {k!r}; the settings are {sorted(self._decl)}")
-            new[k] = self._decl[k].check(v)
+        new = with_changes(self._decl, self.values, changes)
         changed = {k for k in changes if new[k] != self.values[k]}
         if not changed:
             return set()

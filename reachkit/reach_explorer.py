@@ -29,7 +29,7 @@ from .explore_model import default_steps
 from .landscapes import CriticalPoint, Landscape
 from .reach_text import readout_lines, status_line
 from .runs import Run, StaticLayer, drawing_xy, point_text, short, value_and_slope
-from .settings import Setting, resolve
+from .settings import Setting, resolve, with_changes
 
 __all__ = ["explore_reach", "ReachModel", "ReachOutcome", "DYNAMICS"]
 
@@ -309,11 +309,7 @@ class ReachModel:
             ({"t"} if self.values["target"] != FAMILY else set())
 
     def update(self, **changes) -> set[str]:
-        new = dict(self.values)
-        for k, v in changes.items():
-            if k not in self._decl:
-                raise TypeError(f"unknown setting {k!r}; the settings are {sorted(self._decl)}")
-            new[k] = self._decl[k].check(v)
+        new = with_changes(self._decl, self.values, changes)
         if new == self.values:
             return set()
         old = self.values

@@ -91,3 +91,14 @@ def resolve(declarations, given: dict) -> dict:
         raise TypeError(f"unknown option(s) {unknown}; the options are {sorted(known)}")
     return {n: s.check(given[n]) if n in given and given[n] is not None else s.default
             for n, s in known.items()}
+
+
+def with_changes(known: dict, values: dict, changes: dict) -> dict:
+    """``values`` with ``changes`` applied, each checked by its declaration in ``known`` (name ->
+    Setting); an unknown name is a TypeError listing the known ones. ``values`` is not modified."""
+    new = dict(values)
+    for k, v in changes.items():
+        if k not in known:
+            raise TypeError(f"unknown setting {k!r}; the settings are {sorted(known)}")
+        new[k] = known[k].check(v)
+    return new
