@@ -7,18 +7,16 @@ The machinery is in labdriver.py.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
 import pytest
 from labdriver import (
-    CHROMIUM_ARGS,
     RESULTS,
     ROOT,
     LabServer,
     browser_unavailable,
-    chromium_path,
+    launched_chromium,
     measurement_lines,
     require_browser,
 )
@@ -71,23 +69,8 @@ def lab(browser_requirements, results_dir, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser(browser_requirements):
     """Headless Chromium from the system (never Playwright's own download)."""
-    from playwright.sync_api import sync_playwright
-
-    pw = sync_playwright().start()
-    try:
-        b = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
-    except Exception:
-        pw.stop()
-        raise
-    try:
+    with launched_chromium() as b:
         yield b
-    finally:
-        try:
-            b.close()
-        finally:
-            pw.stop()
-            if asyncio._get_running_loop() is not None:  # Playwright's loop must not outlive it
-                asyncio._set_running_loop(None)
 
 
 def pytest_terminal_summary(terminalreporter):

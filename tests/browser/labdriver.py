@@ -25,6 +25,8 @@ Environment:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import json
 import os
@@ -67,6 +69,30 @@ def chromium_path() -> str | None:
         if found:
             return found
     return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
+
+
+@contextlib.contextmanager
+def launched_chromium():
+    """Headless system Chromium through Playwright (never Playwright's own download); on exit the
+    browser closes and Playwright's asyncio loop is taken down with it, so it does not leak into
+    later tests."""
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    try:
+        b = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+    except Exception:
+        pw.stop()
+        raise
+    try:
+        yield b
+    finally:
+        try:
+            b.close()
+        finally:
+            pw.stop()
+            if asyncio._get_running_loop() is not None:  # Playwright's loop must not outlive it
+                asyncio._set_running_loop(None)
 
 
 def browser_unavailable() -> str | None:

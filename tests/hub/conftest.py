@@ -7,7 +7,6 @@ they fail instead. The machinery is in hubdriver.py (the hub) and ../browser/lab
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import time
@@ -18,7 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
 
 from hubdriver import RESULTS, LocalHub, course_repository, hub_unavailable, require_hub  # noqa: E402
-from labdriver import CHROMIUM_ARGS, chromium_path  # noqa: E402
+from labdriver import launched_chromium  # noqa: E402
 
 _SESSION_START = time.time()
 
@@ -44,23 +43,8 @@ def hub_results():
 @pytest.fixture(scope="module")
 def chromium(hub_requirements):
     """Headless Chromium from the system; its Playwright loop ends with the module (see ../browser)."""
-    from playwright.sync_api import sync_playwright
-
-    pw = sync_playwright().start()
-    try:
-        b = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
-    except Exception:
-        pw.stop()
-        raise
-    try:
+    with launched_chromium() as b:
         yield b
-    finally:
-        try:
-            b.close()
-        finally:
-            pw.stop()
-            if asyncio._get_running_loop() is not None:
-                asyncio._set_running_loop(None)
 
 
 @pytest.fixture(scope="module")
