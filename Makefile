@@ -1,8 +1,8 @@
 # Developer commands for reachkit. The first target that needs Python creates
-# $(VENV) and installs the package with the extras below (JupyterLab + ipympl,
-# MP4 export, the test tools, which include Voila, JupyterHub and nbgitpuller);
+# $(VENV) and installs the package with the extras below (JupyterLab, MP4 export,
+# the test tools, which include Voila, JupyterHub and nbgitpuller);
 # later runs reuse it, and an edited pyproject.toml triggers a re-install.
-# `pip install reachkit` alone is the lean library (numpy, scipy, matplotlib, ipywidgets).
+# `pip install reachkit` alone is the lean library (numpy, scipy, matplotlib, ipywidgets, anywidget).
 
 VENV ?= .venv
 PYTHON ?= python3

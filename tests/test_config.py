@@ -228,14 +228,14 @@ def test_dependencies_are_the_library_and_nothing_of_the_notebook_stack():
              "pytest", "playwright", "nbval"}
     assert not runtime & heavy, f"`pip install reachkit` would pull {sorted(runtime & heavy)}"
     extras = _pyproject()["project"]["optional-dependencies"]
-    assert {_canon(Requirement(r).name) for r in extras["lab"]} >= {"jupyterlab", "ipympl"}
+    assert {_canon(Requirement(r).name) for r in extras["lab"]} >= {"jupyterlab"}
     assert {_canon(Requirement(r).name) for r in extras["video"]} == {"imageio-ffmpeg"}
     assert {_canon(Requirement(r).name) for r in extras["test"]} >= {"jupyterhub", "nbgitpuller", "voila", "psutil"}
 
 
 def test_every_import_of_reachkit_is_declared():
     """Module-level imports come from the dependencies; imports inside functions may come from
-    the lab and video extras (ipympl's canvas, imageio-ffmpeg's writer) and must fail softly."""
+    the lab and video extras (imageio-ffmpeg's writer) and must fail softly."""
     lean = _provided_by(_requirements())
     with_extras = _provided_by(_requirements("lab", "video"))
     imports = _imports_of_reachkit()
