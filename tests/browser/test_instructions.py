@@ -253,11 +253,13 @@ def test_06_armijo_and_adam(opened):
 _JS_TOO_WIDE = r"""
 (area) => {
   const found = [];
+  let measured = 0;
   area.querySelectorAll('.jp-OutputArea-output').forEach((out) => {
     const box = out.getBoundingClientRect();
     out.querySelectorAll('img, canvas, .rk-view, .rk-explorer').forEach((fig) => {
       if (fig.closest('.rk-view') && fig !== fig.closest('.rk-view')) return;  // the view's own layers
       const r = fig.getBoundingClientRect();
+      if (r.width > 0) measured++;
       if (r.width > 0 && (r.right > box.right + 1 || r.width > box.width + 1)) {
         const cell = out.closest('[data-rk-cell]');
         found.push({cell: cell ? cell.getAttribute('data-rk-cell') : '?', kind: fig.tagName.toLowerCase() +
@@ -266,21 +268,38 @@ _JS_TOO_WIDE = r"""
       }
     });
   });
-  return found;
+  return {found, measured};
 }
 """
+
+
+def too_wide_figures(nb: LabNotebook) -> tuple[list, int]:
+    """Figures wider than their output area, and how many figures were measured."""
+    outputs = nb.page.locator(".jp-Notebook .jp-OutputArea-output")
+    too_wide, measured = [], 0
+    for i in range(outputs.count()):  # scrolled into view one by one: off-screen cells are not laid out
+        out = outputs.nth(i)
+        if out.locator("img, canvas").count() and out.is_visible():  # (a live explorer's still is hidden)
+            out.evaluate("(e) => e.scrollIntoView({block: 'center'})")
+            nb.page.wait_for_timeout(50)
+            seen = out.locator("xpath=..").evaluate(_JS_TOO_WIDE)
+            too_wide += seen["found"]
+            measured += seen["measured"]
+    return too_wide, measured
 
 
 @pytest.mark.parametrize("prefix", sorted(NOTEBOOKS))
 def test_no_figure_is_wider_than_its_output_at_1024(opened, prefix):
     nb = opened(prefix)
     nb.refresh_cells()
-    outputs = nb.page.locator(".jp-Notebook .jp-OutputArea-output")
-    too_wide = []
-    for i in range(outputs.count()):  # scrolled into view one by one: off-screen cells are not laid out
-        out = outputs.nth(i)
-        if out.locator("img, canvas").count() and out.is_visible():  # (a live explorer's still is hidden)
-            out.evaluate("(e) => e.scrollIntoView({block: 'center'})")
-            nb.page.wait_for_timeout(50)
-            too_wide += out.locator("xpath=..").evaluate(_JS_TOO_WIDE)
+    too_wide, measured = too_wide_figures(nb)
+    assert measured > 0, f"{nb.name}: no figure found to measure"
     assert not too_wide, f"{nb.name}: figures wider than their output area at 1024 px: {too_wide}"
+
+
+def test_the_width_check_sees_a_fixed_width_canvas(opened):
+    """The check above on a figure that is too wide: a 1400 px canvas in a new cell of the last notebook."""
+    nb = opened(sorted(NOTEBOOKS)[-1])
+    nb.append_and_run("from IPython.display import HTML\nHTML('<canvas width=1400 height=40></canvas>')")
+    too_wide, _ = too_wide_figures(nb)
+    assert [f["width"] for f in too_wide] == [1400], too_wide
