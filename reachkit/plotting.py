@@ -342,8 +342,8 @@ def basin_legend(landscape: Landscape, basins, min_fraction: float = 0.0) -> lis
 def draw_bifurcation(ax, bif, *, color="0.2", log: bool = True):
     """Orbit diagram: the long-run iterates of 1-D GD against the step. Returns the Line2D."""
     a = np.repeat(bif.steps, bif.points.shape[1])
-    (pts,) = ax.plot(a, bif.points.ravel(), ",", color=color, alpha=0.6, zorder=2,
-                     rasterized=True)
+    (pts,) = ax.plot(a, bif.points.ravel(), ".", ms=2.5, mew=0, color=color, alpha=0.6, zorder=2,
+                     rasterized=True)  # dots of a few pixels: visible when projected
     if log:
         ax.set_xscale("log")
     ax.set_xlim(bif.steps[0], bif.steps[-1])

@@ -176,3 +176,24 @@ def test_1d_minimum_labels_stay_above_the_x_axis(make):
     assert minima
     for t in minima:
         assert t.get_window_extent(renderer).y0 > bottom + 1, (t.get_text(), t.get_window_extent(renderer), bottom)
+
+
+def test_bifurcation_dots_are_visible():
+    """Each long-run point is a dot of several pixels, not a single pixel (visible on a projector)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    ls = landscapes.smooth_double_well()
+    bif = analysis.bifurcation(ls, np.geomspace(0.05, 0.09, 12), starts=(-0.95,), n_transient=300, n_keep=4)
+    fig = mpl.figure.Figure(figsize=(4, 3), dpi=100)
+    ax = fig.add_subplot()
+    plotting.draw_bifurcation(ax, bif)
+    ax.set_ylim(-1.5, -0.5)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    rgb = np.asarray(canvas.buffer_rgba())[..., :3].astype(float)
+    x0, y0, x1, y1 = ax.get_window_extent().extents.astype(int)
+    h = rgb.shape[0]  # image rows count from the top, display coordinates from the bottom
+    inside = rgb[h - y1 + 2:h - y0 - 2, x0 + 2:x1 - 2]
+    ink = (inside.mean(axis=2) < 200).sum()
+    # below 2/20 every step converges to -1: 12 distinct points on one line, each at least 2x2 pixels
+    assert np.allclose(bif.points, -1, atol=1e-6) and ink >= 12 * 4, ink
