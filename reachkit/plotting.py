@@ -121,7 +121,7 @@ def _value_limits(landscape: Landscape, f: np.ndarray):
     if len(crit) >= 2 and max(crit) - min(crit) > 0:
         hi = min(hi, max(crit) + 4.0 * (max(crit) - min(crit)))
     pad = 0.08 * (hi - lo or 1.0)
-    return lo - pad, hi + pad
+    return lo - 2.5 * pad, hi + pad  # room below for the minima's labels, clear of the x-axis
 
 
 def draw_landscape(ax, landscape: Landscape, *, n: int | None = None, levels: int = 18,
@@ -129,7 +129,8 @@ def draw_landscape(ax, landscape: Landscape, *, n: int | None = None, levels: in
     """Draw f over ``landscape.bounds``: its graph in 1-D, contours of log(1 + f - min f) in 2-D.
 
     Critical points are marked by kind (o minimum, X saddle, ^ maximum, D degenerate) and, when
-    there are at most ``annotate`` of them, labelled in words. Axis limits are the bounds.
+    there are at most ``annotate`` of them, labelled in words (when there are more, the minima
+    alone, if there are at most ``annotate`` minima). Axis limits are the bounds.
     """
     b = landscape.bounds
     if landscape.dim == 1:
@@ -165,6 +166,8 @@ def _draw_critical(ax, landscape, out: LandscapeArtists, annotate: int):
     b = landscape.bounds
     cps = [c for c in landscape.critical_points()
            if np.all((c.x >= b[:, 0]) & (c.x <= b[:, 1]))]
+    labelled = cps if len(cps) <= annotate else [c for c in cps if c.kind == "minimum"]
+    labelled = {id(c) for c in labelled} if len(labelled) <= annotate else set()
     for c in cps:
         x = c.x[0]
         y = float(landscape.value(c.x)) if landscape.dim == 1 else c.x[1]
@@ -172,7 +175,7 @@ def _draw_critical(ax, landscape, out: LandscapeArtists, annotate: int):
                        mew=1.2, ms=mpl.rcParams["lines.markersize"] * 1.1, zorder=3,
                        label=c.label)
         out.critical.append(m)
-        if len(cps) <= annotate:  # minima labelled below the point, the others above
+        if id(c) in labelled:  # minima labelled below the point, the others above
             below = c.kind == "minimum"
             t = ax.annotate(c.label, (x, y), xytext=(0, -9 if below else 9),
                             textcoords="offset points", ha="center",
@@ -339,8 +342,8 @@ def basin_legend(landscape: Landscape, basins, min_fraction: float = 0.0) -> lis
 def draw_bifurcation(ax, bif, *, color="0.2", log: bool = True):
     """Orbit diagram: the long-run iterates of 1-D GD against the step. Returns the Line2D."""
     a = np.repeat(bif.steps, bif.points.shape[1])
-    (pts,) = ax.plot(a, bif.points.ravel(), ",", color=color, alpha=0.6, zorder=2,
-                     rasterized=True)
+    (pts,) = ax.plot(a, bif.points.ravel(), ".", ms=2.5, mew=0, color=color, alpha=0.6, zorder=2,
+                     rasterized=True)  # dots of a few pixels: visible when projected
     if log:
         ax.set_xscale("log")
     ax.set_xlim(bif.steps[0], bif.steps[-1])

@@ -145,3 +145,55 @@ def test_lecture_style_is_reachable_from_the_package():
     import reachkit
 
     assert reachkit.lecture_style is plotting.lecture_style
+
+
+def test_many_critical_points_label_the_minima_only():
+    """Himmelblau: 9 critical points (more than ``annotate``), so only its 4 minima are labelled."""
+    from reachkit import background, runs
+
+    ls = landscapes.himmelblau()
+    fig = mpl.figure.Figure()
+    art = plotting.draw_landscape(fig.add_subplot(), ls)
+    minima = {c.label for c in ls.critical_points() if c.kind == "minimum"}
+    assert len(ls.critical_points()) == 9 and len(minima) == 4
+    assert {t.get_text() for t in art.labels} == minima
+    # the explorer's picture (reachkit.background) shows the same labels
+    _, ax = background.figure(runs.StaticLayer(ls, [], title=ls.name))
+    assert {t.get_text() for t in ax.texts} >= minima
+
+
+@pytest.mark.parametrize("make", [landscapes.sharp_flat_double_well, landscapes.smooth_double_well])
+def test_1d_minimum_labels_stay_above_the_x_axis(make):
+    """A minimum's label is drawn under the point: its box must end above the axes' bottom edge."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = mpl.figure.Figure(figsize=(6.0, 4.4))
+    ax = fig.add_subplot()
+    art = plotting.draw_landscape(ax, make())
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    bottom = ax.get_window_extent(renderer).y0
+    minima = [t for t in art.labels if "minimum" in t.get_text()]
+    assert minima
+    for t in minima:
+        assert t.get_window_extent(renderer).y0 > bottom + 1, (t.get_text(), t.get_window_extent(renderer), bottom)
+
+
+def test_bifurcation_dots_are_visible():
+    """Each long-run point is a dot of several pixels, not a single pixel (visible on a projector)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    ls = landscapes.smooth_double_well()
+    bif = analysis.bifurcation(ls, np.geomspace(0.05, 0.09, 12), starts=(-0.95,), n_transient=300, n_keep=4)
+    fig = mpl.figure.Figure(figsize=(4, 3), dpi=100)
+    ax = fig.add_subplot()
+    plotting.draw_bifurcation(ax, bif)
+    ax.set_ylim(-1.5, -0.5)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    rgb = np.asarray(canvas.buffer_rgba())[..., :3].astype(float)
+    x0, y0, x1, y1 = ax.get_window_extent().extents.astype(int)
+    h = rgb.shape[0]  # image rows count from the top, display coordinates from the bottom
+    inside = rgb[h - y1 + 2:h - y0 - 2, x0 + 2:x1 - 2]
+    ink = (inside.mean(axis=2) < 200).sum()
+    # below 2/20 every step converges to -1: 12 distinct points on one line, each at least 2x2 pixels
+    assert np.allclose(bif.points, -1, atol=1e-6) and ink >= 12 * 4, ink
