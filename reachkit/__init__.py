@@ -28,9 +28,10 @@ from .schedules import armijo, constant, polyak, power
 
 __version__ = "0.1.0"
 
-_LAZY_MODULES = ("widgets", "plotting", "animation", "network", "reach_explorer", "optimizers", "eos_explorer")
+_LAZY_MODULES = ("widgets", "plotting", "animation", "network", "reach_explorer", "optimizers", "eos_explorer",
+                 "notebook")
 _LAZY_NAMES = {"explore": "widgets", "save_animation": "animation", "lecture_style": "plotting",
-               "explore_reach": "reach_explorer"}
+               "explore_reach": "reach_explorer", "folded_output": "notebook"}
 
 
 def __getattr__(name):
@@ -46,5 +47,5 @@ __all__ = [
     "gradient_descent", "gradient_flow", "sgd", "subgradient_method", "constant", "power",
     "armijo", "polyak", "basin_map", "bifurcation", "classify", "find_critical_points",
     "minima_thresholds", "reach", "sharpness", "stability_threshold", "summarize_limits",
-    "explore", "save_animation", "lecture_style",
+    "explore", "save_animation", "lecture_style", "folded_output",
 ]

@@ -307,3 +307,40 @@ def test_the_width_check_sees_a_fixed_width_canvas(opened):
     nb.append_and_run("from IPython.display import HTML\nHTML('<canvas width=1400 height=40></canvas>')")
     too_wide, _ = too_wide_figures(nb)
     assert [f["width"] for f in too_wide] == [1400], too_wide
+
+
+def solution_outputs(nb: LabNotebook) -> list[tuple[bool, bool]]:
+    """(open, text visible) of each folded solution output (``rk.folded_output``) on the page."""
+    outputs = nb.page.locator(".jp-Notebook .jp-OutputArea-output")
+    found = []
+    for i in range(outputs.count()):
+        out = outputs.nth(i)
+        if out.locator("details").count():
+            out.evaluate("(e) => e.scrollIntoView({block: 'center'})")
+            found.append((out.locator("details").first.evaluate("(d) => d.open"),
+                          out.locator("details pre").first.is_visible()))
+    return found
+
+
+def _printing_solutions(path) -> int:
+    import json
+
+    cells = json.loads(path.read_text())["cells"]
+    return sum("solution" in c.get("metadata", {}).get("tags", []) and "folded_output" in "".join(c["source"])
+               for c in cells)
+
+
+@pytest.mark.parametrize("prefix", [p for p in sorted(NOTEBOOKS) if _printing_solutions(NOTEBOOKS[p])])
+def test_solutions_print_nothing_visible_after_run_all(opened, prefix):
+    """After Run All a solution's numbers are folded under "Show the solution's output", not printed
+    under the exercise (JupyterLab unfolds a collapsed output when its cell runs)."""
+    nb = opened(prefix)
+    nb.refresh_cells()
+    found = solution_outputs(nb)
+    assert len(found) == _printing_solutions(NOTEBOOKS[prefix]), found
+    assert found == [(False, False)] * len(found), found
+    first = nb.page.locator(".jp-Notebook .jp-OutputArea-output details").first
+    first.scroll_into_view_if_needed()
+    first.locator("summary").click()  # a student opens one: the numbers are there
+    first.locator("pre").wait_for(state="visible", timeout=5000)
+    assert first.locator("pre").inner_text().strip()
