@@ -176,8 +176,9 @@ function render({ model, el }) {
         ctx.lineJoin = ctx.lineCap = "round";
         ctx.strokeStyle = s.color;
         const base = ctx.globalAlpha;
-        // the path so far, faint, then the last `trail` segments fading in
-        ctx.lineWidth = w * 0.75; ctx.globalAlpha = base * 0.6;
+        // the path so far, faint (less so on a projector), then the last `trail` segments fading in
+        const lecture = model.get("lecture");
+        ctx.lineWidth = w * (lecture ? 1 : 0.75); ctx.globalAlpha = base * (lecture ? 0.85 : 0.6);
         ctx.beginPath();
         let pen = false;
         for (let i = 0; i <= k; i++) {
