@@ -31,7 +31,7 @@ JUNK = st.one_of(
     st.lists(st.lists(st.floats(-3, 3), min_size=1, max_size=3), min_size=1, max_size=3),
 )
 
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
@@ -72,7 +72,7 @@ def _check_sane(result):
 def _call(fn, kwargs, name, value):
     """fn(**kwargs with kwargs[name] = value): a sane result or a clear error naming ``name``."""
     args = dict(kwargs, **{name: value})
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(all="warn"):  # whatever np.seterr was left at
         warnings.simplefilter("error")
         try:
             result = fn(**args)
@@ -143,7 +143,7 @@ EVALUATIONS = {"value": SF2.value, "grad": SF2.grad, "hess": L.mexican_hat().hes
 def test_evaluation_gives_finite_numbers_at_moderate_points_or_a_clear_error(fn_name, value):
     """value / grad / hess: NaN in gives NaN out (no error), but moderate finite points give
     finite numbers of the right shape, and non-numbers a clear error naming x."""
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(all="warn"):  # whatever np.seterr was left at
         warnings.simplefilter("error")
         try:
             out = EVALUATIONS[fn_name](value)
@@ -169,8 +169,11 @@ for _tol in ("rtol", "atol"):
     KNOWN["gradient_flow", _tol] = ("issue 9 B18, dynamics (branch core-dynamics): gradient_flow with a loose "
                                     f"{_tol} (1, 2.3) leaks scipy's RuntimeWarning 'overflow encountered in multiply'")
 
+# gradient_flow's loose tolerances warn or not depending on what ran before in the process
+FLAKY = {("gradient_flow", "rtol"), ("gradient_flow", "atol")}
+
 CASES = [pytest.param(fn_name, arg, id=f"{fn_name}-{arg}",
-                      marks=[pytest.mark.xfail(strict=True, reason=KNOWN[fn_name, arg])]
+                      marks=[pytest.mark.xfail(strict=(fn_name, arg) not in FLAKY, reason=KNOWN[fn_name, arg])]
                       if (fn_name, arg) in KNOWN else [])
          for fn_name, (_, kwargs) in CALLS.items() for arg in kwargs if arg != "landscape"]
 
@@ -195,7 +198,7 @@ def test_point_arguments_of_any_shape(fn_name, shape, fill):
 @SETTINGS
 @given(values=st.dictionaries(st.sampled_from(["sharp", "flat"]), JUNK, min_size=1))
 def test_landscape_parameters_through_with_params(values):
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(all="warn"):  # whatever np.seterr was left at
         warnings.simplefilter("error")
         try:
             ls = SF2.with_params(**values)
