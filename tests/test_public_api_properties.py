@@ -8,6 +8,7 @@ at most a few dozen steps) so the whole file runs in well under a minute.
 """
 
 import dataclasses
+import pathlib
 import warnings
 
 import numpy as np
@@ -55,6 +56,8 @@ def _check_sane(result):
         assert np.all(np.isfinite(result.x))
     elif isinstance(result, tuple) and all(isinstance(r, np.ndarray) for r in result):  # grid
         assert all(np.all(np.isfinite(r)) for r in result)
+    elif isinstance(result, pathlib.Path):
+        assert result.stat().st_size > 0
     elif isinstance(result, L.Landscape):
         assert np.all(np.isfinite(result.bounds))
     elif isinstance(result, (list, tuple)):
@@ -207,3 +210,16 @@ def test_landscape_parameters_through_with_params(values):
             return
     assert set(ls.params) == {"sharp", "flat"}
     _check_sane(ls.critical_points())
+
+
+ANIMATION = dict(fps=10, max_frames=4, hold_last=1, dpi=30, figsize=(2.0, 1.5), trail=3, methods=("gd",),
+                 n_steps=3, step=0.05, start=(0.2, 0.9), lecture=False, loop=True)
+
+
+@pytest.mark.parametrize("arg", sorted(ANIMATION))
+@settings(max_examples=8, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(value=JUNK)
+def test_save_animation_arguments(tmp_path_factory, arg, value):
+    out = tmp_path_factory.mktemp("anim") / "a.gif"
+    _call(lambda **kw: rk.save_animation(SF2, out, **kw), ANIMATION, arg, value)
