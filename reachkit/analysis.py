@@ -278,8 +278,9 @@ def _resolve_target(landscape: Landscape, target) -> tuple[np.ndarray, str, str]
     if x.size != landscape.dim:
         raise ValueError(f"target must be one point of shape ({landscape.dim},); got shape {x.shape}")
     x = x.reshape(landscape.dim)
-    g = np.linalg.norm(landscape.grad(x))
-    if not g <= 1e-8 * (1 + np.linalg.norm(x)):
+    with np.errstate(all="ignore"):  # |x| near 1e300 overflows to inf: not critical
+        g, size = np.linalg.norm(landscape.grad(x)), np.linalg.norm(x)
+    if not g <= 1e-8 * (1 + size):
         raise ValueError(f"target must be a critical point (grad f = 0); |grad f| = {g:.3g} there")
     idx, labels = label_limits(landscape, x[None], tol=1e-9)
     if idx[0] >= 0:

@@ -48,20 +48,24 @@ def run_paths(landscape: Landscape, *, start=None, step=0.05, methods=("gd",), n
         b = landscape.bounds
         start = b[:, 0] + np.array([0.4, 0.8])[:landscape.dim] * (b[:, 1] - b[:, 0])
     sched = schedules.as_schedule(step)
+    n_steps = checks.integer("n_steps", n_steps, low=1)
+    try:
+        methods = (methods,) if isinstance(methods, str) else tuple(methods)  # "gd" is one method
+    except TypeError:
+        raise TypeError(f"methods must be a list of 'gd', 'sgd', 'flow'; got {methods!r}") from None
     out = {}
     for m in methods:
+        checks.choice("methods", m, ("gd", "sgd", "flow"))
         if m == "gd":
             out[m] = dynamics.gradient_descent(landscape, start, sched, n_steps)
         elif m == "sgd":
             if not isinstance(landscape, FiniteSum):
                 raise ValueError("SGD needs a finite-sum landscape (e.g. landscapes.sharp_flat_2d_sum())")
             out[m] = dynamics.sgd(landscape, start, sched, n_steps, batch_size=batch_size, seed=seed)
-        elif m == "flow":
+        else:
             total = sched.total(n_steps) if isinstance(sched, schedules.PowerDecay) else \
                 n_steps * float(getattr(sched, "a", getattr(sched, "a0", 0.05)))
             out[m] = dynamics.gradient_flow(landscape, start, t_max=total, n_times=n_steps + 1)
-        else:
-            raise ValueError(f"unknown method {m!r}; choose from 'gd', 'sgd', 'flow'")
     return out
 
 

@@ -8,6 +8,7 @@ at most a few dozen steps) so the whole file runs in well under a minute.
 """
 
 import dataclasses
+import pathlib
 import warnings
 
 import numpy as np
@@ -31,7 +32,7 @@ JUNK = st.one_of(
     st.lists(st.lists(st.floats(-3, 3), min_size=1, max_size=3), min_size=1, max_size=3),
 )
 
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
@@ -55,6 +56,8 @@ def _check_sane(result):
         assert np.all(np.isfinite(result.x))
     elif isinstance(result, tuple) and all(isinstance(r, np.ndarray) for r in result):  # grid
         assert all(np.all(np.isfinite(r)) for r in result)
+    elif isinstance(result, pathlib.Path):
+        assert result.stat().st_size > 0
     elif isinstance(result, L.Landscape):
         assert np.all(np.isfinite(result.bounds))
     elif isinstance(result, (list, tuple)):
@@ -72,7 +75,7 @@ def _check_sane(result):
 def _call(fn, kwargs, name, value):
     """fn(**kwargs with kwargs[name] = value): a sane result or a clear error naming ``name``."""
     args = dict(kwargs, **{name: value})
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(all="warn"):  # whatever np.seterr was left at
         warnings.simplefilter("error")
         try:
             result = fn(**args)
@@ -143,7 +146,7 @@ EVALUATIONS = {"value": SF2.value, "grad": SF2.grad, "hess": L.mexican_hat().hes
 def test_evaluation_gives_finite_numbers_at_moderate_points_or_a_clear_error(fn_name, value):
     """value / grad / hess: NaN in gives NaN out (no error), but moderate finite points give
     finite numbers of the right shape, and non-numbers a clear error naming x."""
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(all="warn"):  # whatever np.seterr was left at
         warnings.simplefilter("error")
         try:
             out = EVALUATIONS[fn_name](value)
@@ -182,7 +185,7 @@ def test_point_arguments_of_any_shape(fn_name, shape, fill):
 @SETTINGS
 @given(values=st.dictionaries(st.sampled_from(["sharp", "flat"]), JUNK, min_size=1))
 def test_landscape_parameters_through_with_params(values):
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(all="warn"):  # whatever np.seterr was left at
         warnings.simplefilter("error")
         try:
             ls = SF2.with_params(**values)
@@ -191,3 +194,16 @@ def test_landscape_parameters_through_with_params(values):
             return
     assert set(ls.params) == {"sharp", "flat"}
     _check_sane(ls.critical_points())
+
+
+ANIMATION = dict(fps=10, max_frames=4, hold_last=1, dpi=30, figsize=(2.0, 1.5), trail=3, methods=("gd",),
+                 n_steps=3, step=0.05, start=(0.2, 0.9), lecture=False, loop=True)
+
+
+@pytest.mark.parametrize("arg", sorted(ANIMATION))
+@settings(max_examples=8, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(value=JUNK)
+def test_save_animation_arguments(tmp_path_factory, arg, value):
+    out = tmp_path_factory.mktemp("anim") / "a.gif"
+    _call(lambda **kw: rk.save_animation(SF2, out, **kw), ANIMATION, arg, value)
