@@ -705,6 +705,13 @@ class ViewDriver:
             time.sleep(0.05)
         self.nb.wait_idle(timeout)
 
+    def show_whole_path(self):
+        """Move the iterate scrubber to the last iterate (End key), as a student does before comparing
+        two steps: near iterate 0 the paths of two steps coincide."""
+        self.scrubber.focus()
+        self.page.keyboard.press("End")
+        self.settle()
+
     def step(self) -> str:
         return self.step_box.input_value()
 

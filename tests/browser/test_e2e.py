@@ -202,6 +202,7 @@ def test_accessible_names(explorer2d):
 
 def test_step_slider_drag_redraws(explorer2d):
     ex = explorer2d
+    ex.show_whole_path()  # after Play/Pause the frame may sit near iterate 0, where paths coincide
     before_png, before_step = ex.nb.screenshot(ex.figure), _float(ex.step())
     x, y = ex._thumb_x()
     ex.page.mouse.move(x, y)
@@ -219,6 +220,7 @@ def test_step_slider_drag_redraws(explorer2d):
 
 def test_step_slider_keys_redraw(explorer2d):
     ex = explorer2d
+    ex.show_whole_path()  # after Play/Pause the frame may sit near iterate 0, where paths coincide
     before_png, before_step = ex.nb.screenshot(ex.figure), _float(ex.step())
     ex.step_slider.focus()
     for _ in range(4):
