@@ -15,6 +15,7 @@ import sys
 import time
 
 import numpy as np
+from bench_core import best_of
 
 from reachkit import analysis, from_functions, landscapes
 
@@ -31,15 +32,6 @@ def three_wells_grad(x):
     diff = x[..., None, :] - CENTRES
     w = np.exp(-(diff**2).sum(-1) / (2 * WIDTHS**2))
     return 0.2 * x + (w[..., None] * diff / WIDTHS[:, None] ** 2).sum(-2)
-
-
-def best_of(fn, repeat=3):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
 
 
 GIF_SCRIPT = """
