@@ -55,8 +55,9 @@ def main() -> dict:
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from reachkit import background, dynamics, landscapes
-    from reachkit.widgets import explore
+    from reachkit import dynamics, landscapes
+    from reachkit.explorers import background
+    from reachkit.explorers.dynamics_model import explore
 
     ls = landscapes.sharp_flat_2d()
     start, n = (-0.7, 1.2), 300

@@ -2,7 +2,7 @@
 
 Landscapes (``reachkit.landscapes``), step rules (``schedules``), batched dynamics returning a
 ``Path`` (``dynamics``), analysis including ``reach`` (``analysis``), and, imported on first use,
-live explorers (``widgets``, ``reach_explorer``, ``eos_explorer``), drawing (``plotting``),
+live explorers (the ``explorers`` package; ``eos_explorer`` for notebook 06), drawing (``plotting``),
 exports (``animation``), momentum/RMSProp/Adam (``optimizers``) and a small numpy network
 (``network``). ``import reachkit`` loads numpy only; matplotlib, ipywidgets and scipy
 come when a function needs them.
@@ -28,10 +28,9 @@ from .schedules import armijo, constant, polyak, power
 
 __version__ = "0.1.0"
 
-_LAZY_MODULES = ("widgets", "plotting", "animation", "network", "reach_explorer", "optimizers", "eos_explorer",
-                 "notebook")
-_LAZY_NAMES = {"explore": "widgets", "save_animation": "animation", "lecture_style": "plotting",
-               "explore_reach": "reach_explorer", "folded_output": "notebook"}
+_LAZY_MODULES = ("explorers", "plotting", "animation", "network", "optimizers", "eos_explorer", "notebook")
+_LAZY_NAMES = {"explore": "explorers.dynamics_model", "save_animation": "animation", "lecture_style": "plotting",
+               "explore_reach": "explorers.reach_model", "folded_output": "notebook"}
 
 
 def __getattr__(name):

@@ -186,7 +186,7 @@ def _imports_of_reachkit() -> dict[str, bool]:
     """Top-level third-party module -> True if some reachkit module imports it unconditionally
     at module level (so `import reachkit.<module>` needs it), False if only inside functions."""
     found: dict[str, bool] = {}
-    for path in sorted((ROOT / "reachkit").glob("*.py")):
+    for path in sorted((ROOT / "reachkit").rglob("*.py")):
         tree = ast.parse(path.read_text())
         eager = {id(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))}
         for node in ast.walk(tree):
@@ -357,7 +357,7 @@ def test_makefile_installs_the_extras_its_targets_need():
 def test_pyproject_declares_package_and_extras():
     data = _pyproject()
     assert data["project"]["name"] == "reachkit"
-    assert data["tool"]["setuptools"]["packages"] == ["reachkit", "reachkit.static"]
+    assert data["tool"]["setuptools"]["packages"] == ["reachkit", "reachkit.explorers", "reachkit.static"]
     # the explorer view's front end ships with the package: every file in reachkit/static is declared
     patterns = data["tool"]["setuptools"]["package-data"]["reachkit.static"]
     shipped = {p.name for pattern in patterns for p in (ROOT / "reachkit" / "static").glob(pattern)}

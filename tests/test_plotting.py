@@ -149,7 +149,7 @@ def test_lecture_style_is_reachable_from_the_package():
 
 def test_many_critical_points_label_the_minima_only():
     """Himmelblau: 9 critical points (more than ``annotate``), so only its 4 minima are labelled."""
-    from reachkit import background, runs
+    from reachkit.explorers import background, runs
 
     ls = landscapes.himmelblau()
     fig = mpl.figure.Figure()
@@ -157,7 +157,7 @@ def test_many_critical_points_label_the_minima_only():
     minima = {c.label for c in ls.critical_points() if c.kind == "minimum"}
     assert len(ls.critical_points()) == 9 and len(minima) == 4
     assert {t.get_text() for t in art.labels} == minima
-    # the explorer's picture (reachkit.background) shows the same labels
+    # the explorer's picture (reachkit.explorers.background) shows the same labels
     _, ax = background.figure(runs.StaticLayer(ls, [], title=ls.name))
     assert {t.get_text() for t in ax.texts} >= minima
 

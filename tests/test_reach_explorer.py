@@ -14,7 +14,7 @@ import ipywidgets as W  # noqa: E402
 
 import reachkit as rk  # noqa: E402
 from reachkit import analysis, dynamics, landscapes, plotting  # noqa: E402
-from reachkit.reach_explorer import ReachModel, explore_reach, target_choices, trim_path  # noqa: E402
+from reachkit.explorers.reach_model import ReachModel, explore_reach, target_choices, trim_path  # noqa: E402
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ import pytest
 from ipywidgets.widgets.widget import _remove_buffers
 from matplotlib.figure import Figure
 
-import reachkit.view
-from reachkit.view import (
+import reachkit.explorers.view
+from reachkit.explorers.view import (
     ExplorerView,
     background_traits,
     demo,
@@ -204,7 +204,7 @@ def test_display_view_shows_the_widget_then_the_still(monkeypatch):
 
 def test_view_css_hides_the_still_only_where_a_view_renders():
     """The rule lives in the view's own stylesheet, which only a rendered view loads."""
-    css = (Path(reachkit.view.__file__).parent / "static" / "view.css").read_text()
+    css = (Path(reachkit.explorers.view.__file__).parent.parent / "static" / "view.css").read_text()
     assert ".jp-OutputArea-child:has(.rk-still)" in css
 
 

@@ -19,9 +19,8 @@ from PIL import Image  # noqa: E402
 
 import reachkit as rk  # noqa: E402
 from reachkit import analysis, landscapes, plotting  # noqa: E402
-from reachkit.explore_model import FAN_SIZE, DynamicsModel  # noqa: E402
-from reachkit.explorer import Explorer  # noqa: E402
-from reachkit.widgets import explore  # noqa: E402
+from reachkit.explorers.dynamics_model import FAN_SIZE, DynamicsModel, explore  # noqa: E402
+from reachkit.explorers.explorer import Explorer  # noqa: E402
 
 
 def plain_gd(grad, x0, a, n, gtol=1e-10):
@@ -330,8 +329,8 @@ def test_an_explorer_leaves_pyplots_backend_alone():
         matplotlib.use("svg")
         import matplotlib.pyplot as plt
         import sys
-        from reachkit import landscapes, widgets
-        ex = widgets.explore(landscapes.saddle())
+        import reachkit as rk
+        ex = rk.explore(rk.landscapes.saddle())
         ex._repr_mimebundle_()
         assert "ipympl" not in sys.modules and plt.get_fignums() == []
         print(matplotlib.get_backend(), type(plt.figure().canvas).__module__)
@@ -420,7 +419,7 @@ def test_reduced_motion_lecture_and_layout():
     side = box.children[1]
     assert isinstance(side.children[1], W.Accordion) and side.children[1].children[0] is ex.readout
     # lecture scale: the same picture size (it has to fit a 1280x720 projector) with larger type
-    from reachkit import background
+    from reachkit.explorers import background
     assert ex.view.background_size[0] == 600
     big, small = (background.figure(ex.model.static_layer(), lecture)[1].title.get_fontsize()
                   for lecture in (True, False))

@@ -237,7 +237,7 @@ _JS_CELLS = r"""
         const o = m.outputs.get(j).toJSON();
         const data = o.data || {};
         // reachkit's explorers display a widget with a still picture (<figure class='rk-still'>) in the
-        // same output or in the next one (reachkit.view.fallback_bundle / display_view).
+        // same output or in the next one (reachkit.explorers.view.fallback_bundle / display_view).
         const still = (k) => k < m.outputs.length && String((m.outputs.get(k).toJSON().data || {})['text/html'] || '')
                                                      .includes('rk-still');
         const view = views[j];

@@ -1,5 +1,5 @@
 """The explorer view alone in JupyterLab + headless Chromium, on synthetic closed-form runs
-(``tests/browser/synthetic/90_view_demo.ipynb``: :func:`reachkit.view.demo`, GD on (x^2 + 8 y^2) / 2).
+(``tests/browser/synthetic/90_view_demo.ipynb``: :func:`reachkit.explorers.view.demo`, GD on (x^2 + 8 y^2) / 2).
 
 What a user does: Play, Pause, Rewind, the keyboard, a drag and arrow keys on the step slider, a typed
 step, a click on the plot; what must follow: new pixels, the exact step, the status line, no kernel

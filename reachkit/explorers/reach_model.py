@@ -7,7 +7,7 @@ which the dynamics converges to it, and the explorer animates that path.
     rk.explore_reach(rk.landscapes.himmelblau(), target="saddle (3.39, 0.07)")
 
 :class:`ReachModel` is plain Python (settings in, the path and read-outs out); the view, controls
-and read-outs panel are :class:`reachkit.explorer.Explorer`'s. ``reach`` can take seconds
+and read-outs panel are :class:`reachkit.explorers.explorer.Explorer`'s. ``reach`` can take seconds
 (saddles, slow convergence): in a running kernel it runs in a worker thread while the status line
 says so, and the figure updates when it is done (``ex.wait()`` blocks until then). Results are
 cached per setting. The last outcome is ``ex.outcome`` (``ex.outcome.result`` is reach's
@@ -24,9 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import analysis, checks, dynamics, landscapes, plotting, schedules
-from .explore_model import default_steps
-from .landscapes import CriticalPoint, Landscape
+from .. import analysis, checks, dynamics, landscapes, plotting, schedules
+from ..landscapes import CriticalPoint, Landscape
+from .dynamics_model import default_steps
 from .reach_text import readout_lines, status_line
 from .runs import Run, StaticLayer, drawing_xy, point_text, short, value_and_slope
 from .settings import Setting, resolve, with_changes

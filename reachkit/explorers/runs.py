@@ -9,7 +9,7 @@ import dataclasses
 
 import numpy as np
 
-from .dynamics import Path
+from ..dynamics import Path
 
 
 @dataclasses.dataclass

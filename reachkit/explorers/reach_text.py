@@ -1,4 +1,4 @@
-"""The reach explorer's read-outs and status line in words (see :mod:`reachkit.reach_explorer`)."""
+"""The reach explorer's read-outs and status line in words (see :mod:`reachkit.explorers.reach_model`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from . import plotting, schedules
+from .. import plotting, schedules
 from .runs import point_text, short
 
 _DEMO_OFFSET = 1e-3

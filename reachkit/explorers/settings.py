@@ -1,7 +1,7 @@
 """Declared settings of an explorer: what a control edits, checked with :mod:`reachkit.checks`.
 
 An explorer model lists its settings as :class:`Setting` declarations; the controls panel is built
-from them (:mod:`reachkit.controls`) and every value, whether typed, clicked or passed to
+from them (:mod:`reachkit.explorers.controls`) and every value, whether typed, clicked or passed to
 ``explore(...)``, goes through :meth:`Setting.check`. Values are kept exactly as given: 0.13 stays
 0.13, a dyadic start stays dyadic (nothing snaps to a slider grid).
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import checks
+from .. import checks
 
 KINDS = ("real", "integer", "seed", "choice", "flag", "subset", "point")
 

@@ -1,4 +1,4 @@
-"""The model behind :func:`reachkit.explore`: settings in; runs, the step slider's fan, read-outs
+"""``explore(landscape, ...)`` and the model behind it: settings in; runs, the step slider's fan, read-outs
 and status out. Plain Python (no widgets, no matplotlib), so tests drive it directly::
 
     m = DynamicsModel(landscapes.smooth_double_well(), start=-0.95, step=0.095)
@@ -19,14 +19,32 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import analysis, checks, dynamics, explore_text, plotting, schedules
-from .explore_text import method_name
-from .landscapes import FiniteSum, Landscape
+from .. import analysis, checks, dynamics, plotting, schedules
+from ..landscapes import FiniteSum, Landscape
+from . import dynamics_text
+from .dynamics_text import method_name
 from .runs import Run, StaticLayer, drawing_xy, path_row, point_text, short, value_and_slope
 from .settings import Setting, resolve, with_changes
 
 FAN_SIZE = 40  # log-spaced step-slider positions
 SCHEDULES = (("constant", "constant a"), ("power", "a/(k+1)^p"), ("armijo", "adaptive (Armijo)"))
+
+
+def explore(landscape, *, lecture=None, reduced_motion=False, trail=20, speed=20, **options):
+    """A live explorer for a 1-D or 2-D landscape.
+
+    Settings (exact values; see :func:`declarations`): ``step`` (default:
+    0.4 x the smallest 2/sharpness), ``start``, ``methods`` (a tuple of "gd", "sgd", "flow"),
+    ``schedule`` ("constant", "power", "armijo"), ``exponent`` p of a/(k+1)^p, ``n_steps``,
+    ``batch_size``, ``seed``, the landscape's declared parameters, ``basins`` and (1-D)
+    ``bifurcation`` overlays; ``basin_resolution``, ``basin_steps``. Display (see
+    :func:`reachkit.explorers.explorer.display_options`): ``lecture`` (projector scale; default: on while
+    ``rk.lecture_style()`` is), ``reduced_motion``, ``trail``, ``speed``.
+    """
+    from .explorer import Explorer, display_options
+
+    display = display_options(lecture, reduced_motion, trail, speed)
+    return Explorer(DynamicsModel(landscape, **options), **display)
 
 
 def default_steps(landscape: Landscape) -> tuple[float, float, float]:
@@ -358,7 +376,7 @@ class DynamicsModel:
 
     def readout_lines(self, frame: int | None = None) -> list[str]:
         """The read-outs in words at iterate ``frame`` (default: the last) of the first method."""
-        return explore_text.readout_lines(self, frame)
+        return dynamics_text.readout_lines(self, frame)
 
     def describe(self, frame: int | None = None) -> str:
         """A text description of the state: settings, read-outs and the outcome of each run."""

@@ -1,4 +1,4 @@
-"""ipywidgets controls built from :class:`~reachkit.settings.Setting` declarations.
+"""ipywidgets controls built from :class:`~reachkit.explorers.settings.Setting` declarations.
 
 Every number is entered in a text box that keeps exactly what is typed (0.13 is 0.13); a real
 with a range also gets a slider beside it for coarse moves (the box then shows the slider's value

@@ -1,5 +1,5 @@
 """The explorer assembly: a model (settings in, runs out), the browser view
-(:class:`reachkit.view.ExplorerView`: canvas, Play, step slider, status line) and a controls panel
+(:class:`reachkit.explorers.view.ExplorerView`: canvas, Play, step slider, status line) and a controls panel
 built from the model's setting declarations, in one responsive container.
 
     ex = Explorer(DynamicsModel(landscape, step=0.13))
@@ -7,7 +7,7 @@ built from the model's setting declarations, in one responsive container.
     ex.values["step"], ex.paths["gd"]     # what is shown
 
 A model provides: ``declarations``, ``values``, ``update(**changes) -> set``, ``current`` and
-``fan`` (:class:`~reachkit.runs.Run`), ``fan_steps``, ``step``, ``step_range``, ``step_marks()``,
+``fan`` (:class:`~reachkit.explorers.runs.Run`), ``fan_steps``, ``step``, ``step_range``, ``step_marks()``,
 ``series()``, ``static_layer()``, ``static_key()``, ``readout_lines(frame)``, ``describe(frame)``,
 ``start``, ``clickable`` and optionally ``click(point) -> changes`` and ``inactive()`` (the
 settings that do nothing now; their controls are disabled). Its other attributes
@@ -23,7 +23,8 @@ import pathlib
 
 import ipywidgets as W
 
-from . import background, checks, plotting
+from .. import checks, plotting
+from . import background
 from .controls import Controls
 from .view import ExplorerView, display_view, encode_run, fallback_bundle
 
@@ -238,7 +239,7 @@ class Explorer:
                 raise FileNotFoundError(f"folder {out.parent} does not exist")
             out.write_bytes(self.png())
             return out
-        from .animation import save_animation
+        from ..animation import save_animation
         options.setdefault("lecture", self.lecture)
         return save_animation(self.model.landscape, filename, paths=self.model.paths, **options)
 

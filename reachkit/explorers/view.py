@@ -21,12 +21,12 @@ import anywidget
 import numpy as np
 import traitlets as T
 
-from . import checks
+from .. import checks
 
 __all__ = ["ExplorerView", "encode_run", "pack_points", "background_traits", "fallback_bundle", "still_bundle",
            "display_view", "demo"]
 
-_STATIC = pathlib.Path(__file__).parent / "static"
+_STATIC = pathlib.Path(__file__).parent.parent / "static"
 MARKERS = ("circle", "square", "diamond")
 
 

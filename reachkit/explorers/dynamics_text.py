@@ -1,11 +1,11 @@
-"""explore's read-outs in words (see :mod:`reachkit.explore_model`): the iterate shown, the step
+"""explore's read-outs in words (see :mod:`reachkit.explorers.dynamics_model`): the iterate shown, the step
 against each minimum's 2/sharpness, the basins' shares."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import analysis, plotting
+from .. import analysis, plotting
 from .runs import point_text, short
 
 

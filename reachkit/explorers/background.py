@@ -1,4 +1,4 @@
-"""The explorer's static picture: a :class:`~reachkit.runs.StaticLayer` drawn with matplotlib (Agg,
+"""The explorer's static picture: a :class:`~reachkit.explorers.runs.StaticLayer` drawn with matplotlib (Agg,
 no pyplot) into a PNG at twice the CSS size, with the axes' pixel box and data limits the view
 needs to draw paths on it. Also the still pictures (``ex.save``, the static fallback): the same
 layer with the runs drawn on top.
@@ -13,7 +13,7 @@ import matplotlib as mpl
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from . import plotting
+from .. import plotting
 
 SCALE = 2  # PNG pixels per CSS pixel (HiDPI)
 FIGSIZE = {1: (6.0, 4.4), 2: (6.0, 4.4)}  # inches at 100 CSS px per inch
