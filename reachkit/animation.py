@@ -21,7 +21,8 @@ import pathlib
 import numpy as np
 
 from . import checks, dynamics, plotting, schedules
-from .landscapes import FiniteSum, Landscape
+from . import methods as _methods
+from .landscapes import Landscape
 
 __all__ = ["save_animation", "run_paths", "ffmpeg_available", "FORMATS"]
 
@@ -39,10 +40,12 @@ def ffmpeg_available() -> str | None:
 
 
 def run_paths(landscape: Landscape, *, start=None, step=0.05, methods=("gd",), n_steps: int = 60,
-              batch_size: int = 1, seed: int = 0) -> dict:
-    """Compute the runs to animate: {method: Path} for "gd", "sgd", "flow" from one start.
+              batch_size: int = 1, seed: int = 0, **options) -> dict:
+    """Compute the runs to animate: {method: Path} for the registry's methods (:mod:`reachkit.methods`:
+    "gd", "sgd", "flow", "momentum", ...) from one start.
 
-    ``step`` is a number or a schedule; the flow runs for the total time of the GD steps.
+    ``step`` is a number or a schedule; the flow runs for the total time of the steps. ``batch_size``
+    and ``seed`` are SGD's; ``options`` the other methods' (``mu`` for momentum).
     """
     if start is None:
         b = landscape.bounds
@@ -52,20 +55,18 @@ def run_paths(landscape: Landscape, *, start=None, step=0.05, methods=("gd",), n
     try:
         methods = (methods,) if isinstance(methods, str) else tuple(methods)  # "gd" is one method
     except TypeError:
-        raise TypeError(f"methods must be a list of 'gd', 'sgd', 'flow'; got {methods!r}") from None
+        raise TypeError(f"methods must be a list of {tuple(_methods.METHODS)}; got {methods!r}") from None
+    given = dict(options, batch_size=batch_size, seed=seed)
+    known = {o.name for m in _methods.METHODS.values() for o in m.options}
+    if set(options) - known:
+        raise TypeError(f"unknown option(s) {sorted(set(options) - known)}; the methods' options are {sorted(known)}")
     out = {}
-    for m in methods:
-        checks.choice("methods", m, ("gd", "sgd", "flow"))
-        if m == "gd":
-            out[m] = dynamics.gradient_descent(landscape, start, sched, n_steps)
-        elif m == "sgd":
-            if not isinstance(landscape, FiniteSum):
-                raise ValueError("SGD needs a finite-sum landscape (e.g. landscapes.sharp_flat_2d_sum())")
-            out[m] = dynamics.sgd(landscape, start, sched, n_steps, batch_size=batch_size, seed=seed)
-        else:
-            total = sched.total(n_steps) if isinstance(sched, schedules.PowerDecay) else \
-                n_steps * float(getattr(sched, "a", getattr(sched, "a0", 0.05)))
-            out[m] = dynamics.gradient_flow(landscape, start, t_max=total, n_times=n_steps + 1)
+    for key in methods:
+        m = _methods.METHODS[checks.choice("methods", key, tuple(_methods.METHODS))]
+        if not m.available(landscape):
+            raise ValueError(m.why_not(landscape))
+        opts = {o.name: o.check(given.get(o.name, o.default), landscape) for o in m.options}
+        out[key] = m.run(landscape, start, sched, n_steps, **opts)
     return out
 
 
@@ -110,7 +111,8 @@ def _frame_renderer(landscape, paths, *, dpi, figsize, trail, lecture, title):
 
 
 def _caption(landscape, paths) -> str:
-    parts = [f"{plotting.METHODS.get(m, (m,))[0]}: {p.describe(0)}" for m, p in paths.items()]
+    parts = [f"{_methods.METHODS[m].name if m in _methods.METHODS else m}: {p.describe(0)}"
+             for m, p in paths.items()]
     return f"{landscape.name}. " + "; ".join(parts)
 
 
@@ -124,7 +126,7 @@ def save_animation(landscape: Landscape, filename, paths=None, *, start=None, st
                    hold_last: int | None = None, loop: bool = True) -> pathlib.Path:
     """Write a run as ``.gif``, ``.mp4`` or ``.html`` (a player that needs no kernel).
 
-    ``paths`` is a Path (drawn as GD) or a dict {"gd"|"sgd"|"flow": Path}, e.g. an explorer's
+    ``paths`` is a Path (drawn as the method that made it) or a dict {method key: Path}, e.g. an explorer's
     ``paths``; without it the runs are computed from ``start``, ``step`` (number or schedule),
     ``methods`` and ``n_steps``. At most ``max_frames`` frames (evenly spaced iterates, <= 600)
     at ``fps`` frames per second (1 to 100); the last one is held for ``hold_last`` more frame
@@ -165,8 +167,7 @@ def save_animation(landscape: Landscape, filename, paths=None, *, start=None, st
         paths = run_paths(landscape, start=start, step=step, methods=methods, n_steps=n_steps,
                           batch_size=batch_size, seed=seed)
     elif isinstance(paths, dynamics.Path):
-        paths = {"gd" if paths.method == "gradient descent" else
-                 "flow" if paths.method == "gradient flow" else "sgd": paths}
+        paths = {_methods.key_of(paths): paths}
     if not paths:
         raise ValueError("nothing to animate: no paths given and no methods selected")
     render = _frame_renderer(landscape, paths, dpi=dpi, figsize=tuple(size), trail=trail,

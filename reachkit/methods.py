@@ -24,7 +24,7 @@ import numpy as np
 
 from . import checks, dynamics, schedules
 
-__all__ = ["OKABE_ITO", "Method", "Option", "METHODS", "method", "horizon", "basin_map"]
+__all__ = ["OKABE_ITO", "Method", "Option", "METHODS", "method", "key_of", "horizon", "basin_map"]
 
 OKABE_ITO = {
     "orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73", "yellow": "#F0E442",
@@ -75,6 +75,9 @@ class Method:
     has_step: bool = True
     random: bool = False
     schedules: tuple = ("constant", "power", "armijo")  # the step rules it accepts
+    path_names: tuple = ()  # how its Path's ``method`` begins (see :func:`key_of`)
+    cost: float = 3e-5  # first estimate of the seconds per step of one start (an explorer measures it)
+    grid_cost: float = 4e-8  # ... and per step and start of a large batch (a basin map)
 
     def name_on(self, landscape) -> str:
         """The name shown for this method on ``landscape`` (GD on a nonsmooth one is the subgradient method)."""
@@ -161,24 +164,36 @@ def _n_samples(landscape):
 _OI = OKABE_ITO
 #: key -> Method, in the order the explorers offer them
 METHODS: dict[str, Method] = {m.key: m for m in (
-    Method("gd", "GD", _OI["vermillion"], "circle", _gd, batched=True),
-    Method("sgd", "SGD", _OI["blue"], "square", _sgd, needs="finite sum", random=True, options=(
-        Option("batch_size", "integer", 1, "batch", "SGD minibatch size", low=1, high=_n_samples),
-        Option("seed", "seed", 0, "seed", "random seed of the SGD minibatches"))),
-    Method("flow", "gradient flow", _OI["bluish green"], "diamond", _flow, needs="smooth", has_step=False),
+    Method("gd", "GD", _OI["vermillion"], "circle", _gd, batched=True,
+           path_names=("gradient descent", "subgradient method"), grid_cost=2e-8),
+    Method("sgd", "SGD", _OI["blue"], "square", _sgd, needs="finite sum", random=True, path_names=("SGD",),
+           cost=8e-5, options=(
+               Option("batch_size", "integer", 1, "batch", "SGD minibatch size", low=1, high=_n_samples),
+               Option("seed", "seed", 0, "seed", "random seed of the SGD minibatches"))),
+    Method("flow", "gradient flow", _OI["bluish green"], "diamond", _flow, needs="smooth", has_step=False,
+           path_names=("gradient flow",), cost=8e-5, grid_cost=2e-6),
     Method("momentum", "momentum", _OI["reddish purple"], "triangle", _momentum, batched=True,
-           stability=_momentum_constant, needs="smooth", schedules=("constant", "power"), options=(
+           stability=_momentum_constant, needs="smooth", schedules=("constant", "power"),
+           path_names=("momentum",), cost=5e-5, options=(
                Option("mu", "real", 0.9, "momentum μ", "heavy-ball momentum: b = μ b + grad f, x = x - a b",
                       low=0.0, high=0.99),)),
     # RMSProp and Adam: C applies to the preconditioned sharpness (see reachkit.optimizers)
     Method("rmsprop", "RMSProp", _OI["bluish green"], "square", _rmsprop, batched=True, needs="smooth",
-           schedules=("constant", "power"), options=(
+           schedules=("constant", "power"), path_names=("RMSProp",), cost=5e-5, options=(
                Option("rho", "real", 0.99, "ρ", "RMSProp's average of squared gradients", low=0.0, high=0.9999),)),
     Method("adam", "Adam", _OI["blue"], "diamond", _adam, batched=True, stability=_adam_constant, needs="smooth",
-           schedules=("constant", "power"), options=(
+           schedules=("constant", "power"), path_names=("Adam",), cost=6e-5, options=(
                Option("beta1", "real", 0.9, "β1", "Adam's average of gradients", low=0.0, high=0.99),
                Option("beta2", "real", 0.999, "β2", "Adam's average of squared gradients", low=0.0, high=0.9999))),
 )}
+
+
+def key_of(path) -> str:
+    """The registry key of the method that made ``path`` (from its ``method`` text)."""
+    for m in METHODS.values():
+        if any(path.method.startswith(n) for n in m.path_names):
+            return m.key
+    raise ValueError(f"no method in the registry made a path of {path.method!r}")
 
 
 def method(key) -> Method:

@@ -255,7 +255,7 @@ def draw_path(ax, landscape: Landscape, path, i: int = 0, *, method: str | None 
               animated: bool = False) -> PathArtists:
     """Draw start i of ``path`` with its marker at iterate k (default: the end).
 
-    ``method`` ("gd", "sgd", "flow") picks the standard colour and name.
+    ``method`` (a key of :mod:`reachkit.methods`: "gd", "sgd", "flow", ...) picks its colour and name.
     """
     name, col = METHODS.get(method, (path.method, _OI["vermillion"]))
     pa = PathArtists(ax, path_xy(landscape, path, i), color=color or col,

@@ -41,10 +41,8 @@ SHOWN_SECONDS = 0.25  # the shown runs are computed in the kernel's thread when 
 DRAG_SECONDS = 0.1  # a drag update runs at most about this long (longer runs are cut while dragging)
 BUDGET_SECONDS = 30.0  # background work (the fan, basins) refused above this estimate
 BUDGET_BYTES = 256 * 2**20  # ... or above this memory
-#: seconds per step and start, per method (measured as runs are made; these are the first guesses)
-RATE = {"gd": 3e-5, "sgd": 8e-5, "flow": 8e-5, "momentum": 5e-5}
-#: seconds per step and start of a large batch (a basin map), per method
-BATCH_RATE = {"gd": 2e-8, "flow": 2e-6, "momentum": 4e-8}
+#: seconds per step of one start, per method: measured as runs are made (the registry's first estimate before)
+RATE: dict[str, float] = {}
 
 
 def explore(landscape, *, lecture=None, reduced_motion=False, trail=20, speed=20, **options):
@@ -249,7 +247,7 @@ class DynamicsModel(ExplorerModel):
         if v["basins"]:
             _, n, kind = self._basin_spec()
             points = n ** self.landscape.dim
-            seconds = BATCH_RATE[kind] * points * self.basin_steps
+            seconds = methods.METHODS[kind].grid_cost * points * self.basin_steps
             nbytes = points * self.landscape.dim * 8 * 70  # the runs' cycle-detection tail and state
             if seconds > BUDGET_SECONDS or nbytes > BUDGET_BYTES:
                 raise ValueError(
@@ -308,7 +306,7 @@ class DynamicsModel(ExplorerModel):
     def shown_seconds(self, values=None) -> float:
         """Estimated time of the runs shown (one start per ticked method)."""
         v = self.values if values is None else values
-        return sum(RATE[k] for k in v["methods"]) * v["n_steps"]
+        return sum(_rate(k) for k in v["methods"]) * v["n_steps"]
 
     def _show_overlays(self, final: bool):
         """The basin map (coarse until the full one is in) and the bifurcation diagram (the last
@@ -410,8 +408,8 @@ class DynamicsModel(ExplorerModel):
         steps = self._fan_grid() if steps is None else steps
         n, k = v["n_steps"] + 1, len(steps)
         per_run = n * (self.landscape.dim + 2 + 4) * 8  # iterates, values, steps; drawing xy and info
-        seconds = sum((RATE[m] * n if m == "flow" or (methods.METHODS[m].batched and v["schedule"] == "constant")
-                       else RATE[m] * n * k) for m in v["methods"])
+        seconds = sum((_rate(m) * n if m == "flow" or (methods.METHODS[m].batched and v["schedule"] == "constant")
+                       else _rate(m) * n * k) for m in v["methods"])
         return seconds, per_run * k * len(v["methods"])
 
     def _fan_refusal(self, steps, seconds, nbytes) -> str:
@@ -568,10 +566,14 @@ class DynamicsModel(ExplorerModel):
         return "\n".join([head, *self.readout_lines(frame), *self.current.status.split("; ")])
 
 
+def _rate(key: str) -> float:
+    return RATE.get(key, methods.METHODS[key].cost)
+
+
 def _measured(key: str, seconds_per_step: float):
     """Keep a running estimate of a method's cost per step (for the budget and the drag cut)."""
     if np.isfinite(seconds_per_step) and seconds_per_step > 0:
-        RATE[key] = 0.7 * RATE[key] + 0.3 * seconds_per_step
+        RATE[key] = 0.7 * _rate(key) + 0.3 * seconds_per_step
 
 
 def _as_single(path: dynamics.Path, step: float) -> dynamics.Path:
