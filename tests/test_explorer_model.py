@@ -176,3 +176,176 @@ def test_a_model_module_imports_no_widgets_and_no_matplotlib(module):
             "assert not bad, bad")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
+
+
+# ----------------------------------------------------------------------------------------------
+# Background work: the kernel's thread only computes what is shown
+# ----------------------------------------------------------------------------------------------
+def in_a_loop(coroutine_function):
+    """Run ``coroutine_function()`` under asyncio in a thread of its own (the main thread may
+    already run a loop: Playwright's, in the browser suite); re-raise what it raised."""
+    import asyncio
+    import threading
+
+    errors = []
+
+    def run():
+        try:
+            asyncio.run(coroutine_function())
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(300)
+    assert not t.is_alive(), "the session did not finish"
+    if errors:
+        raise errors[0]
+
+
+def gate(monkeypatch, cls, name):
+    """Make ``cls.name`` wait for the returned event before it computes (in the worker)."""
+    import threading
+
+    go, entered = threading.Event(), []
+    real = getattr(cls, name)
+
+    def gated(self, *args, **kwargs):
+        entered.append(args)
+        assert go.wait(120)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, name, gated)
+    return go, entered
+
+
+def test_an_update_returns_with_the_shown_run_while_the_fan_is_computed_in_the_worker(monkeypatch):
+    import asyncio
+
+    ls = landscapes.sharp_flat_2d()
+    go, entered = gate(monkeypatch, DynamicsModel, "_fan")
+    go.set()  # the first fan (at construction) goes through
+
+    async def session():
+        m = DynamicsModel(ls, start=(-0.7, 1.2), step=0.04, n_steps=200, background=True)
+        heard = []
+        m.listen(heard.append)
+        m.wait()
+        assert len(m.fan) > 30
+        go.clear()
+        what = m.update(start=(0.5, 0.8))  # returns while the worker waits at the gate
+        assert "runs" in what and m.busy and m.fan == [] and m.fan_steps == []
+        np.testing.assert_allclose(m.current.paths["gd"].trajectory(0)[:5],
+                                   plain_gd(ls.grad, (0.5, 0.8), 0.04, 4), rtol=1e-12)
+        await asyncio.sleep(0.05)
+        assert m.busy and m.fan == []  # still held at the gate: the kernel's loop runs meanwhile
+        go.set()
+        for _ in range(3000):
+            if not m.busy:
+                break
+            await asyncio.sleep(0.01)
+        assert not m.busy and heard and "fan" in heard[-1]  # arrived through the listener
+        i = 12
+        ref = plain_gd(ls.grad, (0.5, 0.8), m.fan_steps[i], 200)
+        got = m.fan[i].paths["gd"].trajectory(0)
+        np.testing.assert_allclose(got[:len(ref)], ref, rtol=1e-9, atol=1e-12)
+        m.close()
+
+    in_a_loop(session)
+
+
+def test_the_latest_change_wins(monkeypatch):
+    import asyncio
+
+    ls = landscapes.sharp_flat_2d()
+    go, entered = gate(monkeypatch, DynamicsModel, "_fan")
+    go.set()
+
+    async def session():
+        m = DynamicsModel(ls, start=(-0.7, 1.2), step=0.04, n_steps=100, background=True)
+        heard = []
+        m.listen(heard.append)
+        m.wait()
+        go.clear()
+        entered.clear()
+        m.update(start=(0.5, 0.8))
+        for _ in range(1000):  # the worker is at the gate with the first request
+            if entered:
+                break
+            await asyncio.sleep(0.01)
+        m.update(start=(1.5, -0.5))  # supersedes it
+        m.update(start=(2.0, 0.3))  # ... and this one that
+        go.set()
+        m.wait(timeout=120)
+        assert not m.busy and m.start == (2.0, 0.3)
+        i = 20
+        ref = plain_gd(ls.grad, (2.0, 0.3), m.fan_steps[i], 100)
+        np.testing.assert_allclose(m.fan[i].paths["gd"].trajectory(0)[:len(ref)], ref, rtol=1e-9, atol=1e-12)
+        assert m.made(m._fan_key(dict(m.values, start=(1.5, -0.5)))) is None  # never computed
+        m.close()
+
+    in_a_loop(session)
+
+
+def test_a_superseded_run_stops_within_a_step():
+    from reachkit import methods, schedules
+    from reachkit.explorers.model import Cancelled, cancellable
+
+    ls = landscapes.sharp_flat_2d()
+    calls = []
+    stop = lambda: len(calls) > 50  # noqa: E731
+
+    counted = cancellable(ls, lambda: calls.append(1) is None and stop())
+    with pytest.raises(Cancelled):
+        methods.METHODS["gd"].run(counted, (-0.7, 1.2), schedules.constant(1e-4), 100_000, gtol=0.0)
+    assert len(calls) <= 52  # not 100 000 gradient evaluations
+
+
+def test_the_220_s_case_is_refused_by_the_budget_and_computed_in_the_background():
+    """R18 / issue 17: n_steps=100 000 with GD, SGD and the flow on decaying steps: the fan would
+    take minutes and GBs: it is refused with the estimate; the shown runs go to the worker."""
+
+    async def session():
+        from reachkit.explorers import dynamics_model as dm
+
+        m = DynamicsModel(landscapes.sharp_flat_2d_sum(), n_steps=100_000, methods=("gd", "sgd", "flow"),
+                          schedule="power", exponent=2.0, background=True)
+        assert m.fan == [] and m.fan_note.startswith("No step fan: 41 step positions x 3 method(s)")
+        assert "lower n_steps to about" in m.fan_note and m.fan_note in "\n".join(m.readout_lines())
+        m.wait(timeout=600)
+        m.update(exponent=1.5)
+        assert m.waiting and m.busy and m.current.status.startswith("Computing all 100000 steps")
+        assert len(m.current.paths["gd"].times) - 1 <= 100_000 * dm.DRAG_SECONDS / m.shown_seconds() + 1
+        m.wait(timeout=600)
+        assert not m.waiting and m.current.paths["gd"].times.size == 100_001
+        p = m.current.paths["gd"]
+        k = np.arange(100_000)
+        assert np.all(np.isfinite(p.step_sizes[:50, 0]))
+        np.testing.assert_allclose(p.step_sizes[:50, 0], m.step / (k[:50] + 1.0) ** 1.5)
+        m.close()
+
+    in_a_loop(session)
+
+
+def test_r19_closing_while_reach_computes_says_closed_and_refuses_later_changes():
+    """R19: closing explore_reach(himmelblau, background=True) mid-computation left "Computing a
+    start ..." on screen, and a later set raised "cannot schedule new futures after shutdown"."""
+    pytest.importorskip("ipywidgets")
+    from reachkit.explorers.model import CLOSED
+    from reachkit.explorers.reach_model import explore_reach
+
+    async def session():
+        ex = explore_reach(landscapes.himmelblau(), background=True)
+        target = next(s for s in ex.model.declarations if s.name == "target")
+        saddle = next(v for v, lab in target.options if "saddle" in lab)
+        assert ex.set(target=saddle) and ex.computing
+        ex.close()
+        assert ex.status == CLOSED and CLOSED in ex.describe() and not ex.view.busy
+        assert not ex.set(step=0.01) and "closed" in ex.error and ex.status == CLOSED
+        with pytest.raises(RuntimeError, match="closed"):
+            ex.model.update(step=0.01)
+        import asyncio
+        await asyncio.sleep(0.5)
+        assert ex.status == CLOSED and ex.model.worker.job is None
+
+    in_a_loop(session)

@@ -30,7 +30,7 @@ import numpy as np
 from .. import analysis, checks, dynamics, methods, schedules
 from ..landscapes import Landscape
 from . import dynamics_text
-from .model import Cancelled, ExplorerModel
+from .model import Cancelled, ExplorerModel, cancellable, never
 from .runs import Run, StaticLayer, drawing_xy, path_row, point_text, short, value_and_slope
 from .settings import Setting, resolve
 
@@ -268,21 +268,29 @@ class DynamicsModel(ExplorerModel):
         what = {"runs", "background"}
         if self._take_fan():
             what.add("fan")
-        n = self.values["n_steps"]
+        n_all = self.values["n_steps"]
         cost = self.shown_seconds()
-        if not final and cost > DRAG_SECONDS:  # while dragging: the first steps only
-            n = max(1, int(n * DRAG_SECONDS / cost))
         i = self.fan_index(self.step)
-        if i is not None and n == self.values["n_steps"]:
-            self.current = self.fan[i]
-            if "flow" in self.methods:  # the fan's flow is sampled; the run in use is exact
-                flow = self._runs(self._setup(), [self.step], n, keys=("flow",))[0]
-                self.current = self._run(self.step, dict(self.current.paths, flow=flow["flow"]), {}, n)
-        elif final and cost > SHOWN_SECONDS and self.made(self._shown_key()) is None and self.in_background():
-            self.current = self._waiting(f"Computing the runs (about {cost:.2g} s) …")
+        made = self.made(self._shown_key())
+        self.waiting = False  # True: the exact run is computed in the background
+        if made is not None:
+            self.current = made
+        elif i is not None and (not final or "flow" not in self.methods):
+            self.current = self.fan[i]  # exact but for the flow, which the fan samples
+        elif i is not None and not (cost > SHOWN_SECONDS and self.in_background()):
+            flow = self._runs(self._setup(), [self.step], n_all, keys=("flow",))[0]["flow"]
+            self.current = self._run(self.step, dict(self.fan[i].paths, flow=flow), {}, n_all)
+        elif i is not None:
+            self.current, self.waiting = self.fan[i], True
+        elif cost > DRAG_SECONDS and (not final or (cost > SHOWN_SECONDS and self.in_background())):
+            n = max(1, int(n_all * DRAG_SECONDS / cost))  # the first steps now, all of them later
+            self.current = self._run(self.step, self._runs(self._setup(), [self.step], n)[0], {}, n)
+            self.waiting = final
+            if final:
+                self.current.status = (f"Computing all {n_all} steps (about {cost:.2g} s) … "
+                                       + self.current.status.replace("While dragging, the", "Meanwhile the"))
         else:
-            self.current = self._shown_run(n)
-        self.waiting = self.current.status.startswith("Computing the runs")
+            self.current = self._run(self.step, self._runs(self._setup(), [self.step], n_all)[0], {}, n_all)
         if self.current.failed:  # the step in use must run: refuse the settings (the caller reports)
             raise RuntimeError(self.current.failed)
         self._show_overlays(final)
@@ -290,18 +298,6 @@ class DynamicsModel(ExplorerModel):
 
     def _shown_key(self) -> tuple:
         return ("shown", self.step) + self._fan_key()[1:]
-
-    def _shown_run(self, n: int) -> Run:
-        made = self.made(self._shown_key()) if n == self.values["n_steps"] else None
-        if made is not None:
-            return made
-        paths = self._runs(self._setup(), [self.step], n)[0]
-        return self._run(self.step, paths, {}, n)
-
-    def _waiting(self, status: str) -> Run:
-        ls = self.landscape
-        empty = {k: np.empty((0, 2)) for k in self.methods}
-        return Run(self.step, dict(empty), dict(empty), status, f"{ls.name}: {status}")
 
     def shown_seconds(self, values=None) -> float:
         """Estimated time of the runs shown (one start per ticked method)."""
@@ -439,10 +435,11 @@ class DynamicsModel(ExplorerModel):
             return [self._run(a, paths, {}, n) for a, paths in zip(steps, out, strict=True)]
         return [self._run(a, paths, sampled, n) for a, (paths, sampled) in zip(steps, out, strict=True)]
 
-    def _runs(self, setup, steps, n, cancelled=lambda: False, exact_flow=True, keys=None):
+    def _runs(self, setup, steps, n, cancelled=never, exact_flow=True, keys=None):
         """Per step {method: Path or the error in words}; with ``exact_flow=False`` per step
         (paths, {"flow": (points, status)}) with the flow sampled from one dense solve."""
         ls, v, x0 = setup["landscape"], setup["values"], np.array(setup["start"], dtype=float)
+        ls = cancellable(ls, cancelled)
         per_step: list[dict] = [{} for _ in steps]
         sampled: list[dict] = [{} for _ in steps]
         for k in keys or v["methods"]:
@@ -459,6 +456,8 @@ class DynamicsModel(ExplorerModel):
                     both = m.run(ls, np.repeat(x0[None], len(steps), axis=0), schedules.constant(np.array(steps)),
                                  n, **opts)
                     paths = [_as_single(path_row(both, j), a) for j, a in enumerate(steps)]
+                except Cancelled:
+                    raise
                 except Exception:  # only some steps fail: run them one by one
                     paths = [self._one(m, ls, x0, self.schedule(a, v), n, opts, cancelled) for a in steps]
             elif len(steps) == 1:
@@ -478,6 +477,8 @@ class DynamicsModel(ExplorerModel):
             raise Cancelled
         try:
             return m.run(ls, x0, sched, n, **opts)
+        except Cancelled:
+            raise
         except Exception as exc:
             return f"{type(exc).__name__}: {exc}"
 

@@ -26,6 +26,7 @@ import ipywidgets as W
 from .. import checks, plotting
 from . import background
 from .controls import Controls
+from .model import CLOSED
 from .view import ExplorerView, display_view, encode_run, fallback_bundle
 
 VIEW_OWNED = ("step",)  # settings edited on the view itself (its step slider and number box)
@@ -76,6 +77,10 @@ class Explorer:
     def set(self, **changes) -> bool:
         """Apply setting changes as one update; True if they were accepted. Never raises: a
         refused value or a failure shows in the status line and the controls go back."""
+        if self.model.closed:
+            self.error = "this explorer is closed: make a new one to go on"
+            self.view.status = CLOSED
+            return False
         try:
             self.view.busy = True
             what = self.model.update(**changes)
@@ -249,8 +254,12 @@ class Explorer:
         return save_animation(self.model.landscape, filename, paths=self.model.paths, **options)
 
     def close(self):
-        """Close every widget of the explorer (and stop the model's worker, if any)."""
+        """Close every widget of the explorer and stop the model's background work; afterwards
+        ``set`` refuses with a message (closed means closed)."""
+        busy = self.model.busy
         self.model.close()
+        if busy:  # the last word the front end gets: the computation was stopped
+            self.view.busy, self.view.status = False, CLOSED
         seen = set()
 
         def close(w):  # a widget, its children, layout and style

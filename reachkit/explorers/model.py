@@ -7,16 +7,44 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import copy
 import threading
 from collections import OrderedDict
 
 from .settings import with_changes
 
-__all__ = ["ExplorerModel", "Worker", "Cancelled", "in_kernel"]
+__all__ = ["ExplorerModel", "Worker", "Cancelled", "cancellable", "never", "in_kernel"]
+
+
+CLOSED = "This explorer is closed: its computations were stopped. Make a new explorer to go on."
 
 
 class Cancelled(Exception):
     """Raised inside a piece of background work once a newer change has superseded it."""
+
+
+def cancellable(landscape, cancelled):
+    """``landscape`` whose gradient raises :class:`Cancelled` once ``cancelled()`` is True (a
+    shallow copy: a run in the worker thread stops within a step of being superseded)."""
+    if cancelled is None or getattr(cancelled, "never", False):
+        return landscape
+    out = copy.copy(landscape)
+    grad = landscape._grad_fn
+
+    def checked(x, **params):
+        if cancelled():
+            raise Cancelled
+        return grad(x, **params)
+
+    out._grad_fn = checked
+    return out
+
+
+def never() -> bool:
+    return False
+
+
+never.never = True
 
 
 def in_kernel() -> bool:
@@ -95,7 +123,13 @@ class Worker:
             elif not isinstance(f.exception(), Cancelled):
                 done(f.exception())  # the model shows it in the status line
 
-        fut.add_done_callback(lambda f: None if loop.is_closed() else loop.call_soon_threadsafe(finished, f))
+        def back(f):  # in the worker thread
+            try:
+                loop.call_soon_threadsafe(finished, f)
+            except RuntimeError:  # the loop has closed meanwhile (the session ended): nothing to show
+                pass
+
+        fut.add_done_callback(back)
 
     def wait(self, timeout=None, done=None):
         """Block until the request in flight (if any) is done; then ``done(result)`` here."""
@@ -246,7 +280,7 @@ class ExplorerModel(metaclass=_Checked):
         """Apply checked changes, all or nothing; return what changed (a subset of {"runs", "fan",
         "background"}; empty when nothing did). See the class docstring for ``final``."""
         if self.closed:
-            raise RuntimeError("this explorer is closed: make a new one to go on")
+            raise RuntimeError(CLOSED)
         new = with_changes(self.settings, self.values, changes)
         changed = {k for k in changes if new[k] != self.values[k]}
         if not changed and not (final and self.draft):
@@ -310,7 +344,7 @@ class ExplorerModel(metaclass=_Checked):
             while len(made) > self._CACHE:
                 made.popitem(last=False)
 
-    def _compute_pieces(self, pieces, cancelled=lambda: False):
+    def _compute_pieces(self, pieces, cancelled=never):
         for key, compute in pieces:
             if cancelled():
                 raise Cancelled

@@ -7,10 +7,10 @@ import math
 import numpy as np
 
 from .. import methods, schedules
+from .model import CLOSED
 from .runs import point_text, short
 
 _DEMO_OFFSET = 1e-3
-CLOSED = "This explorer is closed: the computation was stopped. Make a new explorer to go on."
 
 
 def _first_step(schedule) -> float:
