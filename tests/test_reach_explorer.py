@@ -108,7 +108,7 @@ def test_choosing_a_target_draws_reachs_path_and_read_outs(ex1):
     assert "Not fragile" in text and "Reached" in text
     assert f"GD from the start found: {fresh.path.describe(0)}" in ex1.status
     assert ex1.model.static_layer().markers == [(2.0, float(ls.value([2.0])), "*", "target")]
-    assert ex1.error is None and ex1.view.fan == [] and ex1.view.clickable is False
+    assert ex1.error is None and ex1.view.fan == [] and ex1.view.clickable  # 1-D: the start moves along x
 
 
 def test_method_and_step_changes_follow_reach(ex2):
@@ -276,9 +276,22 @@ def test_click_near_a_critical_point_makes_it_the_target(ex2):
     ex2.view.start = [0.02, -0.98]  # what the view writes on a click
     assert ex2.controls.widgets["target"].label == "minimum (0, -1)"
     assert_draws(ex2, rk.reach(ex2.landscape, "minimum (0, -1)", 0.4))
-    ex2.view.start = [1.5, 0.5]  # far from every critical point: nothing changes
-    assert ex2.controls.widgets["target"].label == "minimum (0, -1)"
-    assert_draws(ex2, rk.reach(ex2.landscape, "minimum (0, -1)", 0.4))
+    found = rk.reach(ex2.landscape, "minimum (0, -1)", 0.4)
+    ex2.view.start = [1.5, 0.5]  # far from every critical point: your start, no reach
+    assert ex2.controls.widgets["target"].label == "minimum (0, -1)" and ex2.values["start"] == (1.5, 0.5)
+    key, sent, xy = drawn(ex2)
+    x, ref = np.array([1.5, 0.5]), [np.array([1.5, 0.5])]
+    for _ in range(max(len(found.path.times) - 1, 1000)):  # GD written out, stopping where |grad f| <= 1e-10
+        if np.linalg.norm(ex2.landscape.grad(x)) <= 1e-10:
+            break
+        x = x - 0.4 * ex2.landscape.grad(x)
+        ref.append(x)
+    np.testing.assert_allclose(xy[:len(ref)], np.array(ref), rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(xy[len(ref):], np.broadcast_to(xy[len(ref) - 1], xy[len(ref):].shape))
+    assert ex2.status.startswith("GD from your start (1.5, 0.5): ") and "distance to the minimum (0, -1)" in ex2.status
+    assert "Your start, not reach's" in ex2.describe()
+    ex2.set(step=0.3)  # any other change: reach finds its start again
+    assert_draws(ex2, rk.reach(ex2.landscape, "minimum (0, -1)", 0.3))
 
 
 def test_reduced_motion_reset_fallback_and_close(ex1):

@@ -5,10 +5,12 @@ Plain Python: no widgets, no matplotlib.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from .. import analysis, checks, methods, optimizers
-from .model import ExplorerModel
+from .model import DRAG_SECONDS, ExplorerModel, seconds_per_step, timed_run
 from .runs import Run, StaticLayer, drawing_xy, value_and_slope
 from .settings import Setting, resolve
 
@@ -50,6 +52,7 @@ class AdaptiveModel(ExplorerModel):
         self.values = resolve(self.declarations, options)
         self.step_range = (1e-3, 10.0)
         self._basins = None  # (key, BasinMap, full resolution?)
+        self._coarse_seconds: dict = {}  # per optimizer, what its coarse map took
         self.refresh()
 
     @property
@@ -81,21 +84,46 @@ class AdaptiveModel(ExplorerModel):
         return ("basins", m, self.step, tuple(sorted(self.options().items())))
 
     def _show(self, changed: set, final: bool) -> set[str]:
+        """The path (cut to its first steps while dragging if it is slow) and the basin map: the
+        full one if made, else (while dragging, or when it goes to the worker) a coarse one if
+        that is quick, else the last one, marked pending."""
         ls, m, lr = self.landscape, self.values["method"], self.step
-        path = optimizers.run(ls, np.array(self.start), m, lr, self.n_steps, gtol=1e-8, **self.options())
+        n = self.n_steps
+        cost = seconds_per_step(m) * n
+        if not final and cost > DRAG_SECONDS:
+            n = max(1, int(n * DRAG_SECONDS / cost))
+        path = timed_run(methods.METHODS[m], ls, np.array(self.start), lr, n, gtol=1e-8,
+                         **self._registry_options())
         status = f"{methods.METHODS[m].name}, learning rate {lr!r}: {path.describe(0)}"
+        if n < self.n_steps:
+            status = f"While dragging, the first {n} of {self.n_steps} steps: {status}"
         self.current = Run(lr, {"path": drawing_xy(ls, path)}, {"path": value_and_slope(ls, path.trajectory(0))},
                            status, f"{ls.name}: {status}", {"path": path})
         key = self._basin_key()
-        if self._basins is None or self._basins[0] != key:
-            full = self.made(key)
-            self._basins = (key, full, True) if full is not None else \
-                (key, optimizers.basin_map(ls, m, lr, n=max(4, self.resolution // 4), n_steps=self.basin_steps,
-                                           **self.options()), False)
+        full = self.made(key)
+        if full is None and final and not self.in_background():  # no worker: the full map now
+            full = optimizers.basin_map(ls, m, lr, n=self.resolution, n_steps=self.basin_steps, **self.options())
+            self._keep(key, full)
+        if full is not None:
+            self._basins = (key, full, True)
+        elif self._basins is None or (self._basins[0] != key and self._coarse_seconds.get(m, 0.0) <= DRAG_SECONDS):
+            t = time.perf_counter()
+            coarse = optimizers.basin_map(ls, m, lr, n=max(4, self.resolution // 4), n_steps=self.basin_steps,
+                                          **self.options())
+            self._coarse_seconds[m] = time.perf_counter() - t
+            self._basins = (key, coarse, False)
+        else:  # the last map stays, marked pending, until the full one is in
+            self._basins = (self._basins[0], self._basins[1], False)
         return {"runs", "background"} if changed - {"start"} else {"runs"}
 
+    def _registry_options(self) -> dict:
+        """The chosen optimizer's options under the registry's names."""
+        v, m = self.values, self.values["method"]
+        return {"adam": {"beta1": v["beta1"], "beta2": v["beta2"]}, "momentum": {"mu": v["beta1"]},
+                "rmsprop": {"rho": v["beta2"]}}.get(m, {})
+
     def _pending(self) -> list:
-        if self._basins[2]:
+        if self._basins[2] and self._basins[0] == self._basin_key():
             return []
         ls, m, lr, opts = self.landscape, self.values["method"], self.step, self.options()
         n, steps = self.resolution, self.basin_steps
@@ -103,7 +131,7 @@ class AdaptiveModel(ExplorerModel):
 
     def _settle(self) -> set[str]:
         full = self.made(self._basin_key())
-        if full is None or self._basins[2]:
+        if full is None or (self._basins[2] and self._basins[0] == self._basin_key()):
             return set()
         self._basins = (self._basin_key(), full, True)
         return {"background"}
@@ -122,7 +150,7 @@ class AdaptiveModel(ExplorerModel):
                            pending=() if self._basins[2] else ("basins",))
 
     def static_key(self) -> tuple:
-        return self._basins[0], self._basins[2]
+        return self._basins[0], self._basins[2], self.values["method"], self.step
 
     def readout_lines(self, frame=None) -> list[str]:
         """The numbers beside the plot, in words (also the text description)."""

@@ -30,19 +30,15 @@ import numpy as np
 from .. import analysis, checks, dynamics, methods, schedules
 from ..landscapes import Landscape
 from . import dynamics_text
-from .model import Cancelled, ExplorerModel, cancellable, never
+from .model import DRAG_SECONDS, SHOWN_SECONDS, Cancelled, ExplorerModel, cancellable, measured, never, seconds_per_step
 from .runs import Run, StaticLayer, drawing_xy, path_row, point_text, short, value_and_slope
 from .settings import Setting, resolve
 
 FAN_SIZE = 40  # log-spaced step-slider positions
 SCHEDULES = (("constant", "constant a"), ("power", "a/(k+1)^p"), ("armijo", "adaptive (Armijo)"))
 EXPLORE_METHODS = ("gd", "sgd", "flow", "momentum")  # the registry's methods explore() offers
-SHOWN_SECONDS = 0.25  # the shown runs are computed in the kernel's thread when estimated below this
-DRAG_SECONDS = 0.1  # a drag update runs at most about this long (longer runs are cut while dragging)
 BUDGET_SECONDS = 30.0  # background work (the fan, basins) refused above this estimate
 BUDGET_BYTES = 256 * 2**20  # ... or above this memory
-#: seconds per step of one start, per method: measured as runs are made (the registry's first estimate before)
-RATE: dict[str, float] = {}
 
 
 def explore(landscape, *, lecture=None, reduced_motion=False, trail=20, speed=20, **options):
@@ -302,7 +298,7 @@ class DynamicsModel(ExplorerModel):
     def shown_seconds(self, values=None) -> float:
         """Estimated time of the runs shown (one start per ticked method)."""
         v = self.values if values is None else values
-        return sum(_rate(k) for k in v["methods"]) * v["n_steps"]
+        return sum(seconds_per_step(k) for k in v["methods"]) * v["n_steps"]
 
     def _show_overlays(self, final: bool):
         """The basin map (coarse until the full one is in) and the bifurcation diagram (the last
@@ -404,8 +400,9 @@ class DynamicsModel(ExplorerModel):
         steps = self._fan_grid() if steps is None else steps
         n, k = v["n_steps"] + 1, len(steps)
         per_run = n * (self.landscape.dim + 2 + 4) * 8  # iterates, values, steps; drawing xy and info
-        seconds = sum((_rate(m) * n if m == "flow" or (methods.METHODS[m].batched and v["schedule"] == "constant")
-                       else _rate(m) * n * k) for m in v["methods"])
+        constant = v["schedule"] == "constant"
+        one_call = {m for m in v["methods"] if m == "flow" or (methods.METHODS[m].batched and constant)}
+        seconds = sum(seconds_per_step(m) * n * (1 if m in one_call else k) for m in v["methods"])
         return seconds, per_run * k * len(v["methods"])
 
     def _fan_refusal(self, steps, seconds, nbytes) -> str:
@@ -465,7 +462,7 @@ class DynamicsModel(ExplorerModel):
             else:
                 paths = [self._one(m, ls, x0, self.schedule(a, v), n, opts, cancelled) for a in steps]
             batch = len(steps) if m.batched and v["schedule"] == "constant" else 1
-            _measured(k, (time.perf_counter() - t) / (n * len(steps) / batch))
+            measured(k, time.perf_counter() - t, n * len(steps) // batch)
             for j, p in enumerate(paths):
                 per_step[j][k] = p
         return per_step if exact_flow else list(zip(per_step, sampled, strict=True))
@@ -565,16 +562,6 @@ class DynamicsModel(ExplorerModel):
         """A text description of the state: settings, read-outs and the outcome of each run."""
         head = f"{self.landscape.name}, start {point_text(self.start)}, {self.values['n_steps']} steps."
         return "\n".join([head, *self.readout_lines(frame), *self.current.status.split("; ")])
-
-
-def _rate(key: str) -> float:
-    return RATE.get(key, methods.METHODS[key].cost)
-
-
-def _measured(key: str, seconds_per_step: float):
-    """Keep a running estimate of a method's cost per step (for the budget and the drag cut)."""
-    if np.isfinite(seconds_per_step) and seconds_per_step > 0:
-        RATE[key] = 0.7 * _rate(key) + 0.3 * seconds_per_step
 
 
 def _as_single(path: dynamics.Path, step: float) -> dynamics.Path:

@@ -9,11 +9,41 @@ import abc
 import asyncio
 import copy
 import threading
+import time
 from collections import OrderedDict
+
+import numpy as np
 
 from .settings import with_changes
 
-__all__ = ["ExplorerModel", "Worker", "Cancelled", "cancellable", "never", "in_kernel"]
+__all__ = ["ExplorerModel", "Worker", "Cancelled", "cancellable", "never", "in_kernel", "seconds_per_step",
+           "measured", "timed_run", "DRAG_SECONDS", "SHOWN_SECONDS", "CLOSED"]
+
+
+DRAG_SECONDS = 0.05  # a drag update computes about this long at most (longer runs are cut while dragging)
+SHOWN_SECONDS = 0.25  # what is shown is computed in the kernel's thread when estimated below this
+RATE: dict[str, float] = {}  # seconds per step of one start, per method: measured as runs are made
+
+
+def seconds_per_step(key: str) -> float:
+    """The measured cost of one step of method ``key`` (the registry's first estimate before any run)."""
+    from .. import methods
+
+    return RATE.get(key, methods.METHODS[key].cost)
+
+
+def measured(key: str, seconds: float, steps: int):
+    """Record that ``steps`` steps of method ``key`` took ``seconds`` (a running average)."""
+    if steps > 0 and np.isfinite(seconds) and seconds > 0:
+        RATE[key] = 0.7 * seconds_per_step(key) + 0.3 * seconds / steps
+
+
+def timed_run(m, landscape, starts, schedule, n_steps, **options):
+    """``m.run(...)``, its cost recorded for the estimates."""
+    t = time.perf_counter()
+    out = m.run(landscape, starts, schedule, n_steps, **options)
+    measured(m.key, time.perf_counter() - t, n_steps)
+    return out
 
 
 CLOSED = "This explorer is closed: its computations were stopped. Make a new explorer to go on."

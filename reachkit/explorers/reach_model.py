@@ -24,8 +24,8 @@ import numpy as np
 from .. import analysis, checks, dynamics, landscapes, methods, schedules
 from ..landscapes import CriticalPoint, Landscape
 from .dynamics_model import default_steps
-from .model import ExplorerModel
-from .reach_text import readout_lines, status_line
+from .model import DRAG_SECONDS, ExplorerModel, seconds_per_step, timed_run
+from .reach_text import readout_lines, status_line, trial_lines, trial_status
 from .runs import Run, StaticLayer, drawing_xy, point_text, short, value_and_slope
 from .settings import Setting, resolve
 
@@ -36,6 +36,7 @@ DYNAMICS = (("constant", "GD, constant step a"), ("power", "GD, a_k = a/(k+1)^p"
 FAMILY = "family"
 _DEMO_OFFSET = 1e-3  # how far from the target the "unstable step" demonstration starts
 _DEMO_STEPS = 300
+_TRIAL_STEPS = 1000  # the fewest steps the dynamics from your start runs
 
 
 def explore_reach(landscape: Landscape, *, lecture=None, reduced_motion=False, trail=20, speed=20,
@@ -187,23 +188,20 @@ class ReachModel(ExplorerModel):
         ] + ([Setting("t", "real", float(np.clip(t, t_lo, t_hi)), "t", "which point of the family is "
                       "the target", low=t_lo, high=t_hi)] if fam else []) + [
             Setting(p.name, "real", float(landscape.params[p.name]), p.name, p.description or p.name,
-                    low=p.low, high=p.high, log=p.log) for p in landscape.param_specs]
+                    low=p.low, high=p.high, log=p.log) for p in landscape.param_specs] + [
+            Setting("start", "point", tuple(float(c) for c in landscape.bounds.mean(axis=1)), "start",
+                    "the start drawn: reach's (found again after any other change), or yours (type it, or "
+                    "drag on the plot)", size=landscape.dim, bounds=tuple(map(tuple, landscape.bounds)))]
         given = dict(params, dynamics=dynamics, step=step, exponent=exponent)
         self.values = resolve(self.declarations, given)
         _, lo, hi = default_steps(landscape)
         self.step_range = (min(lo, self.values["step"]), max(hi, self.values["step"]))
         self.outcome = self.current = None
+        self.own = self.preview = False  # your start is drawn / a drag's preview from the last start
+        self._last_length = (0, 0.0)  # steps and time of reach's last path
         self.refresh()  # at once, even inside a kernel: the explorer opens with a path
 
     # -- the model protocol ----------------------------------------------------------------------
-    @property
-    def clickable(self) -> bool:
-        return self.landscape.dim == 2
-
-    @property
-    def start(self) -> tuple:
-        s = self.outcome.start
-        return tuple(float(v) for v in (s if s is not None and np.all(np.isfinite(s)) else self.outcome.target))
 
     def series(self) -> list[dict]:
         m = methods.METHODS["flow" if self.values["dynamics"] == "flow" else "gd"]
@@ -219,10 +217,24 @@ class ReachModel(ExplorerModel):
             ({"t"} if self.values["target"] != FAMILY else set())
 
     def _show(self, changed: set, final: bool) -> set[str]:
+        """Your start alone moved (or was released): the dynamics from it, no reach. Anything else:
+        reach's outcome (cached, computed now, or in the worker); while dragging, the path from the
+        last start at the new settings (reach runs on release)."""
         params = {p.name: self.values[p.name] for p in self.base.param_specs}
         self.landscape = self.base.with_params(**params) if params else self.base
+        if changed == {"start"} or (not changed and self.own):
+            self.own, self.preview = True, False
+            self._display_trial(final)
+            return {"runs"}
+        self.own = False
         spec = self._spec()
         outcome = self.made(spec["key"])
+        self.preview = outcome is None and not final
+        if self.preview:
+            self.waiting = True
+            self.outcome = self._waiting(spec)
+            self._display_trial(final)
+            return {"runs", "background"}
         if outcome is None and (self.current is None or not self.in_background()):
             outcome = self.compute(spec)  # at construction, and outside a running kernel: now
             self._keep(spec["key"], outcome)
@@ -230,31 +242,59 @@ class ReachModel(ExplorerModel):
         self._display(outcome or self._waiting(spec))
         return {"runs", "fan", "background"}
 
+    def _display_trial(self, final: bool):
+        """Draw the dynamics from ``values["start"]`` (cut to its first steps while dragging)."""
+        self.trial = self.trial_path(self.values["start"], final)
+        ls, m = self.landscape, self.series()[0]["key"]
+        status = trial_status(self)
+        self.current = Run(self.values["step"], {m: drawing_xy(ls, self.trial)},
+                           {m: value_and_slope(ls, self.trial.trajectory(0))}, status, f"{ls.name}: {status}",
+                           {m: self.trial})
+
+    def trial_path(self, start, final: bool = True) -> dynamics.Path:
+        """The explorer's dynamics from ``start``: as many steps (or as long) as reach's last path,
+        at least 1000 (steps of a, time 1000 a for the flow), the first ones only while dragging
+        when that is slow."""
+        key = self.series()[0]["key"]
+        x0 = np.array(start, dtype=float)
+        if key == "flow":
+            t_max = max(self._last_length[1], _TRIAL_STEPS * self.values["step"])
+            n_times = max(2, min(2001, int(DRAG_SECONDS / seconds_per_step("flow")) if not final else 2001))
+            return dynamics.gradient_flow(self.landscape, x0, t_max=t_max, n_times=n_times)
+        n = min(max(self._last_length[0], _TRIAL_STEPS), self.reach_options["max_steps"])
+        cost = seconds_per_step("gd") * n
+        if not final and cost > DRAG_SECONDS:
+            n = max(1, int(n * DRAG_SECONDS / cost))
+        return timed_run(methods.METHODS["gd"], self.landscape, x0, self.schedule(), max(1, n))
+
     def _waiting(self, spec) -> ReachOutcome:
         return ReachOutcome(spec["key"], spec["target"], spec["label"], spec["kind"], spec["method"],
                             spec["schedule"], seconds=float("nan"))
 
     def _pending(self) -> list:
+        if self.own:
+            return []
         spec = self._spec()
         return [(spec["key"], lambda cancelled: self.compute(spec))]
 
     def _settle(self) -> set[str]:
         outcome = self.made(self.outcome.key)
-        if outcome is None or not self.waiting:
+        if outcome is None or not self.waiting or self.own:
             return set()
         self.waiting = False
         self._display(outcome)
         return {"runs", "background"}
 
     def click(self, point) -> dict:
-        """A click near an offered critical point makes it the target (2-D)."""
+        """A click near an offered critical point makes it the target (2-D); elsewhere the point
+        becomes your start."""
         p = np.asarray(point, float)
         span = float(np.min(np.ptp(self.landscape.bounds, axis=1)))
         cps = self.landscape.critical_points()
         offered = [v for v in self.settings["target"].allowed if v != FAMILY]
-        d = [np.linalg.norm(cps[v].x - p) for v in offered]
+        d = [np.linalg.norm(cps[v].x - p) for v in offered] if self.landscape.dim == 2 else []
         j = int(np.argmin(d)) if d else -1
-        return {"target": offered[j]} if d and d[j] <= 0.06 * span else {}
+        return {"target": offered[j]} if d and d[j] <= 0.06 * span else {"start": tuple(p)}
 
     def static_layer(self) -> StaticLayer:
         ls, x = self.landscape, self.outcome.target
@@ -269,11 +309,13 @@ class ReachModel(ExplorerModel):
 
     def readout_lines(self, frame=None) -> list[str]:
         left_out = [f"Not offered as a target: the {lab}, {why}." for lab, why in self.left_out]
+        if self.own or self.preview:
+            return trial_lines(self, frame) + left_out
         return readout_lines(self, frame) + left_out
 
     def describe(self, frame=None) -> str:
         head = f"{self.landscape.name}: reachability explorer."
-        return "\n".join([head, *self.readout_lines(frame), status_line(self)])
+        return "\n".join([head, *self.readout_lines(frame), self.current.status])
 
     # -- computation -----------------------------------------------------------------------------
     def current_target(self):
@@ -334,6 +376,11 @@ class ReachModel(ExplorerModel):
 
     def _display(self, outcome: ReachOutcome):
         self.outcome = outcome
+        s = outcome.start
+        start = s if s is not None and np.all(np.isfinite(s)) else outcome.target
+        self.values = dict(self.values, start=tuple(float(v) for v in start))  # reach's start is drawn
+        if outcome.path is not None:  # a trial from your start runs as long
+            self._last_length = (len(outcome.path.times) - 1, float(outcome.path.times[-1]))
         m = "flow" if outcome.method == "flow" else "gd"
         ls = self.landscape
         if outcome.path is None:

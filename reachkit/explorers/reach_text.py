@@ -139,3 +139,29 @@ def status_line(model) -> str:
     verdict = "reached" if o.result.success else "NOT reached"
     return (f"reach ({o.seconds:.2f} s): the {o.label} is {verdict}; {name} from the start found: "
             f"{o.path.describe(0)}")
+
+
+def trial_status(model) -> str:
+    """The status line for the dynamics from your start (or a drag's preview from the last one)."""
+    p, o = model.trial, model.outcome
+    name = methods.METHODS["flow" if o.method == "flow" else "gd"].name
+    d = float(np.linalg.norm(p.final[0] - o.target))
+    where = "from the last start (reach runs when you release)" if model.preview else \
+        f"from your start {point_text(model.values['start'])}"
+    return f"{name} {where}: {p.describe(0)}; distance to the {o.label} {short(d, 3)}"
+
+
+def trial_lines(model, frame=None) -> list[str]:
+    """The read-outs for the dynamics from your start."""
+    p, o = model.trial, model.outcome
+    lam = float(np.linalg.eigvalsh(model.landscape.hess(o.target))[-1])
+    lines = [f"Target: the {o.label}: x* = {point_text(o.target)} ({o.kind}); sharpness λ = {short(lam)}.",
+             trial_status(model) + "."]
+    if model.own:
+        lines.append("Your start, not reach's: change any other setting and reach finds its start again.")
+    k = len(p.times) - 1 if frame is None else int(np.clip(frame, 0, len(p.times) - 1))
+    x = p.trajectory(0)[k]
+    now = f"t = {short(p.times[k], 3)}" if o.method == "flow" else f"step k = {k}"
+    d = short(np.linalg.norm(x - o.target), 3)
+    lines.append(f"Showing {now}: x = {point_text(x)}, distance to the target {d}.")
+    return lines
