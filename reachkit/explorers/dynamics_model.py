@@ -30,7 +30,18 @@ import numpy as np
 from .. import analysis, checks, dynamics, methods, schedules
 from ..landscapes import Landscape
 from . import dynamics_text
-from .model import DRAG_SECONDS, SHOWN_SECONDS, Cancelled, ExplorerModel, cancellable, measured, never, seconds_per_step
+from .model import (
+    DRAG_SECONDS,
+    SHOWN_SECONDS,
+    Cancelled,
+    ExplorerModel,
+    cancellable,
+    grid_seconds,
+    measured,
+    measured_grid,
+    never,
+    seconds_per_step,
+)
 from .runs import Run, StaticLayer, drawing_xy, path_row, point_text, short, value_and_slope
 from .settings import Setting, resolve
 
@@ -243,7 +254,7 @@ class DynamicsModel(ExplorerModel):
         if v["basins"]:
             _, n, kind = self._basin_spec()
             points = n ** self.landscape.dim
-            seconds = methods.METHODS[kind].grid_cost * points * self.basin_steps
+            seconds = grid_seconds(kind) * points * self.basin_steps
             nbytes = points * self.landscape.dim * 8 * 70  # the runs' cycle-detection tail and state
             if seconds > BUDGET_SECONDS or nbytes > BUDGET_BYTES:
                 raise ValueError(
@@ -313,13 +324,21 @@ class DynamicsModel(ExplorerModel):
             if full is not None:
                 self._basins = (key, full, True)
             elif self._basins is None or self._basins[0] != key:
-                coarse = max(8, n // 4)
-                self._basins = (key, methods.basin_map(self.landscape, kind, self.schedule(), coarse,
-                                                       self.basin_steps, **self.method_options(kind)), False)
+                self._basins = (key, self._coarse_basins(kind, n), False)
         if self.values.get("bifurcation"):
             made = self.made(self._bif_key())
             if made is not None:
                 self._bif = (self._bif_key(), made)
+
+    def _coarse_basins(self, kind: str, n: int):
+        """A basin map on a grid coarse enough to take about DRAG_SECONDS (at most n/4 per axis)."""
+        dim, steps = self.landscape.dim, self.basin_steps
+        fits = DRAG_SECONDS / (grid_seconds(kind) * steps)
+        coarse = int(np.clip(fits ** (1.0 / dim), 8, max(8, n // 4)))
+        t = time.perf_counter()
+        out = methods.basin_map(self.landscape, kind, self.schedule(), coarse, steps, **self.method_options(kind))
+        measured_grid(kind, time.perf_counter() - t, coarse ** dim * steps)
+        return out
 
     def _basin_spec(self) -> tuple:
         """(key, resolution, method) of the basin map for the first method (GD for SGD: random)."""

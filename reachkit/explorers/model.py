@@ -17,12 +17,12 @@ import numpy as np
 from .settings import with_changes
 
 __all__ = ["ExplorerModel", "Worker", "Cancelled", "cancellable", "never", "in_kernel", "seconds_per_step",
-           "measured", "timed_run", "DRAG_SECONDS", "SHOWN_SECONDS", "CLOSED"]
+           "measured", "grid_seconds", "measured_grid", "timed_run", "DRAG_SECONDS", "SHOWN_SECONDS", "CLOSED"]
 
 
 DRAG_SECONDS = 0.05  # a drag update computes about this long at most (longer runs are cut while dragging)
 SHOWN_SECONDS = 0.25  # what is shown is computed in the kernel's thread when estimated below this
-RATE: dict[str, float] = {}  # seconds per step of one start, per method: measured as runs are made
+RATE: dict = {}  # seconds per step of one start, per method (and per grid point): measured as runs are made
 
 
 def seconds_per_step(key: str) -> float:
@@ -36,6 +36,18 @@ def measured(key: str, seconds: float, steps: int):
     """Record that ``steps`` steps of method ``key`` took ``seconds`` (a running average)."""
     if steps > 0 and np.isfinite(seconds) and seconds > 0:
         RATE[key] = 0.7 * seconds_per_step(key) + 0.3 * seconds / steps
+
+
+def grid_seconds(key: str) -> float:
+    """The measured cost of one step of one start of method ``key`` in a large batch (a basin map)."""
+    from .. import methods
+
+    return RATE.get(("grid", key), methods.METHODS[key].grid_cost)
+
+
+def measured_grid(key: str, seconds: float, point_steps: int):
+    if point_steps > 0 and np.isfinite(seconds) and seconds > 0:
+        RATE[("grid", key)] = 0.7 * grid_seconds(key) + 0.3 * seconds / point_steps
 
 
 def timed_run(m, landscape, starts, schedule, n_steps, **options):
@@ -207,10 +219,10 @@ class ExplorerModel(metaclass=_Checked):
     ``series()`` (the view's series: key, name, colour, width, marker), ``static_layer()`` (the
     :class:`~reachkit.explorers.runs.StaticLayer` drawn behind the paths; it computes nothing),
     ``static_key()`` (changes exactly when the static layer does), ``readout_lines(frame)`` and
-    ``describe(frame)`` (words), and ``_show(changed, final)``: compute what is shown for
-    ``self.values`` and assign it (``current`` and what the static layer needs), returning what
-    changed as a subset of {"runs", "fan", "background"}. A member left out is a TypeError when
-    the model is made, not at the first change.
+    ``describe(frame)`` (words; ``describe`` includes the read-outs), and ``_show(changed, final)``:
+    compute what is shown for ``self.values`` and assign it (``current`` and what the static layer
+    needs), returning what changed as a subset of {"runs", "fan", "background"}. A member left out
+    is a TypeError when the model is made, not at the first change.
 
     Defaults (override as needed): ``step`` and ``start`` (``values["step"]``, ``values["start"]``),
     ``paths`` (``current.paths``), ``fan`` and ``fan_steps`` (runs precomputed for step-slider
@@ -338,8 +350,8 @@ class ExplorerModel(metaclass=_Checked):
         self._start_pending()
 
     def _check_shown(self):
-        """Everything the assembly reads after an update must work before the update is kept."""
-        self.readout_lines()
+        """Everything the assembly reads after an update must work before the update is kept
+        (``describe`` holds the read-outs)."""
         self.describe()
         self.static_key()
         self.series()
