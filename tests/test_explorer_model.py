@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from test_widgets import plain_gd  # noqa: E402 (the plain GD loop, written out once)
 
 from reachkit import analysis, landscapes
 from reachkit.explorers import dynamics_text
@@ -14,19 +15,6 @@ from reachkit.explorers.dynamics_model import DynamicsModel
 from reachkit.explorers.model import ExplorerModel
 from reachkit.explorers.runs import Run
 from reachkit.explorers.settings import Setting
-
-
-def plain_gd(grad, x0, a, n, gtol=1e-10):
-    """x_{k+1} = x_k - a grad f(x_k), written out; stops where |grad f| <= gtol."""
-    x = np.atleast_1d(np.array(x0, dtype=float))
-    out = [x.copy()]
-    for _ in range(n):
-        g = grad(x)
-        if np.linalg.norm(g) <= gtol:
-            break
-        x = x - a * g
-        out.append(x.copy())
-    return np.array(out)
 
 
 def same_run(got, ref):
