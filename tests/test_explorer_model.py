@@ -401,3 +401,20 @@ def test_adaptive_drags_the_start_without_basins_and_the_learning_rate_with_a_pr
     np.testing.assert_array_equal(m.basin_map.labels, real(ls, "adam", 0.5, n=16, n_steps=300).labels)
     path = ro.run(ls, [2.5, -0.5], "adam", 0.5, 300, gtol=1e-8)
     np.testing.assert_array_equal(m.current.xy["path"], path.iterates[:, 0])
+
+
+def test_the_step_exactly_at_2_over_lambda_is_not_called_stable():
+    m = DynamicsModel(landscapes.smooth_double_well(), start=0.2, step=0.1, n_steps=50)  # 2/20 = 0.1 exactly
+    text = "\n".join(m.readout_lines())
+    assert "sharp minimum: sharpness λ = 20, 2/λ = 0.1 — step 0.1 is AT the limit: not linearly stable" in text
+    # (on f = 20 x^2 / 2, GD at a = 0.1 multiplies the error by 1 - 0.1 * 20 = -1: it neither grows nor shrinks)
+
+
+def test_basins_beyond_the_budget_are_refused_with_the_estimate():
+    with pytest.raises(ValueError, match=r"basins: 1,048,576 starts x 100000 steps of GD would take about .* "
+                                         r"above the budget .* smaller basin_resolution or basin_steps"):
+        DynamicsModel(landscapes.sharp_flat_2d(), basins=True, basin_resolution=1024, basin_steps=100_000)
+    m = DynamicsModel(landscapes.sharp_flat_2d(), basin_resolution=1024, basin_steps=100_000)  # basins off: fine
+    with pytest.raises(ValueError, match="budget"):
+        m.update(basins=True)
+    assert not m.values["basins"]

@@ -69,7 +69,8 @@ def readout_lines(model, frame: int | None = None) -> list[str]:
         line = f"{label}: sharpness λ = {short(lam_min)}, {c_name}/λ = {short(thr)}"
         if entry.has_step:
             line += (f" — step {short(a)} is ABOVE: linearly unstable" if a > thr else
-                     f" — step {short(a)} is below: linearly stable")
+                     f" — step {short(a)} is AT the limit: not linearly stable (an eigenvalue of modulus 1)"
+                     if a == thr else f" — step {short(a)} is below: linearly stable")
         lines.append(line)
     shown = model.shown_basins()
     if shown is not None:
