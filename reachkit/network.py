@@ -24,6 +24,7 @@ Parameter layout of ``theta``: for each layer ``l = 1..L`` the weight matrix
 
 from __future__ import annotations
 
+import functools
 import pathlib
 import time
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ __all__ = [
     "Descent",
     "descend",
     "descend_many",
+    "descend_batch",
     "NetworkReach",
     "Sensitivity",
     "reach_minimum",
@@ -705,6 +707,31 @@ def run_eos_experiment(d: EoSDefaults | None = None, steps=None, **kwargs):
 # minima of a network's loss
 # ---------------------------------------------------------------------------
 DENSE_MAX_DIM = 100  # up to this many parameters, Hessians are formed and factorised densely
+_BLAS = {"controller": None, "depth": 0}
+
+
+def _one_blas_thread(fn):
+    """Run ``fn`` with BLAS (OpenBLAS) held to one thread (threadpoolctl). The linear algebra
+    here is on matrices of a few dozen rows, where more threads only spin: on a busy 2-core
+    machine ``find_minima(land, 40)`` took 113 s wall with OpenBLAS's default threads and
+    9.7 s with one. Nested calls keep the outer limit."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if _BLAS["depth"]:
+            return fn(*args, **kwargs)
+        if _BLAS["controller"] is None:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS["controller"] = ThreadpoolController()
+        _BLAS["depth"] += 1
+        try:
+            with _BLAS["controller"].limit(limits=1, user_api="blas"):
+                return fn(*args, **kwargs)
+        finally:
+            _BLAS["depth"] -= 1
+
+    return wrapper
 
 
 def _point(landscape, theta, name="theta"):
@@ -733,6 +760,7 @@ def _operator(landscape, theta, shift=0.0, scale=1.0):
     return LinearOperator((landscape.dim, landscape.dim), matvec=mv, rmatvec=mv, dtype=float)
 
 
+@_one_blas_thread
 def hessian_extremes(landscape, theta):
     """``(lowest, highest)`` Hessian eigenvalue at ``theta``: dense up to
     ``DENSE_MAX_DIM`` parameters, Lanczos on Hessian-vector products above."""
@@ -746,6 +774,7 @@ def hessian_extremes(landscape, theta):
     return float(lo[0]), float(hi[0])
 
 
+@_one_blas_thread
 def newton_polish(landscape, theta, max_iter=50, gtol=1e-12):
     """Newton's method on ``grad L = 0`` from ``theta``: ``theta <- theta - H^{-1} grad L``
     (a dense solve up to ``DENSE_MAX_DIM`` parameters, MINRES on Hessian-vector products
@@ -807,6 +836,7 @@ class Minimum:
         return 2.0 / self.sharpness
 
 
+@_one_blas_thread
 def as_minimum(landscape, theta, gtol=1e-10):
     """The :class:`Minimum` at ``theta`` after Newton's polish, or a ValueError saying why
     ``theta`` is not (within rounding) a strict local minimum: Newton's method moves it by
@@ -835,6 +865,7 @@ def _same_minimum(a: Minimum, b: Minimum, rtol=1e-7) -> bool:
     return all(abs(x - y) <= rtol * max(abs(x), abs(y), 1e-12) for x, y in pairs)
 
 
+@_one_blas_thread
 def find_minima(landscape, n_starts=40, seed=0, *, init_scale=1.0, gtol=1e-12, max_iter=5000):
     """Strict local minima of the loss found from ``n_starts`` LeCun-normal starts.
 
@@ -943,8 +974,14 @@ class Descent:
     sharpness: np.ndarray
     theta: np.ndarray = field(repr=False)
     schedule: str
+    constant_step: float | None = None
     diverged: bool = False
     seconds: float = 0.0
+
+    @property
+    def threshold(self):
+        """``2 / step`` for a constant step (None otherwise)."""
+        return None if self.constant_step is None else 2.0 / self.constant_step
 
     def first_within(self, tol):
         """The first k with ``distance[k] <= tol``, or -1 if there is none."""
@@ -952,19 +989,21 @@ class Descent:
         return int(hit[0]) if hit.size else -1
 
 
+@_one_blas_thread
 def descend(landscape, theta0, step, n_steps, *, target=None, sharpness_every=None):
     """GD on a network from ``theta0`` with a number or fixed schedule ``step`` for
     ``n_steps`` steps, recording the loss and the distance to ``target`` at every iterate
     and the sharpness every ``sharpness_every`` iterates (and at the last). A
     :class:`Descent`."""
+    from .schedules import Constant
+
     _check_network(landscape)
     theta = _point(landscape, theta0, "theta0").copy()
     sched = _fixed_schedule(step)
     n_steps = checks.integer("n_steps", n_steps, low=0)
     x_star = None if target is None else _point(landscape, getattr(target, "theta", target), "target")
     if sharpness_every is not None:
-        sharpness_every = checks.integer("sharpness_every", sharpness_every, low=1)
-        s_its = np.array(sorted(set(range(0, n_steps + 1, sharpness_every)) | {n_steps}))
+        s_its = _record_rows(n_steps, checks.integer("sharpness_every", sharpness_every, low=1))
     else:
         s_its = np.zeros(0, dtype=int)
     t0 = time.process_time()
@@ -986,10 +1025,12 @@ def descend(landscape, theta0, step, n_steps, *, target=None, sharpness_every=No
                 j += 1
             if k < n_steps:
                 theta = theta - sizes[k] * g
-    return Descent(np.arange(n_steps + 1), loss, dist, s_its, sharp, theta, str(sched), diverged,
+    constant = float(sched.a) if isinstance(sched, Constant) else None
+    return Descent(np.arange(n_steps + 1), loss, dist, s_its, sharp, theta, str(sched), constant, diverged,
                    time.process_time() - t0)
 
 
+@_one_blas_thread
 def descend_many(landscape, starts, step, n_steps, record_every=None):
     """GD from every row of ``starts`` (shape (m, dim)) at once, for ``n_steps`` steps;
     ``step`` is a number, a fixed schedule, or one constant step per start (shape (m,)).
@@ -1010,8 +1051,7 @@ def descend_many(landscape, starts, step, n_steps, record_every=None):
         sched = _fixed_schedule(step)
         sizes = lambda k: float(sched.sizes(k))  # noqa: E731
     if record_every is not None:
-        record_every = checks.integer("record_every", record_every, low=1)
-        rows = sorted(set(range(0, n_steps + 1, record_every)) | {n_steps})
+        rows = _record_rows(n_steps, checks.integer("record_every", record_every, low=1))
         rec, r = np.empty((len(rows), *X.shape)), 0
     bad = np.zeros(X.shape[0], dtype=bool)
     with np.errstate(all="ignore"):
@@ -1025,6 +1065,38 @@ def descend_many(landscape, starts, step, n_steps, record_every=None):
             X = X - sizes(k) * np.where(bad[:, None], 0.0, G)
     X[bad] = np.nan
     return X, (rec if record_every is not None else None)
+
+
+def _record_rows(n_steps, every):
+    """The iterations 0, every, 2 every, ... and n_steps."""
+    return np.array(sorted(set(range(0, n_steps + 1, every)) | {n_steps}))
+
+
+@_one_blas_thread
+def descend_batch(landscape, starts, steps, n_steps, record_every, *, target=None):
+    """GD from each row of ``starts``, row i with the constant step ``steps[i]``, all in one
+    batch (:func:`descend_many`); one :class:`Descent` per row, recorded every
+    ``record_every`` steps (its ``iterations`` are the recorded steps), with the loss, the
+    distance to ``target`` and the sharpness at each recorded iterate."""
+    X = np.array(starts, dtype=float)
+    a = np.array([checks.real("steps", v, positive=True) for v in np.ravel(steps)])
+    if X.ndim != 2 or a.shape != (X.shape[0],):
+        raise ValueError(f"steps must give one step per start ({np.shape(starts)[0]} starts); got {np.size(a)}")
+    x_star = None if target is None else _point(landscape, getattr(target, "theta", target), "target")
+    t0 = time.process_time()
+    ends, rec = descend_many(landscape, X, a, n_steps, record_every)
+    its = _record_rows(n_steps, record_every)
+    out = []
+    for i, step in enumerate(a):
+        R = rec[:, i]
+        dist = np.full(its.size, np.nan) if x_star is None else np.linalg.norm(R - x_star, axis=1)
+        sharp = np.array([hessian_extremes(landscape, x)[1] for x in R])
+        out.append(Descent(its, landscape.value(R), dist, its, sharp, R[-1], f"constant step {step:g}",
+                           float(step), bool(np.isnan(ends[i]).any())))
+    seconds = (time.process_time() - t0) / max(len(out), 1)
+    for d in out:
+        d.seconds = seconds
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -1161,6 +1233,7 @@ class NetworkReach:
     _landscape: object = field(repr=False, default=None)
     _schedule: object = field(repr=False, default=None)
 
+    @_one_blas_thread
     def sensitivity(self, scales=(1e-12, 1e-9, 1e-6, 1e-3, 1e-2, 1e-1, 3e-1), n_directions=16,
                     seed=0, n_steps=None):
         """A :class:`Sensitivity` table: perturbed starts ``start + s u`` (``u`` uniform on
@@ -1223,6 +1296,7 @@ def _amplification(landscape, orbit, sizes):
     return float(svds(op, k=1, tol=1e-6, return_singular_vectors=False, random_state=0)[0])
 
 
+@_one_blas_thread
 def reach_minimum(landscape, minimum, step=0.01, *, level=None, offset=1e-5, direction=None,
                   n_forward=2000, sharpness_every=10, max_backward=100_000):
     """A start from which GD with ``step`` (a number or a fixed nonsummable schedule) converges
@@ -1375,6 +1449,7 @@ class InitEnds:
                 f"{self.count('no critical point')} elsewhere")
 
 
+@_one_blas_thread
 def where_inits_end(landscape, steps=(0.2, 0.01), n_inits=32, n_steps=30_000, seed=0):
     """GD with each constant step of ``steps`` from the same ``n_inits`` random inits
     (:func:`random_inits` with ``seed``), all runs in one batch, for ``n_steps`` steps.
@@ -1415,6 +1490,7 @@ def _classify_end(landscape, theta, step):
 EXAMPLE_FILE = pathlib.Path(__file__).parent / "data" / "sharp_minimum.json"
 
 
+@_one_blas_thread
 def sharp_minimum_example():
     """Notebook 07's problem: ``(landscape, target)``.
 
