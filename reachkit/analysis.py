@@ -119,6 +119,11 @@ class BasinMap:
     def fraction(self, name: str) -> float:
         return float(np.mean(self.labels == self.names.index(name)))
 
+    def shares(self, min_fraction: float = 0.0) -> list[tuple[str, float]]:
+        """(name, fraction of starts) for each outcome covering more than ``min_fraction``, in ``names`` order."""
+        counts = np.bincount(self.labels.ravel(), minlength=len(self.names)) / self.labels.size
+        return [(name, float(f)) for name, f in zip(self.names, counts, strict=True) if f > min_fraction]
+
 
 OUTCOMES = ("diverged", "cycling", "stalled", "moving", "other critical point")
 MAX_BASIN_N = {1: 1_000_000, 2: 2000}  # grid points per axis (2-D: up to 4 million starts)

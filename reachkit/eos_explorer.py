@@ -19,13 +19,13 @@ import math
 import numpy as np
 
 from . import plotting
+from .methods import METHODS
 
 __all__ = ["draw_eos", "draw_optimizer_sharpness", "draw_basin_panels", "explore_adaptive"]
 
 _COLORS = [plotting.OKABE_ITO[c] for c in ("vermillion", "blue", "bluish green", "reddish purple")]
-#: colour of each optimizer in the figures
-COLORS = {"gd": plotting.OKABE_ITO["vermillion"], "momentum": plotting.OKABE_ITO["reddish purple"],
-          "rmsprop": plotting.OKABE_ITO["bluish green"], "adam": plotting.OKABE_ITO["blue"]}
+#: colour of each optimizer in the figures (the registry's, :mod:`reachkit.methods`)
+COLORS = {k: METHODS[k].color for k in ("gd", "momentum", "rmsprop", "adam")}
 
 
 def draw_eos(axes, results: dict, *, colors=None) -> dict:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import checks, dynamics
+from . import methods as _methods
 from .dynamics import Path
 from .schedules import Schedule, as_schedule
 
@@ -38,8 +39,8 @@ __all__ = ["OptimizerPath", "METHODS", "momentum", "rmsprop", "adam", "run", "ba
            "limits_table", "stability_constant", "preconditioned_sharpness", "SharpnessTrace",
            "track_sharpness"]
 
-#: method key -> name shown to the reader
-METHODS = {"gd": "GD", "momentum": "momentum", "rmsprop": "RMSProp", "adam": "Adam"}
+#: method key -> name shown to the reader (from the registry, :mod:`reachkit.methods`)
+METHODS = {k: _methods.METHODS[k].name for k in ("gd", "momentum", "rmsprop", "adam")}
 
 
 @dataclass
@@ -72,14 +73,11 @@ def stability_constant(optimizer: str = "gd", *, mu: float = 0.9, beta1: float =
     z^2 - (1 + beta - c) z + beta of the linearised two-step recursion (c = a lambda for momentum,
     a (1 - beta1) lambda for Adam's average), whose roots lie in the unit disc iff 0 < c < 2 (1 + beta).
     """
-    if optimizer in ("gd", "rmsprop"):
-        return 2.0
-    if optimizer == "momentum":
-        return 2.0 * (1.0 + _unit(mu, "mu", closed=True))
-    if optimizer == "adam":
-        b = _unit(beta1, "beta1", closed=True)
-        return 2.0 * (1.0 + b) / (1.0 - b)
-    raise ValueError(f"optimizer must be 'gd', 'momentum', 'rmsprop' or 'adam'; got {optimizer!r}")
+    if optimizer not in METHODS:
+        raise ValueError(f"optimizer must be 'gd', 'momentum', 'rmsprop' or 'adam'; got {optimizer!r}")
+    options = {"momentum": {"mu": _unit(mu, "mu", closed=True)},
+               "adam": {"beta1": _unit(beta1, "beta1", closed=True)}}.get(optimizer, {})
+    return _methods.METHODS[optimizer].stability(**options)  # the registry's C
 
 
 def _unit(value, name: str, closed: bool = False) -> float:

@@ -20,21 +20,14 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import LinearSegmentedColormap, to_rgba
 from matplotlib.figure import Figure
 
+from . import methods as _methods
 from .landscapes import Landscape
 
-# Okabe & Ito (2008), "Color Universal Design".
-OKABE_ITO = {
-    "orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73", "yellow": "#F0E442",
-    "blue": "#0072B2", "vermillion": "#D55E00", "reddish purple": "#CC79A7", "black": "#000000",
-}
+OKABE_ITO = _methods.OKABE_ITO
 _OI = OKABE_ITO
 
-#: method key -> (name shown to the reader, colour)
-METHODS = {
-    "gd": ("GD", _OI["vermillion"]),
-    "sgd": ("SGD", _OI["blue"]),
-    "flow": ("gradient flow", _OI["bluish green"]),
-}
+#: method key -> (name shown to the reader, colour), from the registry (:mod:`reachkit.methods`)
+METHODS = {k: (m.name, m.color) for k, m in _methods.METHODS.items()}
 
 #: a light grey ramp for the landscape, so coloured paths and basins stand out on it
 LANDSCAPE_CMAP = LinearSegmentedColormap.from_list("reachkit_landscape", ["#ffffff", "#8c8c8c"])
@@ -330,13 +323,8 @@ def update_basins(image, landscape: Landscape, basins, *, alpha: float = 0.45):
 
 def basin_legend(landscape: Landscape, basins, min_fraction: float = 0.0) -> list:
     """(name, colour, fraction of starts) for each outcome present in the map."""
-    cols = basin_colors(landscape, basins.names)
-    out = []
-    for j, name in enumerate(basins.names):
-        frac = float(np.mean(basins.labels == j))
-        if frac > min_fraction:
-            out.append((name, cols[j], frac))
-    return out
+    cols = dict(zip(basins.names, basin_colors(landscape, basins.names), strict=True))
+    return [(name, cols[name], frac) for name, frac in basins.shares(min_fraction)]
 
 
 def draw_bifurcation(ax, bif, *, color="0.2", log: bool = True):

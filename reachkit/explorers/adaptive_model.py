@@ -7,68 +7,54 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import analysis, checks, optimizers, plotting
+from .. import analysis, checks, methods, optimizers
+from .model import ExplorerModel
 from .runs import Run, StaticLayer, drawing_xy, value_and_slope
-from .settings import Setting, resolve, with_changes
+from .settings import Setting, resolve
+
+OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")  # the registry's methods this explorer offers
 
 
-class AdaptiveModel:
-    """Choose an optimizer and its parameters; see where it ends from every start (basin map,
-    recomputed per change: it is part of the static picture) and the path from one start.
+class AdaptiveModel(ExplorerModel):
+    """Choose an optimizer and its parameters; see where it ends from every start (basin map: coarse
+    while dragging the learning rate, full once a change is final) and the path from one start.
 
     Settings: ``method`` ("gd", "momentum", "rmsprop", "adam"), ``step`` (the learning rate; ``lr``
     is accepted as its name too), ``beta1`` (Adam's beta1, momentum's mu), ``beta2`` (Adam's beta2,
     RMSProp's rho), ``start``; fixed: ``n_steps`` (of the path), ``resolution`` and ``basin_steps``.
     """
 
-    fan = ()
-    fan_steps = ()
-    clickable = True
     step_label = "learning rate"
 
     def __init__(self, landscape, *, lr=0.2, n_steps: int = 1000, resolution: int = 40,
-                 basin_steps: int = 1000, **options):
+                 basin_steps: int = 1000, background="auto", **options):
         if landscape.dim != 2:
             raise ValueError(f"explore_adaptive needs a 2-D landscape; got dim={landscape.dim}")
-        self.landscape = landscape
+        if not (background is True or background is False or background == "auto"):
+            raise ValueError(f"background must be 'auto', True or False; got {background!r}")
+        self.landscape, self.background = landscape, background
         self.n_steps = checks.integer("n_steps", n_steps, low=1, high=100_000)
         self.resolution = checks.integer("resolution", resolution, low=4, high=512)
-        self.basin_steps = checks.integer("basin_steps", basin_steps, low=1)
+        self.basin_steps = checks.integer("basin_steps", basin_steps, low=1, high=100_000)
         b = landscape.bounds
         self.declarations = [
             Setting("method", "choice", "adam", "optimizer", "the update rule",
-                    options=tuple(optimizers.METHODS.items())),
+                    options=tuple((k, methods.METHODS[k].name) for k in OPTIMIZERS)),
             Setting("step", "real", 0.2, "learning rate", "learning rate lr", low=1e-3, high=10.0, log=True),
             Setting("beta1", "real", 0.9, "β1 (μ)", "Adam's beta1, momentum's mu", low=0.0, high=0.99),
             Setting("beta2", "real", 0.999, "β2 (ρ)", "Adam's beta2, RMSProp's rho", low=0.9, high=0.9999),
             Setting("start", "point", (-0.6, 0.5), "start", "initial point (or click on the plot)", size=2,
                     bounds=tuple(map(tuple, b))),
         ]
-        self._decl = {s.name: s for s in self.declarations}
         options.setdefault("step", checks.real("lr", lr, low=1e-3, high=10.0))
         self.values = resolve(self.declarations, options)
         self.step_range = (1e-3, 10.0)
-        self._basins = (None, None)
-        self._refresh()
-
-    @property
-    def step(self) -> float:
-        return self.values["step"]
-
-    @property
-    def start(self) -> tuple:
-        return self.values["start"]
-
-    @property
-    def paths(self) -> dict:
-        return self.current.paths
+        self._basins = None  # (key, BasinMap, full resolution?)
+        self.refresh()
 
     @property
     def path(self):
         return self.current.paths["path"]
-
-    def fan_index(self, step):
-        return None
 
     def series(self) -> list[dict]:
         return [{"key": "path", "name": "path from the start", "color": "#000000", "width": 2.0,
@@ -90,40 +76,53 @@ class AdaptiveModel:
         return ({"beta1"} if m not in ("adam", "momentum") else set()) | \
             ({"beta2"} if m not in ("adam", "rmsprop") else set())
 
-    def update(self, **changes) -> set[str]:
-        new = with_changes(self._decl, self.values, changes)
-        if new == self.values:
-            return set()
-        old, self.values = self.values, new
-        try:
-            self._refresh()
-        except Exception:
-            self.values = old
-            raise
-        return {"runs", "fan", "background"}
+    def _basin_key(self) -> tuple:
+        m = self.values["method"]
+        return ("basins", m, self.step, tuple(sorted(self.options().items())))
 
-    def _refresh(self):
-        ls, m, lr = self.landscape, self.values["method"], self.values["step"]
-        key = (m, lr, tuple(sorted(self.options().items())))
-        if self._basins[0] != key:
-            self._basins = (key, optimizers.basin_map(ls, m, lr, n=self.resolution, n_steps=self.basin_steps,
-                                                      **self.options()))
+    def _show(self, changed: set, final: bool) -> set[str]:
+        ls, m, lr = self.landscape, self.values["method"], self.step
         path = optimizers.run(ls, np.array(self.start), m, lr, self.n_steps, gtol=1e-8, **self.options())
-        status = f"{optimizers.METHODS[m]}, learning rate {lr!r}: {path.describe(0)}"
+        status = f"{methods.METHODS[m].name}, learning rate {lr!r}: {path.describe(0)}"
         self.current = Run(lr, {"path": drawing_xy(ls, path)}, {"path": value_and_slope(ls, path.trajectory(0))},
                            status, f"{ls.name}: {status}", {"path": path})
+        key = self._basin_key()
+        if self._basins is None or self._basins[0] != key:
+            full = self.made(key)
+            self._basins = (key, full, True) if full is not None else \
+                (key, optimizers.basin_map(ls, m, lr, n=max(4, self.resolution // 4), n_steps=self.basin_steps,
+                                           **self.options()), False)
+        return {"runs", "background"} if changed - {"start"} else {"runs"}
+
+    def _pending(self) -> list:
+        if self._basins[2]:
+            return []
+        ls, m, lr, opts = self.landscape, self.values["method"], self.step, self.options()
+        n, steps = self.resolution, self.basin_steps
+        return [(self._basin_key(), lambda cancelled: optimizers.basin_map(ls, m, lr, n=n, n_steps=steps, **opts))]
+
+    def _settle(self) -> set[str]:
+        full = self.made(self._basin_key())
+        if full is None or self._basins[2]:
+            return set()
+        self._basins = (self._basin_key(), full, True)
+        return {"background"}
 
     @property
     def basin_map(self):
+        """The full basin map (waits for it while it is computed in the background)."""
+        if not self._basins[2]:
+            self.wait()
         return self._basins[1]
 
     def static_layer(self) -> StaticLayer:
         m = self.values["method"]
         return StaticLayer(self.landscape, [("path", "path from the start", "#000000")],
-                           title=f"{optimizers.METHODS[m]}, learning rate {self.step:.3g}", basins=self.basin_map)
+                           title=f"{methods.METHODS[m].name}, learning rate {self.step:.3g}", basins=self._basins[1],
+                           pending=() if self._basins[2] else ("basins",))
 
     def static_key(self) -> tuple:
-        return self._basins[0]
+        return self._basins[0], self._basins[2]
 
     def readout_lines(self, frame=None) -> list[str]:
         """The numbers beside the plot, in words (also the text description)."""
@@ -132,12 +131,13 @@ class AdaptiveModel:
         if len(p.times) > 1:
             lines.append(f"First step length |x1 - x0| = {np.linalg.norm(p.iterates[1, 0] - p.iterates[0, 0]):.3g} "
                          f"(learning rate {self.step:.3g}).")
-        lines.append("Where every start ends: " + ", ".join(
-            f"{name} {f:.0%}" for name, _, f in plotting.basin_legend(ls, self.basin_map, 0.005)) + ".")
+        coarse = "" if self._basins[2] else " (a coarse map; the full one is being computed)"
+        lines.append(f"Where every start ends{coarse}: " + ", ".join(
+            f"{name} {f:.0%}" for name, f in self._basins[1].shares(0.005)) + ".")
         lines.append("Sharpness of the minima: " + ", ".join(
             f"{lab} {lam:g} (GD's 2/λ = {thr:.3g})" for lab, lam, thr in analysis.minima_thresholds(ls)) + ".")
         return lines
 
     def describe(self, frame=None) -> str:
-        return "\n".join([f"{optimizers.METHODS[self.values['method']]} on {self.landscape.name}, "
+        return "\n".join([f"{methods.METHODS[self.values['method']].name} on {self.landscape.name}, "
                           f"learning rate {self.step:.3g}.", *self.readout_lines(frame)])

@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import analysis, plotting
+from .. import analysis, methods
 from .runs import point_text, short
 
 
 def method_name(landscape, m: str) -> str:
-    """"GD", "SGD", "gradient flow"; on a nonsmooth landscape "gd" is the subgradient method."""
-    return "subgradient method" if m == "gd" and not landscape.smooth else plotting.METHODS[m][0]
+    """The registry's name ("GD", "SGD", "gradient flow", "momentum"); on a nonsmooth landscape
+    "gd" is the subgradient method."""
+    return methods.METHODS[m].name_on(landscape)
 
 
 def step_at(model, m: str, k: int) -> float:
     """The step a_k used to leave iterate k (nan for the flow)."""
-    if m == "flow":
+    if not methods.METHODS[m].has_step:
         return float("nan")
     if model.values["schedule"] == "armijo":
-        used = model.paths[m].step_sizes[: k + 1, 0]
+        used = model.current.paths[m].step_sizes[: k + 1, 0]
         used = used[np.isfinite(used)]
         return float(used[-1]) if used.size else model.step
     return float(np.asarray(model.schedule().sizes(k)))
@@ -31,37 +32,64 @@ def readout_lines(model, frame: int | None = None) -> list[str]:
     if not model.methods:
         return ["No method selected: tick GD, SGD or gradient flow."]
     m = model.methods[0]
-    p = model.paths[m]
+    p = model.current.paths.get(m)
+    if p is None:
+        return [model.current.status]  # computing in the background, or could not run
     k = len(p.times) - 1 if frame is None else int(np.clip(frame, 0, len(p.times) - 1))
     x = p.trajectory(0)[k]
     with np.errstate(all="ignore"):
         g = float(np.linalg.norm(ls.grad(x)))
-        lam = float(analysis.sharpness(ls, x)) if np.all(np.isfinite(x)) else float("nan")
+    lam = sharpness_at(ls, x) if ls.smooth else float("nan")
+    curvature = ("no sharpness (f is not smooth)" if not ls.smooth else
+                 "no sharpness (the iterate is not finite)" if not np.all(np.isfinite(x)) else
+                 "no sharpness: the Hessian overflows float64 here" if not np.isfinite(lam) else
+                 f"sharpness = {short(lam)}")
     when = f"t = {short(p.times[k], 3)}" if m == "flow" else f"step k = {k}"
-    curvature = f"sharpness = {short(lam)}" if ls.smooth else "no sharpness (f is not smooth)"
     lines = [f"{method_name(ls, m)} at {when}: x = {point_text(x)}, f = {short(p.values[k, 0])}, "
              f"|grad f| = {short(g)}, {curvature}"]
     a = step_at(model, m, k)
-    if m == "flow":
+    entry = methods.METHODS[m]
+    opts = model.method_options(m)
+    c = entry.constant(**opts)
+    c_name = "2" if c == "2" or not entry.has_step else c.split(" =")[0]  # "2", "2(1 + μ)"
+    if not entry.has_step:
         lines.append("Gradient flow has no step size: no 2/λ limit applies to it.")
     else:
         kind = {"constant": "constant step", "power": f"a_k = a/(k+1)^{short(v['exponent'], 3)}",
                 "armijo": "adaptive step, Armijo"}[v["schedule"]]
-        lines.append(f"Step a_k = {short(a)} ({kind}) against each minimum's 2/sharpness:")
+        against = "2/sharpness" if c == "2" else f"{c_name}/sharpness ({c})"
+        lines.append(f"Step a_k = {short(a)} ({kind}) against each minimum's {against}:")
     rows = analysis.minima_thresholds(ls)
     if not ls.smooth:
         lines.append("(f is not smooth: the 2/sharpness rule does not apply at a kink)")
     elif not rows:
         lines.append("(no minimum is listed for this landscape)")
-    for label, lam_min, thr in rows:
-        line = f"{label}: sharpness λ = {short(lam_min)}, 2/λ = {short(thr)}"
-        if m != "flow":
+    for label, lam_min, _ in rows:
+        thr = entry.threshold(lam_min, **opts) if entry.has_step else 2.0 / lam_min
+        line = f"{label}: sharpness λ = {short(lam_min)}, {c_name}/λ = {short(thr)}"
+        if entry.has_step:
             line += (f" — step {short(a)} is ABOVE: linearly unstable" if a > thr else
                      f" — step {short(a)} is below: linearly stable")
         lines.append(line)
-    if v["basins"]:
-        kind = "gradient flow" if m == "flow" else f"GD, {model.basin_steps} steps"
-        shares = ", ".join(f"{n} {f:.0%}" for n, _, f in plotting.basin_legend(ls, model.basin_map, 0.005))
-        note = " (SGD is random: GD basins shown)" if m == "sgd" else ""
-        lines.append(f"Basins ({kind}){note}: {shares}")
+    shown = model.shown_basins()
+    if shown is not None:
+        bm, full = shown
+        kind = "gradient flow" if m == "flow" else \
+            f"{method_name(ls, 'gd' if entry.random else m)}, {model.basin_steps} steps"
+        shares = ", ".join(f"{n} {f:.0%}" for n, f in bm.shares(0.005))
+        note = f" ({entry.name} is random: GD basins shown)" if entry.random else ""
+        grid = " x ".join([str(len(bm.xs))] * ls.dim)
+        coarse = "" if full else f" (a coarse {grid} map; the full one is being computed)"
+        lines.append(f"Basins ({kind}){note}{coarse}: {shares}")
     return lines
+
+
+def sharpness_at(landscape, x) -> float:
+    """The sharpness at x, or nan where it cannot be computed (x not finite, the Hessian overflows)."""
+    if not np.all(np.isfinite(x)):
+        return float("nan")
+    try:
+        with np.errstate(all="ignore"):
+            return float(analysis.sharpness(landscape, x))
+    except ValueError:  # the Hessian overflows float64 there
+        return float("nan")

@@ -55,7 +55,7 @@ class Explorer:
         self._deferred = False  # a step from the view waits to be coalesced with the next ones
         self.view = ExplorerView(lecture=lecture, reduced_motion=reduced_motion, trail=trail,
                                  speed=speed, clickable=bool(model.clickable),
-                                 step_label=getattr(model, "step_label", "step a"))
+                                 step_label=model.step_label)
         panel = [s for s in model.declarations if s.name not in VIEW_OWNED]
         self.controls = Controls(panel, model.values)
         self.readout = W.HTML()
@@ -70,8 +70,7 @@ class Explorer:
         self.controls.on_change(lambda name, value: self.set(**{name: value}))
         self.reset_button.on_click(lambda _b: self.reset())
         self._widget = None
-        if hasattr(model, "listen"):  # results computed in a worker thread arrive later
-            model.listen(lambda: self._push({"runs", "background"}))
+        model.listen(self._arrived)  # results computed in the model's worker thread arrive later
 
     # -- what a user does ----------------------------------------------------------------------
     def set(self, **changes) -> bool:
@@ -89,7 +88,14 @@ class Explorer:
             self._sync_inputs()
             return False
         finally:
-            self.view.busy = False
+            self.view.busy = self.model.busy  # on while the model's background work runs
+
+    def _arrived(self, what: set):
+        """Background work of the model changed ``what``: show it."""
+        if self.view.comm is None:
+            return  # closed
+        self._push(what)
+        self.view.busy = self.model.busy
 
     def reset(self):
         """Every setting back to its initial value (one update)."""
@@ -119,7 +125,7 @@ class Explorer:
             self._deferred = False
             if self.view.step != self.model.step:
                 self.set(step=self.view.step)
-            self.view.busy = False
+            self.view.busy = self.model.busy
 
         loop.call_later(0.06, run_latest)
 
@@ -127,8 +133,7 @@ class Explorer:
         point = tuple(change["new"])
         if point == tuple(self.model.start):
             return
-        click = getattr(self.model, "click", None)
-        self.set(**(click(point) if click else {"start": point}))
+        self.set(**self.model.click(point))
 
     # -- pushing state to the view -------------------------------------------------------------
     def _push(self, what: set):
@@ -166,7 +171,7 @@ class Explorer:
 
     def _sync_controls(self):
         self.controls.show({k: val for k, val in self.model.values.items() if k in self.controls.widgets})
-        self.controls.disable(self.model.inactive() if hasattr(self.model, "inactive") else set())
+        self.controls.disable(self.model.inactive())
 
     def _show_readout(self):
         lines = self.readout_lines()
@@ -245,8 +250,7 @@ class Explorer:
 
     def close(self):
         """Close every widget of the explorer (and stop the model's worker, if any)."""
-        if hasattr(self.model, "close"):
-            self.model.close()
+        self.model.close()
         seen = set()
 
         def close(w):  # a widget, its children, layout and style

@@ -16,20 +16,18 @@ cached per setting. The last outcome is ``ex.outcome`` (``ex.outcome.result`` is
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
-from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .. import analysis, checks, dynamics, landscapes, plotting, schedules
+from .. import analysis, checks, dynamics, landscapes, methods, schedules
 from ..landscapes import CriticalPoint, Landscape
 from .dynamics_model import default_steps
+from .model import ExplorerModel
 from .reach_text import readout_lines, status_line
 from .runs import Run, StaticLayer, drawing_xy, point_text, short, value_and_slope
-from .settings import Setting, resolve, with_changes
+from .settings import Setting, resolve
 
 __all__ = ["explore_reach", "ReachModel", "ReachOutcome", "DYNAMICS"]
 
@@ -38,7 +36,6 @@ DYNAMICS = (("constant", "GD, constant step a"), ("power", "GD, a_k = a/(k+1)^p"
 FAMILY = "family"
 _DEMO_OFFSET = 1e-3  # how far from the target the "unstable step" demonstration starts
 _DEMO_STEPS = 300
-_CACHE_SIZE = 48
 
 
 def explore_reach(landscape: Landscape, *, lecture=None, reduced_motion=False, trail=20, speed=20,
@@ -96,16 +93,6 @@ def trim_path(path: dynamics.Path) -> dynamics.Path:
                                values=path.values[:n], step_sizes=path.step_sizes[:n])
 
 
-def _in_kernel() -> bool:
-    """True inside a running IPython kernel (its callbacks run on the kernel's event loop)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
-
-
 def _default_family(landscape: Landscape):
     """(function t -> point, (t_min, t_max), name) for landscapes with a known curve of minima."""
     if landscape.name == landscapes.curve_of_minima().name:
@@ -159,71 +146,10 @@ def _resolve_target(want, options, landscape, family):
     raise ValueError(f"target must be a label, an index into critical_points() or 'family'; got {want!r}")
 
 
-class Worker:
-    """One worker thread for slow computations inside a running kernel; the newest request wins
-    (an older one still running is dropped when it ends). ``done(outcome)`` runs in the kernel's
-    own thread (its event loop), never in the worker's."""
-
-    def __init__(self):
-        self._pool, self._gen, self.job = None, 0, None  # job: (generation, key, future)
-
-    @staticmethod
-    def available(mode) -> bool:
-        """Whether to compute in the background: ``mode`` True, or "auto" inside a running kernel,
-        and an event loop to come back to."""
-        if mode is False or (mode == "auto" and not _in_kernel()):
-            return False
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return False
-        return True
-
-    def pending(self, key) -> bool:
-        return self.job is not None and self.job[1] == key
-
-    def drop(self):
-        """Forget the request in flight (its result will be ignored)."""
-        self._gen += 1
-        self.job = None
-
-    def submit(self, key, compute, done):
-        loop = asyncio.get_running_loop()
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="reachkit-reach")
-        self._gen += 1
-        gen = self._gen
-        fut = self._pool.submit(lambda: None if gen != self._gen else compute())
-        self.job = (gen, key, fut)
-
-        def finished(f):  # back in the kernel's thread
-            if not f.cancelled() and f.exception() is None and self.job is not None and self.job[0] == gen:
-                self.job = None
-                done(f.result())
-
-        fut.add_done_callback(lambda f: loop.call_soon_threadsafe(finished, f))
-
-    def wait(self, timeout=None, done=None):
-        """Block until the request in flight (if any) is done; then ``done(outcome)``."""
-        job = self.job
-        if job is not None:
-            outcome = job[2].result(timeout)
-            if self.job is job:
-                self.job = None
-                done(outcome)
-
-    def close(self):
-        self.drop()
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-class ReachModel:
+class ReachModel(ExplorerModel):
     """The reach explorer's model: settings target, dynamics, step, exponent, t (with a family)
-    and the landscape's parameters; ``outcome`` and ``current`` (the Run drawn)."""
-
-    fan = ()  # no fan: every step change is a reach computation
-    fan_steps = ()
+    and the landscape's parameters; ``outcome`` and ``current`` (the Run drawn). No fan: every
+    step change is a reach computation (in the background inside a running kernel)."""
 
     def __init__(self, landscape: Landscape, *, target=None, dynamics: str = "constant", step=None,
                  exponent: float = 0.5, t: float = 2.0, t_range=None, family="auto", radius=None,
@@ -262,22 +188,14 @@ class ReachModel:
                       "the target", low=t_lo, high=t_hi)] if fam else []) + [
             Setting(p.name, "real", float(landscape.params[p.name]), p.name, p.description or p.name,
                     low=p.low, high=p.high, log=p.log) for p in landscape.param_specs]
-        self._decl = {s.name: s for s in self.declarations}
         given = dict(params, dynamics=dynamics, step=step, exponent=exponent)
         self.values = resolve(self.declarations, given)
         _, lo, hi = default_steps(landscape)
         self.step_range = (min(lo, self.values["step"]), max(hi, self.values["step"]))
-        self._results: OrderedDict[tuple, ReachOutcome] = OrderedDict()
-        self.worker, self._listener = Worker(), None
-        self._show(self._obtain(background=False))
+        self.outcome = self.current = None
+        self.refresh()  # at once, even inside a kernel: the explorer opens with a path
 
     # -- the model protocol ----------------------------------------------------------------------
-    step_label = "step a"
-
-    @property
-    def step(self) -> float:
-        return self.values["step"]
-
     @property
     def clickable(self) -> bool:
         return self.landscape.dim == 2
@@ -287,17 +205,9 @@ class ReachModel:
         s = self.outcome.start
         return tuple(float(v) for v in (s if s is not None and np.all(np.isfinite(s)) else self.outcome.target))
 
-    @property
-    def paths(self) -> dict:
-        return self.current.paths
-
-    def fan_index(self, step):
-        return None
-
     def series(self) -> list[dict]:
-        m = "flow" if self.values["dynamics"] == "flow" else "gd"
-        return [{"key": m, "name": plotting.METHODS[m][0], "color": plotting.METHODS[m][1], "width": 2.0,
-                 "marker": "circle"}]
+        m = methods.METHODS["flow" if self.values["dynamics"] == "flow" else "gd"]
+        return [{"key": m.key, "name": m.name, "color": m.color, "width": 2.0, "marker": m.marker}]
 
     def step_marks(self) -> list[dict]:
         lam = float(np.linalg.eigvalsh(self.landscape.hess(self.outcome.target))[-1])
@@ -308,27 +218,40 @@ class ReachModel:
         return ({"exponent"} if self.values["dynamics"] != "power" else set()) | \
             ({"t"} if self.values["target"] != FAMILY else set())
 
-    def update(self, **changes) -> set[str]:
-        new = with_changes(self._decl, self.values, changes)
-        if new == self.values:
-            return set()
-        old = self.values
-        self.values = new
-        try:
-            params = {p.name: new[p.name] for p in self.base.param_specs}
-            self.landscape = self.base.with_params(**params) if params else self.base
-            self._show(self._obtain(background=None))
-        except Exception:
-            self.values = old
-            raise
+    def _show(self, changed: set, final: bool) -> set[str]:
+        params = {p.name: self.values[p.name] for p in self.base.param_specs}
+        self.landscape = self.base.with_params(**params) if params else self.base
+        spec = self._spec()
+        outcome = self.made(spec["key"])
+        if outcome is None and (self.current is None or not self.in_background()):
+            outcome = self.compute(spec)  # at construction, and outside a running kernel: now
+            self._keep(spec["key"], outcome)
+        self.waiting = outcome is None  # reach runs in the background for it
+        self._display(outcome or self._waiting(spec))
         return {"runs", "fan", "background"}
+
+    def _waiting(self, spec) -> ReachOutcome:
+        return ReachOutcome(spec["key"], spec["target"], spec["label"], spec["kind"], spec["method"],
+                            spec["schedule"], seconds=float("nan"))
+
+    def _pending(self) -> list:
+        spec = self._spec()
+        return [(spec["key"], lambda cancelled: self.compute(spec))]
+
+    def _settle(self) -> set[str]:
+        outcome = self.made(self.outcome.key)
+        if outcome is None or not self.waiting:
+            return set()
+        self.waiting = False
+        self._display(outcome)
+        return {"runs", "background"}
 
     def click(self, point) -> dict:
         """A click near an offered critical point makes it the target (2-D)."""
         p = np.asarray(point, float)
         span = float(np.min(np.ptp(self.landscape.bounds, axis=1)))
         cps = self.landscape.critical_points()
-        offered = [v for v in self._decl["target"].allowed if v != FAMILY]
+        offered = [v for v in self.settings["target"].allowed if v != FAMILY]
         d = [np.linalg.norm(cps[v].x - p) for v in offered]
         j = int(np.argmin(d)) if d else -1
         return {"target": offered[j]} if d and d[j] <= 0.06 * span else {}
@@ -404,45 +327,12 @@ class ReachModel:
         out.seconds = time.perf_counter() - t0
         return out
 
-    def _obtain(self, background) -> ReachOutcome:
-        """The outcome for the settings: cached, computed now, or (in a running kernel) submitted to
-        the worker thread and shown as "computing" until it is done."""
-        spec = self._spec()
-        key = spec["key"]
-        if key in self._results:
-            return self._results[key]
-        pending = ReachOutcome(key, spec["target"], spec["label"], spec["kind"], spec["method"],
-                               spec["schedule"], seconds=float("nan"))
-        if self.worker.pending(key):
-            return pending
-        if background is not False and Worker.available(self.background):
-            self.worker.submit(key, lambda: self.compute(spec), self._arrived)
-            return pending
-        self.worker.drop()  # a synchronous result supersedes any computation in flight
-        out = self.compute(spec)
-        self._remember(out)
-        return out
-
-    def _arrived(self, outcome):
-        """A result from the worker: keep it, show what the settings now ask for, tell the view."""
-        if outcome is not None:
-            self._remember(outcome)
-        self._show(self._obtain(background=False))
-        if self._listener is not None:
-            self._listener()
-
-    def _remember(self, outcome):
-        self._results[outcome.key] = outcome
-        self._results.move_to_end(outcome.key)
-        while len(self._results) > _CACHE_SIZE:
-            self._results.popitem(last=False)
-
     @property
     def computing(self) -> bool:
         """True while reach runs in the worker thread for the current setting."""
-        return self.outcome.key not in self._results
+        return self.waiting
 
-    def _show(self, outcome: ReachOutcome):
+    def _display(self, outcome: ReachOutcome):
         self.outcome = outcome
         m = "flow" if outcome.method == "flow" else "gd"
         ls = self.landscape
@@ -454,15 +344,3 @@ class ReachModel:
         status = status_line(self)
         self.current = Run(self.values["step"], {m: xy}, {m: info}, status,
                            f"{ls.name}: reach the {outcome.label} at {point_text(outcome.target)}. {status}", paths)
-
-    def listen(self, callback):
-        """``callback()`` runs (in the kernel's thread) when a background result is shown."""
-        self._listener = callback
-
-    def wait(self, timeout: float | None = None):
-        """Block until the computation in the worker thread (if any) is done, then show it."""
-        self.worker.wait(timeout, self._arrived)
-        return self
-
-    def close(self):
-        self.worker.close()  # results still in flight are dropped

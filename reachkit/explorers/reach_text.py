@@ -6,10 +6,11 @@ import math
 
 import numpy as np
 
-from .. import plotting, schedules
+from .. import methods, schedules
 from .runs import point_text, short
 
 _DEMO_OFFSET = 1e-3
+CLOSED = "This explorer is closed: the computation was stopped. Make a new explorer to go on."
 
 
 def _first_step(schedule) -> float:
@@ -79,6 +80,8 @@ def readout_lines(model, frame=None) -> list[str]:
              dynamics_text(o)]
     if o.error:
         return lines + [f"reach could not run: {o.error}"]
+    if model.computing and model.closed:
+        return lines + [CLOSED]
     if model.computing:
         return lines + ["Computing a start with reach() … (the figure updates when it is done)"]
     if o.unstable:
@@ -126,8 +129,8 @@ def status_line(model) -> str:
     if o.error:
         return f"reach failed: {o.error}"
     if model.computing:
-        return "Computing a start with reach() …"
-    name = plotting.METHODS["flow" if o.method == "flow" else "gd"][0]
+        return CLOSED if model.closed else "Computing a start with reach() …"
+    name = methods.METHODS["flow" if o.method == "flow" else "gd"].name
     if o.unstable:
         return (f"Step above 2/sharpness of the {o.label}: reach is not run (see the warning). "
                 f"{name} from next to the target: {o.path.describe(0)}")

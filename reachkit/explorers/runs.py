@@ -36,7 +36,7 @@ class Run:
 class StaticLayer:
     """What the background picture shows: the landscape, optional basin map and bifurcation
     diagram, the series in the legend ((key, name, colour)), extra labelled markers
-    ((x, y, marker, label)) and a title."""
+    ((x, y, marker, label)), a title and the parts still being computed (``pending``)."""
 
     landscape: object
     series: list
@@ -44,6 +44,8 @@ class StaticLayer:
     basins: object = None
     bifurcation: object = None
     markers: list = dataclasses.field(default_factory=list)
+    pending: tuple = ()  # parts shown provisionally while the full ones are computed ("basins": coarse,
+    # "bifurcation": the last parameters' diagram)
 
 
 def path_row(path: Path, i: int) -> Path:

@@ -27,7 +27,7 @@ __all__ = ["ExplorerView", "encode_run", "pack_points", "background_traits", "fa
            "display_view", "demo"]
 
 _STATIC = pathlib.Path(__file__).parent.parent / "static"
-MARKERS = ("circle", "square", "diamond")
+MARKERS = ("circle", "square", "diamond", "triangle")
 
 
 def pack_points(points) -> bytes:

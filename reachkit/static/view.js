@@ -144,6 +144,7 @@ function render({ model, el }) {
   function marker(ctx, shape, x, y, r) {
     ctx.beginPath();
     if (shape === "square") ctx.rect(x - r, y - r, 2 * r, 2 * r);
+    else if (shape === "triangle") { ctx.moveTo(x, y - r * 1.3); ctx.lineTo(x + r * 1.15, y + r * 0.8); ctx.lineTo(x - r * 1.15, y + r * 0.8); ctx.closePath(); }
     else if (shape === "diamond") { ctx.moveTo(x, y - r * 1.3); ctx.lineTo(x + r * 1.3, y); ctx.lineTo(x, y + r * 1.3); ctx.lineTo(x - r * 1.3, y); ctx.closePath(); }
     else ctx.arc(x, y, r, 0, 2 * Math.PI);
     ctx.fill(); ctx.stroke();
