@@ -62,6 +62,8 @@ __all__ = [
     "reach_minimum",
     "InitEnds",
     "where_inits_end",
+    "classify_end",
+    "lands_on",
     "sharp_minimum_example",
 ]
 
@@ -1031,32 +1033,35 @@ def descend(landscape, theta0, step, n_steps, *, target=None, sharpness_every=No
 
 
 @_one_blas_thread
-def descend_many(landscape, starts, step, n_steps, record_every=None):
+def descend_many(landscape, starts, step, n_steps, record_every=None, *, record_at=None, power=0.0):
     """GD from every row of ``starts`` (shape (m, dim)) at once, for ``n_steps`` steps;
-    ``step`` is a number, a fixed schedule, or one constant step per start (shape (m,)).
-    Returns the final points (m, dim), and with ``record_every`` also the iterates every
-    ``record_every`` steps and at the last, shape (n_rec, m, dim) (else None). A start
+    ``step`` is a number, a fixed schedule, or one step per start (shape (m,)), which with
+    ``power`` p > 0 decays as ``a_{k,i} = step_i / (k + 1)^p``. Returns the final points
+    (m, dim), and the iterates recorded every ``record_every`` steps (and at the last), or at
+    the increasing iterations ``record_at``, shape (n_rec, m, dim) (else None). A start
     whose gradient overflows is frozen and comes back as NaN."""
     _check_network(landscape)
     X = np.array(starts, dtype=float)
     if X.ndim != 2 or X.shape[1] != landscape.dim or not np.all(np.isfinite(X)):
         raise ValueError(f"starts must be a finite array of shape (m, {landscape.dim}); got shape {np.shape(starts)}")
     n_steps = checks.integer("n_steps", n_steps, low=0)
+    power = checks.real("power", power, low=0.0)
     if np.ndim(step) == 1:
         a = np.array([checks.real("step", s, positive=True) for s in step])
         if a.shape != (X.shape[0],):
             raise ValueError(f"step must be one number or one per start ({X.shape[0]}); got {a.size}")
-        sizes = lambda k: a[:, None]  # noqa: E731
+        sizes = lambda k: a[:, None] / (k + 1.0) ** power  # noqa: E731
+    elif power:
+        raise ValueError("power is for one step per start (an array); a schedule sets its own decay")
     else:
         sched = _fixed_schedule(step)
         sizes = lambda k: float(sched.sizes(k))  # noqa: E731
-    if record_every is not None:
-        rows = _record_rows(n_steps, checks.integer("record_every", record_every, low=1))
-        rec, r = np.empty((len(rows), *X.shape)), 0
+    rows = _recorded(n_steps, record_every, record_at)
+    rec, r = (None, 0) if rows is None else (np.empty((len(rows), *X.shape)), 0)
     bad = np.zeros(X.shape[0], dtype=bool)
     with np.errstate(all="ignore"):
         for k in range(n_steps + 1):
-            if record_every is not None and rows[r] == k:
+            while rec is not None and r < len(rows) and rows[r] == k:
                 rec[r], r = X, r + 1
             if k == n_steps:
                 break
@@ -1064,7 +1069,21 @@ def descend_many(landscape, starts, step, n_steps, record_every=None):
             bad |= ~np.all(np.isfinite(G), axis=1)
             X = X - sizes(k) * np.where(bad[:, None], 0.0, G)
     X[bad] = np.nan
-    return X, (rec if record_every is not None else None)
+    return X, rec
+
+
+def _recorded(n_steps, record_every, record_at):
+    """The iterations to record: every ``record_every`` (and the last), or ``record_at``."""
+    if record_every is not None and record_at is not None:
+        raise ValueError("give record_every or record_at, not both")
+    if record_every is not None:
+        return _record_rows(n_steps, checks.integer("record_every", record_every, low=1))
+    if record_at is None:
+        return None
+    its = np.asarray([checks.integer("record_at", k, low=0, high=n_steps) for k in np.ravel(record_at)])
+    if not its.size or np.any(np.diff(its) <= 0):
+        raise ValueError(f"record_at must be increasing iterations in [0, {n_steps}]; got {record_at!r}")
+    return its
 
 
 def _record_rows(n_steps, every):
@@ -1073,26 +1092,32 @@ def _record_rows(n_steps, every):
 
 
 @_one_blas_thread
-def descend_batch(landscape, starts, steps, n_steps, record_every, *, target=None):
-    """GD from each row of ``starts``, row i with the constant step ``steps[i]``, all in one
-    batch (:func:`descend_many`); one :class:`Descent` per row, recorded every
-    ``record_every`` steps (its ``iterations`` are the recorded steps), with the loss, the
-    distance to ``target`` and the sharpness at each recorded iterate."""
+def descend_batch(landscape, starts, steps, n_steps, record_every=None, *, record_at=None, power=0.0,
+                  target=None):
+    """GD from each row of ``starts``, row i with the step ``steps[i]`` (decaying as
+    ``steps[i] / (k + 1)^power`` if ``power`` > 0), all in one batch (:func:`descend_many`);
+    one :class:`Descent` per row, recorded every ``record_every`` steps or at ``record_at``
+    (its ``iterations`` are the recorded steps), with the loss, the distance to ``target`` and
+    the sharpness at each recorded iterate."""
     X = np.array(starts, dtype=float)
     a = np.array([checks.real("steps", v, positive=True) for v in np.ravel(steps)])
     if X.ndim != 2 or a.shape != (X.shape[0],):
         raise ValueError(f"steps must give one step per start ({np.shape(starts)[0]} starts); got {np.size(a)}")
+    if record_every is None and record_at is None:
+        raise ValueError("descend_batch records: give record_every or record_at")
     x_star = None if target is None else _point(landscape, getattr(target, "theta", target), "target")
     t0 = time.process_time()
-    ends, rec = descend_many(landscape, X, a, n_steps, record_every)
-    its = _record_rows(n_steps, record_every)
+    ends, rec = descend_many(landscape, X, a, n_steps, record_every, record_at=record_at, power=power)
+    its = _recorded(n_steps, record_every, record_at)
+    H = landscape.hess(rec.reshape(-1, landscape.dim))
+    sharp = np.linalg.eigvalsh(H)[:, -1].reshape(rec.shape[:2])
     out = []
     for i, step in enumerate(a):
         R = rec[:, i]
         dist = np.full(its.size, np.nan) if x_star is None else np.linalg.norm(R - x_star, axis=1)
-        sharp = np.array([hessian_extremes(landscape, x)[1] for x in R])
-        out.append(Descent(its, landscape.value(R), dist, its, sharp, R[-1], f"constant step {step:g}",
-                           float(step), bool(np.isnan(ends[i]).any())))
+        name = f"constant step {step:g}" if not power else f"a/(k+1)^{power:g} with a = {step:g}"
+        out.append(Descent(its, landscape.value(R), dist, its, sharp[:, i], R[-1], name,
+                           None if power else float(step), bool(np.isnan(ends[i]).any())))
     seconds = (time.process_time() - t0) / max(len(out), 1)
     for d in out:
         d.seconds = seconds
@@ -1168,6 +1193,14 @@ def _landing_tol(x_star):
     return 1e-8 * (1.0 + float(np.linalg.norm(x_star)))
 
 
+@_one_blas_thread
+def lands_on(landscape, theta, minimum) -> bool:
+    """Whether Newton's method from ``theta`` lands on ``minimum`` (a :class:`Minimum` or its
+    parameters), to 1e-8 (1 + |minimum|): the test behind ``NetworkReach.reached``."""
+    x_star = _point(landscape, getattr(minimum, "theta", minimum), "minimum")
+    return bool(_landing(landscape, np.asarray(theta, dtype=float), x_star) <= _landing_tol(x_star))
+
+
 @dataclass
 class Sensitivity:
     """How the constructed start tolerates errors: for each ``scales[i]``, the start is moved
@@ -1230,7 +1263,7 @@ class NetworkReach:
     construction_seconds: float
     check_seconds: float
     solver: dict
-    _landscape: object = field(repr=False, default=None)
+    landscape: object = field(repr=False, default=None)
     _schedule: object = field(repr=False, default=None)
 
     @_one_blas_thread
@@ -1250,9 +1283,9 @@ class NetworkReach:
         U = rng.standard_normal((n_directions, self.start.size))
         U /= np.linalg.norm(U, axis=1, keepdims=True)
         starts = (self.start + s[:, None, None] * U).reshape(-1, self.start.size)
-        ends, _ = descend_many(self._landscape, starts, self._schedule, n_steps)
+        ends, _ = descend_many(self.landscape, starts, self._schedule, n_steps)
         x_star = self.target.theta
-        ok = np.array([_landing(self._landscape, e, x_star) <= _landing_tol(x_star) for e in ends])
+        ok = np.array([_landing(self.landscape, e, x_star) <= _landing_tol(x_star) for e in ends])
         dist = np.linalg.norm(ends - x_star, axis=1)
         shape = (s.size, n_directions)
         return Sensitivity(s, n_directions, n_steps, ok.reshape(shape).sum(axis=1),
@@ -1465,14 +1498,17 @@ def where_inits_end(landscape, steps=(0.2, 0.01), n_inits=32, n_steps=30_000, se
     out = {}
     for i, step in enumerate(a):
         E = ends[i * n_inits:(i + 1) * n_inits]
-        rows = [_classify_end(landscape, e, step) for e in E]
+        rows = [classify_end(landscape, e, step) for e in E]
         out[float(step)] = InitEnds(float(step), n_steps, E, *map(np.array, zip(*rows, strict=True)))
     return out
 
 
-def _classify_end(landscape, theta, step):
-    """(loss, sharpness, lowest eigenvalue) at ``theta``, and (kind, loss, sharpness) of
-    the critical point Newton's method lands on from there (kinds as in :class:`InitEnds`)."""
+@_one_blas_thread
+def classify_end(landscape, theta, step):
+    """Where a GD run with constant ``step`` is when it is at ``theta``: (loss, sharpness, lowest
+    Hessian eigenvalue) there, and (kind, loss, sharpness) of the critical point Newton's method
+    lands on from there; kind is "minimum" (stable for the step), "unstable minimum", "saddle"
+    or "no critical point" (as in :class:`InitEnds`)."""
     if not np.all(np.isfinite(theta)):
         return np.nan, np.nan, np.nan, "no critical point", np.nan, np.nan
     lo, hi = hessian_extremes(landscape, theta)
