@@ -107,7 +107,8 @@ def render(layer, lecture: bool = False, figsize=None) -> dict:
     from .view import background_traits
 
     fig, ax = figure(layer, lecture, figsize)
-    step_ax = fig.axes[1] if getattr(layer, "bifurcation", None) is not None else None  # the view marks the step in use there
+    # the view marks the step in use on the bifurcation diagram
+    step_ax = fig.axes[1] if getattr(layer, "bifurcation", None) is not None else None
     traits = background_traits(fig, ax, scale=SCALE, step_ax=step_ax)
     fig.clear()
     return traits

@@ -95,7 +95,8 @@ class NetworkModel(ExplorerModel):
     def series(self) -> list[dict]:
         out = [{"key": f"{q}_{key}", "name": f"{name} ({q})", "color": color, "width": 2.0, "marker": mk}
                for q in ("distance", "loss", "sharpness") for (key, name, color), mk in zip(RUNS, MARKERS, strict=True)]
-        return out + [{"key": "threshold", "name": "2/a_k", "color": THRESHOLD_COLOR, "width": 1.5, "marker": "diamond"}]
+        return out + [{"key": "threshold", "name": "2/a_k", "color": THRESHOLD_COLOR, "width": 1.5,
+                       "marker": "diamond"}]
 
     def step_marks(self) -> list[dict]:
         return [{"value": float(self.target.threshold), "label": "2/λ of θ*"}]
