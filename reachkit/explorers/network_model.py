@@ -22,7 +22,7 @@ from .settings import Setting, resolve
 __all__ = ["explore_network", "NetworkModel", "FAN_STEPS"]
 
 #: the step slider's positions (3 significant digits, so the number box shows them as they are)
-FAN_STEPS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.06, 0.07, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3)
+FAN_STEPS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3)
 SCHEDULES = (("constant", "constant step a"), ("decay", "a_k = a/(k+1)^0.5"))
 RUNS = (("built", "start built for the minimum", OKABE_ITO["vermillion"]),
         ("init", "a random init", OKABE_ITO["blue"]))
@@ -47,8 +47,8 @@ def explore_network(reach, *, lecture=None, reduced_motion=False, trail=8, speed
 
 class NetworkModel(ExplorerModel):
     """Settings: ``step``, ``schedule``, ``init_seed``; fixed: ``n_steps``, ``frames``. ``current``
-    is the Run for the step in use, ``fan`` the Runs for :data:`FAN_STEPS`; ``descents(step)`` gives
-    the two :class:`~reachkit.network.Descent` records behind a Run."""
+    is the Run for the step in use, ``fan`` the Runs for :data:`FAN_STEPS`; ``run_at(step)`` gives
+    one of them, with the two :class:`~reachkit.network.Descent` records behind it."""
 
     clickable = False
     _CACHE = 8
@@ -165,16 +165,16 @@ class NetworkModel(ExplorerModel):
         curv = "negative curvature, " if lowest < 0 else ""
         return f"is still moving ({curv}sharpness {sharp:.2f} where it is)"
 
-    def descents(self, step=None) -> dict:
-        """{"built": Descent, "init": Descent} for ``step`` (default: the step in use); a fan step
-        waits for the fan."""
+    def run_at(self, step=None) -> Run:
+        """The Run for ``step`` (default: the step in use; a fan step waits for the fan): its
+        ``status`` in words and its ``paths``, {"built": Descent, "init": Descent}."""
         a = self.step if step is None else checks.real("step", step, positive=True)
         if a == self.step:
-            return self.current.paths
+            return self.current
+        self.wait()
         if self.fan_index(a) is None:
             raise ValueError(f"step {a!r} is neither the step in use nor one of the fan's {list(FAN_STEPS)}")
-        self.wait()
-        return self.fan[self.fan_index(a)].paths
+        return self.fan[self.fan_index(a)]
 
     def _show(self, changed: set, final: bool) -> set[str]:
         what = {"runs"} | ({"background"} if not changed else set())
@@ -192,8 +192,9 @@ class NetworkModel(ExplorerModel):
         return what
 
     def refresh(self):
-        # at construction the fan holds the initial step: compute it first, then show from it
-        if self.fan_index(self.step) is None and float(self.step) in FAN_STEPS and not self.in_background():
+        # at construction the initial step is a slider position: compute the fan at once and show
+        # from it (computing the shown run first, then the fan in the worker, would run it twice)
+        if float(self.step) in FAN_STEPS and self.made(self._fan_key()) is None:
             self._keep(self._fan_key(), (list(FAN_STEPS), self._compute(FAN_STEPS)))
         super().refresh()
 
