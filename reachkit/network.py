@@ -780,8 +780,9 @@ def hessian_extremes(landscape, theta):
 def newton_polish(landscape, theta, max_iter=50, gtol=1e-12):
     """Newton's method on ``grad L = 0`` from ``theta``: ``theta <- theta - H^{-1} grad L``
     (a dense solve up to ``DENSE_MAX_DIM`` parameters, MINRES on Hessian-vector products
-    above; MINRES because H may be indefinite near a saddle). Stops once
-    ``|grad L| <= gtol``, or when the gradient stops shrinking for 3 iterations, or after
+    above; MINRES because H may be indefinite near a saddle). Stops one step after
+    ``|grad L| <= gtol`` (a small gradient along a flat direction can still mean a distance
+    1/lambda times larger), or when the gradient stops shrinking for 3 iterations, or after
     ``max_iter`` iterations. Returns ``(point with the smallest gradient seen, its |grad L|)``;
     Newton converges to any nearby critical point, minimum or saddle, so the caller
     classifies the point.
@@ -792,11 +793,12 @@ def newton_polish(landscape, theta, max_iter=50, gtol=1e-12):
     max_iter = checks.integer("max_iter", max_iter, low=0)
     gtol = checks.real("gtol", gtol, low=0.0)
     g = landscape.grad(t)
-    best, best_g, stale = t, float(np.linalg.norm(g)), 0
+    best, best_g, stale, last = t, float(np.linalg.norm(g)), 0, False
     with np.errstate(all="ignore"):
         for _ in range(max_iter):
-            if best_g <= gtol or stale >= 3:
+            if stale >= 3 or last:
                 break
+            last = best_g <= gtol  # one more step once there: it moves the point along flat directions too
             if landscape.dim <= DENSE_MAX_DIM:
                 H = landscape.hess(t)
                 try:
