@@ -159,8 +159,7 @@ def label_limits(landscape: Landscape, points: np.ndarray, tol: float | None = N
         bounds = getattr(landscape, "bounds", None)
         tol = 1e-3 * (1.0 + (0.0 if bounds is None else float(np.max(np.ptp(bounds, axis=1)))))
     if cps:
-        centres = np.stack([c.x for c in cps])
-        d = np.linalg.norm(points[:, None, :] - centres[None], axis=-1)
+        d = _distances(points, np.stack([c.x for c in cps]))
         nearest = np.argmin(d, axis=1)
         hit = d[np.arange(n), nearest] <= tol
         index[hit] = nearest[hit]
@@ -175,8 +174,14 @@ def _distance_to_listed(landscape: Landscape, points: np.ndarray) -> np.ndarray:
     cps = landscape.critical_points()
     if not cps:
         return np.full(points.shape[0], np.inf)
-    centres = np.stack([c.x for c in cps])
-    return np.linalg.norm(points[:, None, :] - centres[None], axis=-1).min(axis=1)
+    return _distances(points, np.stack([c.x for c in cps])).min(axis=1)
+
+
+def _distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """|points[i] - centres[j]| for every pair, shape (n, m); tiny or huge coordinates give 0 or inf
+    without a floating-point warning."""
+    with np.errstate(under="ignore", over="ignore"):
+        return np.linalg.norm(points[:, None, :] - centres[None], axis=-1)
 
 
 def _unlisted_labels(landscape: Landscape, points: np.ndarray) -> list[str]:
@@ -701,7 +706,8 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
     conv = (status == "moving") & ((gnorm <= max(gtol, 1e-8)) | at_listed)
     status[conv] = "converged"
     if conv.any():
-        below = np.linalg.norm(Y[:, conv] - final[conv], axis=2) <= 1e-9 * (1 + np.abs(final[conv]).max(axis=1))
+        with np.errstate(under="ignore"):
+            below = np.linalg.norm(Y[:, conv] - final[conv], axis=2) <= 1e-9 * (1 + np.abs(final[conv]).max(axis=1))
         stopped_at[conv] = times[np.argmax(below, axis=0)]
     return _make_path(landscape, "gradient flow", "continuous time", Y, times,
                       np.full((n_times, B), np.nan), final, status, stopped_at,
