@@ -162,12 +162,13 @@ class NetworkLandscape:
     adds ``weight_decay * theta`` to the gradient and ``weight_decay * I`` to the
     Hessian.
 
-    Weight decay makes the minima of a tanh network isolated points: without it the
-    loss keeps falling as weights grow toward infinity on some data, and flat
-    directions can join minima into manifolds; tanh nets have only discrete
-    symmetries (permuting hidden units, flipping a unit's signs), which the decay
-    term keeps. The loss is then definable (in the o-minimal structure with exp),
-    not semi-algebraic, and its gradient is only locally Lipschitz.
+    Weight decay makes the loss grow at infinity, so minima exist at finite weights:
+    without it the loss can keep falling as weights grow toward infinity, and flat
+    directions can join minima into manifolds. tanh nets have only discrete symmetries
+    (permuting hidden units, flipping a unit's signs), which the decay term keeps, so
+    their minima can be isolated points (those of the shipped example are). The loss
+    is definable (in the o-minimal structure with exp), not semi-algebraic, and its
+    gradient is only locally Lipschitz.
 
     ``theta`` may be one point ``(dim,)`` or a batch ``(..., dim)``; a batch is
     evaluated in one vectorised pass.

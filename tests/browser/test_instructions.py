@@ -265,8 +265,10 @@ def test_07_network_explorer_draws_and_a_step_drag_changes_it(opened):
     ex.settle()
     assert mouse["positions_crossed"] > 0 and mouse["new_frames"] > 0, mouse
     assert ex.checksum() != before and ex.step() != step_before, (ex.step(), step_before)
-    record_measurement("network-drag", {"mouse_drag": mouse}, explorer=f"{nb.name}, rk.explore_network(reach), "
-                       f"{int(ex.step_slider.get_attribute('max')) + 1} step positions")
+    play = ex.measure_play(seconds=3.0, speed=30)  # 150 frames: Play runs 5 s at 30 frames/s
+    record_measurement("network-drag", {"mouse_drag": mouse, "play": play}, explorer=f"{nb.name}, "
+                       f"rk.explore_network(reach), {int(ex.step_slider.get_attribute('max')) + 1} step positions")
+    assert play["new_frames_per_s"] > 2 and play["kernel_messages"] == 0, play
     for a in ("0.05", "0.07", "0.1", "0.2"):
         seen[a] = ex.type_step(a)
     (RESULTS / "instructions-07-network.png").write_bytes(nb.screenshot(ex.output))
