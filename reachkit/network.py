@@ -710,6 +710,7 @@ def run_eos_experiment(d: EoSDefaults | None = None, steps=None, **kwargs):
 # minima of a network's loss
 # ---------------------------------------------------------------------------
 DENSE_MAX_DIM = 100  # up to this many parameters, Hessians are formed and factorised densely
+MAX_RECORD_BYTES = 2**30  # recorded iterates above this are refused (as reachkit.dynamics does)
 _BLAS = {"controller": None, "depth": 0}
 
 
@@ -1059,6 +1060,15 @@ def descend_many(landscape, starts, step, n_steps, record_every=None, *, record_
     else:
         sched = _fixed_schedule(step)
         sizes = lambda k: float(sched.sizes(k))  # noqa: E731
+    if record_every is not None:  # the size first: the list of iterations itself can be huge
+        every = checks.integer("record_every", record_every, low=1)
+        n_rec = n_steps // every + 1 + (n_steps % every != 0)
+    else:
+        n_rec = 0 if record_at is None else np.size(record_at)
+    if n_rec * X.size * 8 > MAX_RECORD_BYTES:
+        raise ValueError(f"recording {n_rec} iterates of {X.shape[0]} starts x {X.shape[1]} parameters would take "
+                         f"{n_rec * X.size * 8 / 2**20:.0f} MB (at most {MAX_RECORD_BYTES / 2**20:.0f} MB): record "
+                         "fewer iterates (a larger record_every, a shorter record_at)")
     rows = _recorded(n_steps, record_every, record_at)
     rec, r = (None, 0) if rows is None else (np.empty((len(rows), *X.shape)), 0)
     bad = np.zeros(X.shape[0], dtype=bool)
@@ -1091,7 +1101,8 @@ def _recorded(n_steps, record_every, record_at):
 
 def _record_rows(n_steps, every):
     """The iterations 0, every, 2 every, ... and n_steps."""
-    return np.array(sorted(set(range(0, n_steps + 1, every)) | {n_steps}))
+    its = np.arange(0, n_steps + 1, every)
+    return its if its[-1] == n_steps else np.append(its, n_steps)
 
 
 @_one_blas_thread
