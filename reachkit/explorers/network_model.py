@@ -37,7 +37,7 @@ def explore_network(reach, *, lecture=None, reduced_motion=False, trail=8, speed
     """A live explorer of GD on a network from ``reach.start`` (a
     :class:`~reachkit.network.NetworkReach`) and from a random init. Options: ``step`` (a, or
     a0 of the decaying steps), ``schedule`` ("constant" or "decay": a/(k+1)^0.5), ``init_seed``
-    (which random init), ``n_steps`` (30000), ``frames`` (150 log-spaced iterations drawn),
+    (which random init), ``n_steps`` (30000), ``frames`` (up to 150 distinct log-spaced iterations drawn),
     ``background``; display: ``lecture``, ``reduced_motion``, ``trail``, ``speed``."""
     from .explorer import Explorer, display_options
 
