@@ -2,7 +2,7 @@
 # $(VENV) and installs the package with the extras below (JupyterLab, MP4 export,
 # the test tools, which include Voila, JupyterHub and nbgitpuller);
 # later runs reuse it, and an edited pyproject.toml triggers a re-install.
-# `pip install reachkit` alone is the lean library (numpy, scipy, matplotlib, ipywidgets, anywidget).
+# `pip install reachkit` alone is the lean library (numpy, scipy, matplotlib, ipywidgets, anywidget, pillow, threadpoolctl).
 
 VENV ?= .venv
 PYTHON ?= python3

@@ -6,7 +6,7 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
-SUITES = ["bench_core", "bench_analysis", "bench_widgets", "bench_live", "bench_browser", "bench_hub"]
+SUITES = ["bench_core", "bench_analysis", "bench_network", "bench_widgets", "bench_live", "bench_browser", "bench_hub"]
 
 if __name__ == "__main__":
     for name in SUITES:

@@ -357,12 +357,15 @@ def test_makefile_installs_the_extras_its_targets_need():
 def test_pyproject_declares_package_and_extras():
     data = _pyproject()
     assert data["project"]["name"] == "reachkit"
-    assert data["tool"]["setuptools"]["packages"] == ["reachkit", "reachkit.explorers", "reachkit.static"]
-    # the explorer view's front end ships with the package: every file in reachkit/static is declared
-    patterns = data["tool"]["setuptools"]["package-data"]["reachkit.static"]
-    shipped = {p.name for pattern in patterns for p in (ROOT / "reachkit" / "static").glob(pattern)}
-    assert {"view.js", "view.css"} <= shipped
-    assert shipped == {p.name for p in (ROOT / "reachkit" / "static").iterdir() if p.is_file()}
+    assert data["tool"]["setuptools"]["packages"] == ["reachkit", "reachkit.explorers", "reachkit.static",
+                                                      "reachkit.data"]
+    # the explorer view's front end and notebook 07's example minimum ship with the package: every
+    # file in reachkit/static and reachkit/data is declared
+    for folder, needed in (("static", {"view.js", "view.css"}), ("data", {"sharp_minimum.json"})):
+        patterns = data["tool"]["setuptools"]["package-data"][f"reachkit.{folder}"]
+        shipped = {p.name for pattern in patterns for p in (ROOT / "reachkit" / folder).glob(pattern)}
+        assert needed <= shipped
+        assert shipped == {p.name for p in (ROOT / "reachkit" / folder).iterdir() if p.is_file()}
     test_extra = {
         _canon(Requirement(r).name) for r in data["project"]["optional-dependencies"]["test"]
     }

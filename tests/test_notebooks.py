@@ -13,7 +13,7 @@ NB_DIR = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
 EXPECTED = ["00_start_here", "01_flow_and_descent", "02_every_minimum_is_reachable",
             "03_sharp_minima_lose_stability", "04_sgd_noise_and_flat_minima",
-            "05_beyond_smoothness"]
+            "05_beyond_smoothness", "06_edge_of_stability", "07_a_sharp_minimum_of_a_network"]
 
 
 def load(path):

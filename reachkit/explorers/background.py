@@ -10,10 +10,12 @@ import contextlib
 import io
 
 import matplotlib as mpl
+import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from .. import plotting
+from .runs import CurvesLayer
 
 SCALE = 2  # PNG pixels per CSS pixel (HiDPI)
 FIGSIZE = {1: (6.0, 4.4), 2: (6.0, 4.4)}  # inches at 100 CSS px per inch
@@ -25,6 +27,8 @@ def _styled(lecture: bool):
 
 def figure(layer, lecture: bool = False, figsize=None):
     """A new (untracked) figure with the static layer drawn; returns (fig, main axes)."""
+    if isinstance(layer, CurvesLayer):
+        return curves_figure(layer, lecture)
     ls = layer.landscape
     # lecture: the same size with the lecture style's larger fonts and lines; a larger figure would
     # only be scaled down again to fit plot, Play, step slider and status on a 1280x720 projector
@@ -59,12 +63,52 @@ def figure(layer, lecture: bool = False, figsize=None):
     return fig, ax
 
 
+def curves_figure(layer: CurvesLayer, lecture: bool = False):
+    """The panels of a :class:`~reachkit.explorers.runs.CurvesLayer` at their fixed places (log-scale
+    iteration axis shared), and over them an invisible master axes (x = log10(k + 1), y in [0, 1]
+    across the bands) in whose data coordinates the view draws; returns (fig, master axes)."""
+    from matplotlib.figure import Figure
+
+    with _styled(lecture):
+        fig = Figure(figsize=layer.figsize, dpi=100)
+        width = layer.right - layer.left
+        for i, ((title, lo, hi, log), (bottom, top)) in enumerate(zip(layer.panels, layer.boxes, strict=True)):
+            ax = fig.add_axes([layer.left, bottom, width, top - bottom])
+            ax.set_xscale("log")
+            ax.set_xlim(1, layer.n_steps + 1)
+            if log:
+                ax.set_yscale("log")
+            ax.set_ylim(lo, hi)
+            ax.set_ylabel(title, fontsize="small")
+            ax.grid(True, which="major", alpha=0.3)
+            if i < len(layer.panels) - 1:
+                ax.tick_params(labelbottom=False)
+            else:
+                ax.set_xlabel("iteration k + 1")
+            for panel, value, label in layer.lines:
+                if panel == i:
+                    ax.axhline(value, color="0.35", ls=":", lw=1.4)
+                    ax.annotate(label, (1.15, value), fontsize="x-small", color="0.3", va="bottom")
+        low, high = layer.extent
+        master = fig.add_axes([layer.left, low, width, high - low], frameon=False)
+        master.set_xlim(0, np.log10(layer.n_steps + 1))
+        master.set_ylim(0, 1)
+        master.set_xticks([])
+        master.set_yticks([])
+        handles = [Line2D([], [], color=c, lw=2.5, label=name) for name, c in layer.legend]
+        fig.legend(handles=handles, loc="upper center", ncols=len(handles), fontsize="small", frameon=False)
+        if layer.title:
+            fig.text(0.5, 0.94, layer.title, ha="center", fontsize="small")
+    return fig, master
+
+
 def render(layer, lecture: bool = False, figsize=None) -> dict:
     """The view's background traits (2x PNG, CSS size, axes box, limits) for the static layer."""
     from .view import background_traits
 
     fig, ax = figure(layer, lecture, figsize)
-    step_ax = fig.axes[1] if layer.bifurcation is not None else None  # the view marks the step in use there
+    # the view marks the step in use on the bifurcation diagram
+    step_ax = fig.axes[1] if getattr(layer, "bifurcation", None) is not None else None
     traits = background_traits(fig, ax, scale=SCALE, step_ax=step_ax)
     fig.clear()
     return traits

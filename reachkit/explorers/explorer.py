@@ -278,5 +278,7 @@ class Explorer:
 
 
 def _encode(run, keys) -> dict:
-    """A Run as the view's ``runs`` / ``fan`` entry for the series ``keys`` (in that order)."""
-    return encode_run(run.step, [run.xy[k] for k in keys], [run.info[k] for k in keys], run.status, run.alt)
+    """A Run as the view's ``runs`` / ``fan`` entry for the series ``keys`` (in that order); a Run
+    with no ``info`` (curves rather than paths on f) sends none."""
+    info = [run.info[k] for k in keys] if run.info else None
+    return encode_run(run.step, [run.xy[k] for k in keys], info, run.status, run.alt)

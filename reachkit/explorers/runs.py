@@ -80,3 +80,49 @@ def short(v, digits: int = 4) -> str:
 def point_text(x) -> str:
     x = np.atleast_1d(x)
     return short(x[0]) if x.size == 1 else "(" + ", ".join(short(v, 3) for v in x) + ")"
+
+
+@dataclasses.dataclass
+class CurvesLayer:
+    """A static picture of stacked panels of curves against the iteration, for a model whose runs
+    are not paths in the plane (the network explorer). ``panels``: (title, low, high, log) per
+    panel, top to bottom, drawn in the band ``boxes[i]`` = (bottom, top) of the figure (fractions);
+    the x axis is k + 1 on a log scale, from 1 to ``n_steps + 1``; ``lines``: (panel, value,
+    label) reference lines; ``title``.
+
+    The view draws in one axes with linear limits, so :meth:`xy` maps (k, value in panel i) to
+    that master axes: x = log10(k + 1), y in [0, 1] over all the bands (values outside a panel's
+    range are pinned to its edge). ``series`` (key, name, colour) colours every series of a still
+    picture; ``legend`` ((name, colour) pairs) is the figure's legend."""
+
+    panels: list
+    boxes: list
+    n_steps: int
+    series: list
+    legend: list = dataclasses.field(default_factory=list)
+    lines: list = dataclasses.field(default_factory=list)
+    title: str = ""
+    left: float = 0.13
+    right: float = 0.97
+    figsize: tuple = (6.0, 5.6)
+    pending: tuple = ()
+
+    @property
+    def landscape(self):
+        return None
+
+    @property
+    def extent(self) -> tuple:
+        """(bottom, top) of the master axes in figure fractions."""
+        return min(b for b, _ in self.boxes), max(t for _, t in self.boxes)
+
+    def xy(self, panel: int, k, values) -> np.ndarray:
+        """(n, 2) master coordinates of the values of panel ``panel`` at iterations ``k``."""
+        _, lo, hi, log = self.panels[panel]
+        v = np.asarray(values, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = (np.log10(v) - np.log10(lo)) / (np.log10(hi) - np.log10(lo)) if log else (v - lo) / (hi - lo)
+        t = np.clip(np.nan_to_num(t, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+        (b, top), (low, high) = self.boxes[panel], self.extent
+        y = (b - low + t * (top - b)) / (high - low)
+        return np.column_stack([np.log10(np.asarray(k, dtype=float) + 1.0), y])

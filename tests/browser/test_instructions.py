@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from labdriver import RESULTS, LabNotebook, ViewDriver, notebooks
+from labdriver import RESULTS, LabNotebook, ViewDriver, notebooks, record_measurement
 
 pytestmark = pytest.mark.browser
 
@@ -250,6 +250,37 @@ def test_06_armijo_and_adam(opened):
     text = readout(adam)
     assert "Where every start ends" in text and "sharp minimum" not in text.split("Where every start ends")[1]\
         .split(".")[0], text
+
+
+def test_07_network_explorer_draws_and_a_step_drag_changes_it(opened):
+    """07: the network explorer draws; a drag of the step slider swaps the precomputed runs in the
+    browser (new pixels, new step in the box, new status); 0.05 still reaches θ*, 0.07 bounces next to
+    it, 0.1 a period-2 orbit, 0.2 the flattest minimum (5.53); the random init near a saddle at 0.01."""
+    nb = opened("07")
+    ex = explorer(nb, r"rk\.explore_network\(reach\)")
+    seen = {"opening": ex.status.text_content()}
+    ex.show_whole_path()
+    before, step_before = ex.checksum(), ex.step()
+    mouse = ex.measure_drag(seconds=1.0)
+    ex.settle()
+    assert mouse["positions_crossed"] > 0 and mouse["new_frames"] > 0, mouse
+    assert ex.checksum() != before and ex.step() != step_before, (ex.step(), step_before)
+    play = ex.measure_play(seconds=3.0, speed=30)  # 150 frames: Play runs 5 s at 30 frames/s
+    record_measurement("network-drag", {"mouse_drag": mouse, "play": play}, explorer=f"{nb.name}, "
+                       f"rk.explore_network(reach), {int(ex.step_slider.get_attribute('max')) + 1} step positions")
+    assert play["new_frames_per_s"] > 2 and play["kernel_messages"] == 0, play
+    for a in ("0.05", "0.07", "0.1", "0.2"):
+        seen[a] = ex.type_step(a)
+    (RESULTS / "instructions-07-network.png").write_bytes(nb.screenshot(ex.output))
+    check_all(seen, {
+        "opening": ["GD with a = 0.01", "the built start converges to the chosen minimum θ*",
+                    "the random init sits near a saddle"],
+        "0.05": ["the built start converges to the chosen minimum θ*"],
+        "0.07": ["the built start bounces next to θ*"],
+        "0.1": ["the built start bounces on a period-2 orbit", "converges to a minimum of sharpness 6.04"],
+        "0.2": ["the built start converges to a minimum of sharpness 5.53", "minimum of sharpness 5.64"],
+    }, nb.name)
+    ex.type_step("0.01")
 
 
 # -- every figure whole at 1024 px ------------------------------------------------------------------
