@@ -162,7 +162,7 @@ def test_a_long_run_is_cut_while_dragging_and_whole_on_release():
     assert m.current.paths["gd"].times.size == 100_001 and not m.current.status.startswith("While")
 
 
-@pytest.mark.parametrize("module", ["dynamics_model", "reach_model", "adaptive_model", "model"])
+@pytest.mark.parametrize("module", ["dynamics_model", "reach_model", "adaptive_model", "network_model", "model"])
 def test_a_model_module_imports_no_widgets_and_no_matplotlib(module):
     code = (f"import sys, reachkit.explorers.{module}\n"
             "bad = sorted(k for k in sys.modules if k.split('.')[0] in "

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import checks, network
-from ..plotting import OKABE_ITO
+from ..methods import OKABE_ITO
 from .model import Cancelled, ExplorerModel
 from .runs import CurvesLayer, Run
 from .settings import Setting, resolve
