@@ -418,3 +418,36 @@ def test_basins_beyond_the_budget_are_refused_with_the_estimate():
     with pytest.raises(ValueError, match="budget"):
         m.update(basins=True)
     assert not m.values["basins"]
+
+
+def test_a_full_basin_map_arriving_from_the_worker_replaces_the_coarse_one():
+    """The CI failure of notebook 06: the full map arrived in the worker's callback and the model
+    compared the shown maps (arrays) with ==, raising in the kernel's loop."""
+    import asyncio
+
+    ls = landscapes.sharp_flat_2d()
+
+    async def session():
+        loop = asyncio.get_running_loop()
+        raised = []
+        loop.set_exception_handler(lambda _loop, context: raised.append(context))
+        m = DynamicsModel(ls, start=(-0.7, 1.2), step=0.04, n_steps=100, basins=True,
+                          basin_resolution=32, background=True)
+        heard = []
+        m.listen(heard.append)
+        m.wait()
+        m.update(final=False, sharp=30.0)
+        assert not m.shown_basins()[1]  # the coarse map while dragging
+        m.update(final=True)
+        for _ in range(3000):
+            if not m.busy:
+                break
+            await asyncio.sleep(0.01)
+        assert not raised, raised
+        bm, full = m.shown_basins()
+        assert full and bm.labels.shape == (32, 32) and any("background" in w for w in heard)
+        ref = analysis.basin_map(ls.with_params(sharp=30.0), 0.04, n=32, n_steps=m.basin_steps)
+        np.testing.assert_array_equal(bm.labels, ref.labels)
+        m.close()
+
+    in_a_loop(session)

@@ -390,11 +390,16 @@ class DynamicsModel(ExplorerModel):
                 what |= {"runs"}
         if self._take_fan():
             what |= {"fan", "runs"}
-        before = (self._basins, self._bif)
+        before = self._overlays_shown()
         self._show_overlays(True)
-        if (self._basins, self._bif) != before:
+        if self._overlays_shown() != before:
             what.add("background")
         return what
+
+    def _overlays_shown(self) -> tuple:
+        """Which basin map and bifurcation diagram are shown, by key and object identity
+        (the objects hold arrays, which do not compare with ==)."""
+        return tuple(None if o is None else (o[0], id(o[1]), o[2:]) for o in (self._basins, self._bif))
 
     def _take_fan(self) -> bool:
         """Show the fan made for these settings (none if it is not made yet); True if that changed it."""
