@@ -65,17 +65,17 @@ def classify(landscape: Landscape, x, tol: float = 1e-8, *, gtol: float = 1e-6):
     where one vanishes (or at a kink), from f around x (see ``Landscape.classify``).
 
     x must be finite (a ValueError otherwise). A point that is not critical is answered
-    "not critical (|grad f| = 0.0123)": critical means |grad f(x)| <= gtol max(1, |H(x)|) (1 + |x|),
-    i.e. x is within about gtol (relative) of a zero of the gradient."""
+    "not critical (|grad f| = 0.0123)": critical means x is within gtol (1 + |x|) of a zero of
+    the gradient, to first order (``Landscape.is_critical``: |H^-1 grad f| <= gtol (1 + |x|),
+    relative to the gradient's own scale, so a tiny gradient is not enough); a non-finite
+    gradient is not critical."""
     tol = checks.real("tol", tol, positive=True)
     gtol = checks.real("gtol", gtol, positive=True)
     pts = finite_points(x, landscape.dim)
     flat = pts.reshape(-1, landscape.dim)
-    g = np.linalg.norm(landscape.grad(flat), axis=1)
-    H, settled = landscape.hess_checked(flat)
     with np.errstate(all="ignore"):
-        size = np.where(settled, np.abs(np.nan_to_num(H)).max(axis=(1, 2)) * landscape.dim, 1.0)
-    critical = g <= gtol * np.maximum(1.0, size) * (1 + np.abs(flat).max(axis=1))
+        g = np.linalg.norm(landscape.grad(flat), axis=1)
+    critical = landscape.is_critical(flat, gtol)
     kind = np.empty(flat.shape[0], dtype=object)
     kind[~critical] = [f"not critical (|grad f| = {v:.3g})" for v in g[~critical]]
     if critical.any():
@@ -107,7 +107,8 @@ class BasinMap:
     """``labels[i, j]`` is the index into ``names`` of where the start (xs[j], ys[i]) ended.
 
     For 1-D landscapes ``ys`` is None and ``labels`` has shape (n,). ``names`` lists the listed
-    critical points' labels, then "diverged", "cycling", "stalled", "moving", "other critical point".
+    critical points' labels, then "diverged", "cycling", "stalled", "stopped", "moving",
+    "other critical point".
     """
 
     xs: np.ndarray
@@ -125,7 +126,7 @@ class BasinMap:
         return [(name, float(f)) for name, f in zip(self.names, counts, strict=True) if f > min_fraction]
 
 
-OUTCOMES = ("diverged", "cycling", "stalled", "moving", "other critical point")
+OUTCOMES = ("diverged", "cycling", "stalled", "stopped", "moving", "other critical point")
 MAX_BASIN_N = {1: 1_000_000, 2: 2000}  # grid points per axis (2-D: up to 4 million starts)
 
 
@@ -284,8 +285,8 @@ def _resolve_target(landscape: Landscape, target) -> tuple[np.ndarray, str, str]
         raise ValueError(f"target must be one point of shape ({landscape.dim},); got shape {x.shape}")
     x = x.reshape(landscape.dim)
     with np.errstate(all="ignore"):  # |x| near 1e300 overflows to inf: not critical
-        g, size = np.linalg.norm(landscape.grad(x)), np.linalg.norm(x)
-    if not g <= 1e-8 * (1 + size):
+        g = np.linalg.norm(landscape.grad(x))
+    if not landscape.is_critical(x, 1e-8):
         raise ValueError(f"target must be a critical point (grad f = 0); |grad f| = {g:.3g} there")
     idx, labels = label_limits(landscape, x[None], tol=1e-9)
     if idx[0] >= 0:
@@ -502,7 +503,7 @@ def _gd_refusal(landscape, x_star, label, schedule) -> str:
     """Why no start away from the target can work for this schedule ('' if none is known)."""
     if schedule.summable:
         return (f"No start away from the {label}: the steps are summable (sum a_k = {schedule.total():.3g}), "
-                "so every path has length at most sup|grad f| * sum a_k and stalls short of far targets.")
+                "so every path has length at most sup|grad f| * sum a_k and stops short of far targets.")
     a = getattr(schedule, "a", None)
     lam = float(sharpness(landscape, x_star))
     if a is not None and lam > 0 and a * lam >= 2 * (1 - 1e-9):
@@ -654,7 +655,7 @@ class SGDOutcomes:
 
     ``fractions[i, j, m]`` is the fraction of starts that, with step ``steps[i]`` and batch size
     ``batch_sizes[j]``, ended at ``names[m]``: a listed critical point's label, or "diverged",
-    "cycling", "stalled", "moving", "other critical point" (as in :class:`BasinMap`). A batch
+    "cycling", "stalled", "stopped", "moving", "other critical point" (as in :class:`BasinMap`). A batch
     size equal to the number of samples is full-batch gradient descent.
     """
 

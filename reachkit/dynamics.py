@@ -17,10 +17,16 @@ from . import checks
 from .landscapes import FiniteSum, Landscape, _as_points
 from .schedules import Constant, as_schedule
 
-STATUSES = ("converged", "diverged", "cycling", "stalled", "moving")
+STATUSES = ("converged", "diverged", "cycling", "stalled", "stopped", "moving")
 #: a recorded Path (iterates, values and step sizes in float64) above this many bytes is refused
 MAX_RECORD_BYTES = 2**30
 _TAIL = 64  # trailing iterates kept to detect cycles
+#: a repeating pattern is a cycle only if its amplitude over the last half of the trailing iterates
+#: is at least (1 - CYCLE_SHRINK) times that over the first half; else it is converging slowly
+CYCLE_SHRINK = 1e-3
+#: where a run stopped counts as critical if it is within this (relative) of a zero of the gradient
+#: (``Landscape.is_critical``); else the stopping test fired at a non-critical point: "stopped"
+CRITICAL_RTOL = 1e-6
 _CHUNK_POINTS = 2**16  # points per call when the values along a path are evaluated
 _BLOCK_POINTS = 2**12  # iterates (times dim) held per block of steps
 _FLOAT = np.dtype(float)
@@ -35,9 +41,12 @@ class Path:
     values (n_rec, batch); step_sizes (n_rec, batch): the step used to leave each recorded
     iterate (NaN once a start has stopped, and for the flow). A start that stopped stays where it
     stopped in the later records. Per start: ``status`` (one of converged / diverged / cycling /
-    stalled / moving: "diverged" means the iterate left the escape radius or the gradient
-    function returned NaN or inf; "stalled" means stopped short of a critical point: summable
-    steps, a zero step, or a failed ODE solve), ``reason`` (why, in words, when it is not the
+    stalled / stopped / moving: "diverged" means the iterate left the escape radius or the
+    gradient function returned NaN or inf; "cycling" a repeating pattern whose amplitude does not
+    shrink; "stalled" frozen short of a critical point: a zero step, steps that no longer change
+    the iterate in float64, or a failed ODE solve; "stopped" the stopping test fired at a point
+    that is not critical; "moving" still moving, also with summable steps, and a slowly shrinking
+    alternation), ``reason`` (why, in words, when it is not the
     usual one; "" otherwise), ``limit_label`` in words, ``limit_index`` into ``critical_points``
     (-1 if none), ``stopped_at`` (step or time at which it converged, diverged or stalled; -1 if
     it ran to the end), ``period`` (for cycling starts).
@@ -88,17 +97,20 @@ class Path:
         why = "" if self.reason is None else str(self.reason[i])
         if s == "converged":
             where = "" if self.limit_index[i] >= 0 else " at " + _point(self.final[i])
+            if why:  # the flow ended within its solver's accuracy of a listed point
+                return f"near the {self.limit_label[i]}{where} at the end ({why})"
             return f"converged to the {self.limit_label[i]}{where} (at {unit}{when})"
         if s == "diverged":
-            return f"diverged at {unit}{when}: {why or 'the iterate left every bounded region'}"
+            return f"diverged at {unit}{when}: {why}"
         if s == "cycling":
             return f"cycling with period {self.period[i]} (not converging)"
         gn = self.grad_norm[i] if self.grad_norm is not None else float("nan")
+        if s == "stopped":
+            return f"stopped: {why} at {_point(self.final[i])} ({unit}{when}), not a critical point"
         if s == "stalled":
             at = f" at {unit}{when}" if self.stopped_at[i] >= 0 else ""
-            return (f"stalled{at} at a non-critical point (|grad f| = {gn:.3g}): "
-                    + (why or "the steps are summable, so the path has finite length and stops short"))
-        return f"still moving after the last step (|grad f| = {gn:.3g})"
+            return f"stalled{at} at a non-critical point (|grad f| = {gn:.3g}): {why}"
+        return f"still moving after the last step (|grad f| = {gn:.3g})" + (f"; {why}" if why else "")
 
 
 def _point(x) -> str:
@@ -256,7 +268,7 @@ def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_e
     fixed, adaptive = a_run is not None, schedule.adaptive
     m = min(max(_BLOCK_POINTS // (B * dim), 1), 32)  # steps per block
     X, G, A = np.empty((m, B, dim)), np.empty((m, B, dim)), np.empty((m, B))
-    out = _Outcomes(x0)
+    out = _Outcomes(x0, np.sqrt(r2max))
     ids, xa, a_last = np.arange(B), x0, np.full(B, np.nan)  # running starts, iterates, last steps
     k0 = 0  # the step of the first iterate of the block
     with np.errstate(all="ignore"):
@@ -318,21 +330,38 @@ def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_e
             a_run = a_run[keep] if np.ndim(a_run) else a_run
             k0 += J
 
-    status = out.status
-    period = _detect_cycles(record.tail, status)
-    status[(status == "moving") & (period > 0)] = "cycling"
+    status, reason = out.status, out.reason
+    period, ratio = _detect_cycles(record.tail, status)
+    shrinking = (period > 0) & (ratio < 1 - CYCLE_SHRINK)
+    status[(period > 0) & ~shrinking] = "cycling"
+    half = record.tail.shape[0] // 2
+    for i in np.flatnonzero(shrinking):
+        how = "alternating" if period[i] == 2 else "repeating"
+        reason[i] = (f"converging slowly ({how} with period {period[i]}, the amplitude shrinking by a "
+                     f"factor {ratio[i]:.3g} over the last {half} steps)")
+    period[shrinking] = 0
+    frozen, since = _frozen(record.tail, status)
+    if frozen.any():
+        at_rest = _critical(landscape, out.final[frozen])
+        idx = np.flatnonzero(frozen)
+        status[idx] = np.where(at_rest, "converged", "stalled")
+        out.stopped_at[idx] = record.tail_start + since[idx]
+        reason[idx[~at_rest]] = "the steps no longer change the iterate in float64"
     if schedule.summable:
-        status[status == "moving"] = "stalled"
+        still = (status == "moving") & (reason == "")
+        reason[still] = (f"the steps are summable (sum a_k = {schedule.total():.4g}), so the path has "
+                         "finite length and will generally stop short of a critical point")
     iterates, times, steps, last = record.finish(out)
     return _make_path(landscape, method, str(schedule), iterates, times, steps, out.final, status,
-                      out.stopped_at, period, out.reason, last)
+                      out.stopped_at, period, reason, last, gtol)
 
 
 class _Outcomes:
     """Per start: status, the step where it stopped (-1: still running), final point, why."""
 
-    def __init__(self, x0: np.ndarray):
+    def __init__(self, x0: np.ndarray, radius: float):
         B = x0.shape[0]
+        self.radius = radius
         self.final = x0.copy()
         self.status = np.full(B, "moving", dtype=object)
         self.stopped_at = np.full(B, -1)
@@ -364,7 +393,7 @@ class _Outcomes:
                 g, a = G[j, q], A[j, q]
                 self.status[who] = "diverged"
                 self.stopped_at[who] += np.isfinite(g).all(axis=1)  # else the function failed at j
-                self.reason[who] = [_why_diverged(*z) for z in zip(g, a, X[j, q], strict=True)]
+                self.reason[who] = [_why_diverged(*z, self.radius) for z in zip(g, a, X[j, q], strict=True)]
         return stops
 
 
@@ -420,23 +449,48 @@ class _Record:
         return self.iterates, self.times.astype(float), self.steps, last
 
 
-def _why_diverged(g, a, x) -> str:
-    """'' (the iterate left every bounded region) or what went wrong."""
+def _why_diverged(g, a, x, radius) -> str:
+    """What went wrong: the gradient or the step is not finite, or the next iterate left the escape radius."""
     if not np.all(np.isfinite(g)):
         return f"the gradient function returned {'nan' if np.isnan(g).any() else 'inf'} at x = {_point(x)}"
     if not np.isfinite(a):
         return f"the step rule gave the step {a} at x = {_point(x)} (is the function value there finite?)"
-    return ""
+    return _left(radius)
 
 
-def _detect_cycles(tail: np.ndarray, status: np.ndarray) -> np.ndarray:
-    """Smallest period p >= 2 with x_k = x_{k-p} (to 1e-9, relative) over the trailing iterates
-    (0 if none, or if the iterate does not move at all: p = 1)."""
+def _left(radius) -> str:
+    return f"the iterate left the escape radius {radius:.3g} (|x| > {radius:.3g})"
+
+
+def _frozen(tail: np.ndarray, status: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mask, since): starts still "moving" whose last iterates are all equal (the step no longer
+    changes x in float64), and the row of the trailing iterates from which they are."""
+    same = np.all(tail == tail[-1], axis=2)  # (T, batch)
+    since = tail.shape[0] - np.argmin(same[::-1], axis=0)
+    since[same.all(axis=0)] = 0
+    frozen = (status == "moving") & (since <= tail.shape[0] - 2)
+    return frozen, since
+
+
+def _critical(landscape, points: np.ndarray) -> np.ndarray:
+    """Which points are critical (``Landscape.is_critical`` to CRITICAL_RTOL); in more than 3-D
+    (no Hessian is computed there) every point where a run stopped counts."""
+    if landscape.dim > 3 or not hasattr(landscape, "is_critical") or not points.shape[0]:
+        return np.ones(points.shape[0], dtype=bool)
+    return np.atleast_1d(landscape.is_critical(points, CRITICAL_RTOL))
+
+
+def _detect_cycles(tail: np.ndarray, status: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(period, ratio): the smallest period p >= 2 with x_k = x_{k-p} (to 1e-9, relative) over the
+    trailing iterates (0 if none, or if the iterate does not move at all: p = 1), and the
+    pattern's amplitude (its range) over the last half of them divided by that over the first
+    half (1 for a cycle; below 1 for an alternation that shrinks, converging slowly)."""
     T, dim = tail.shape[0], tail.shape[2]
     period = np.zeros(status.shape[0], dtype=int)
+    ratio = np.ones(status.shape[0])
     cols = np.flatnonzero(status == "moving")
     if T < 8 or not cols.size:
-        return period
+        return period, ratio
     m = T // 2  # compare the last m iterates with those p steps earlier, for every p at once
     lags = np.arange(1, T - m + 1)
     per = max(1, _CHUNK_POINTS // (lags.size * m * dim))
@@ -447,7 +501,10 @@ def _detect_cycles(tail: np.ndarray, status: np.ndarray) -> np.ndarray:
         close = np.abs(seg[T - m:] - earlier).max(axis=(1, 3)) <= 1e-9 * scale
         first = np.where(close.any(axis=0), lags[close.argmax(axis=0)], 0)
         period[cols[c:c + per]] = np.where(first >= 2, first, 0)
-    return period
+        amp_first, amp_last = np.ptp(seg[:T - m], axis=0).max(axis=1), np.ptp(seg[T - m:], axis=0).max(axis=1)
+        with np.errstate(all="ignore"):
+            ratio[cols[c:c + per]] = np.where(amp_first > 0, amp_last / amp_first, 1.0)
+    return period, ratio
 
 
 def _values(landscape, iterates: np.ndarray, last: int) -> np.ndarray:
@@ -463,7 +520,10 @@ def _values(landscape, iterates: np.ndarray, last: int) -> np.ndarray:
 
 
 def _make_path(landscape, method, schedule, iterates, times, steps, final, status, stopped_at,
-               period, reason, last) -> Path:
+               period, reason, last, gtol, near_tol=None) -> Path:
+    """The Path, with the converged starts labelled; a start the stopping test |grad f| <= gtol
+    stopped at a point that is neither listed nor critical becomes "stopped". Converged starts
+    with a reason (the flow's, within its accuracy) are matched to a listed point to ``near_tol``."""
     values = _values(landscape, iterates, last)
     with np.errstate(all="ignore"):
         g_final = np.linalg.norm(landscape.grad(final), axis=1)
@@ -472,6 +532,14 @@ def _make_path(landscape, method, schedule, iterates, times, steps, final, statu
     conv = status == "converged"
     if conv.any():
         index[conv], labels[conv] = label_limits(landscape, final[conv])
+        near = conv & (reason != "")
+        if near.any():
+            index[near], labels[near] = label_limits(landscape, final[near], near_tol)
+        unlisted = np.flatnonzero(conv & (index < 0))
+        if unlisted.size:
+            off = unlisted[~_critical(landscape, final[unlisted])]
+            status[off], labels[off] = "stopped", ""
+            reason[off] = [f"|grad f| = {g:.3g} <= gtol = {gtol:g}" for g in g_final[off]]
     return Path(method, schedule, iterates, times, values, steps, final, status, labels, index,
                 stopped_at, period, landscape.critical_points(), g_final, reason)
 
@@ -667,7 +735,7 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
                          rtol=rtol, atol=atol, events=(escape, settled))
 
     outside = np.abs(x0).max(axis=1) > radius
-    settle(np.flatnonzero(outside), "diverged", 0.0, x0[outside], 0)
+    settle(np.flatnonzero(outside), "diverged", 0.0, x0[outside], 0, _left(radius))
     work = [(np.flatnonzero(~outside), 0.0, x0[~outside], 0)] if not outside.all() else []
     with np.errstate(all="ignore"):
         while work:
@@ -681,7 +749,7 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
                 reach = np.abs(ze).max(axis=1)
                 out = reach >= radius * (1 - 1e-9)
                 out[np.argmax(reach)] = True
-                settle(ids[out], "diverged", te, ze[out], j)
+                settle(ids[out], "diverged", te, ze[out], j, _left(radius))
                 if not out.all() and j < n_times:
                     work.append((ids[~out], te, ze[~out], j))
             elif sol.status == 1:  # every start settled: the flow stays where it is
@@ -702,13 +770,18 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
         gnorm = np.linalg.norm(landscape.grad(final), axis=1)
     # converged: the gradient vanished, or the end point sits on a listed critical point to the
     # accuracy the solver was asked for (loose tolerances cannot reach a 1e-8 gradient test)
-    at_listed = _distance_to_listed(landscape, final) <= max(1e-8, 10 * rtol) * (1 + np.abs(final).max(axis=1))
+    near = max(1e-8, 10 * rtol)
+    at_listed = _distance_to_listed(landscape, final) <= near * (1 + np.abs(final).max(axis=1))
     conv = (status == "moving") & ((gnorm <= max(gtol, 1e-8)) | at_listed)
     status[conv] = "converged"
+    only_near = conv & ~(gnorm <= max(gtol, 1e-8))  # still moving, within the solver's accuracy
+    reason[only_near] = [f"|grad f| = {g:.3g}: within {near:g} (10 rtol, relative), the solver's accuracy"
+                         for g in gnorm[only_near]]
     if conv.any():
         with np.errstate(under="ignore"):
             below = np.linalg.norm(Y[:, conv] - final[conv], axis=2) <= 1e-9 * (1 + np.abs(final[conv]).max(axis=1))
         stopped_at[conv] = times[np.argmax(below, axis=0)]
     return _make_path(landscape, "gradient flow", "continuous time", Y, times,
                       np.full((n_times, B), np.nan), final, status, stopped_at,
-                      np.zeros(B, dtype=int), reason, n_times - 1)
+                      np.zeros(B, dtype=int), reason, n_times - 1, max(gtol, 1e-8),
+                      near * (1 + float(np.abs(final[only_near]).max(initial=0.0))))

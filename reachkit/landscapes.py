@@ -227,8 +227,9 @@ class Landscape:
         """Kind of the critical point(s) x: by the Hessian's eigenvalues (all > 0: minimum, all < 0:
         maximum, mixed: saddle); where one is ~0 or the Hessian is not defined (a kink), by comparing
         f on a small sphere around x (minimum, maximum, "minimum and maximum" where f is constant
-        nearby, else degenerate). Assumes grad f(x) = 0; ``analysis.classify`` checks it."""
-        pts = _as_points(x, self.dim)
+        nearby, else degenerate). Assumes grad f(x) = 0; ``analysis.classify`` checks it. x must
+        be finite (a ValueError otherwise)."""
+        pts = finite_points(x, self.dim)
         flat = pts.reshape(-1, self.dim)
         H, settled = self.hess_checked(flat)
         eig = np.linalg.eigvalsh(np.where(settled[:, None, None], H, 0.0))
@@ -248,6 +249,32 @@ class Landscape:
             kind[zero] = np.where(up & down, "minimum and maximum",
                                   np.where(up, "minimum", np.where(down, "maximum", "degenerate")))
         return kind[0] if pts.ndim == 1 else kind.reshape(pts.shape[:-1])
+
+    def newton_distance(self, x) -> np.ndarray:
+        """|H(x)^-1 grad f(x)|: to first order, how far x is from a zero of the gradient. Hessian
+        eigenvalues are floored at 1e-12 of the largest (a gradient along a flat direction is far
+        from critical); inf where grad f or the Hessian is not finite. Where the Hessian does not
+        settle (a kink) it is |grad f| itself (a subgradient: 0 only where x is critical)."""
+        flat = finite_points(x, self.dim).reshape(-1, self.dim)
+        with np.errstate(all="ignore"):
+            g = self._grad_fn_bound(flat).reshape(flat.shape)
+            H, settled = self.hess_checked(flat)
+            ok = np.isfinite(g).all(axis=1) & np.isfinite(H).all(axis=(1, 2))
+            eig, vec = np.linalg.eigh(np.where(ok[:, None, None], H, 0.0))
+            size = np.abs(eig).max(axis=1, keepdims=True)
+            floor = np.maximum(1e-12 * size, np.finfo(float).tiny)
+            along = np.einsum("nij,ni->nj", vec, np.where(ok[:, None], g, 0.0))
+            d = np.linalg.norm(along / np.maximum(np.abs(eig), floor), axis=1)
+            d = np.where(settled, d, np.linalg.norm(g, axis=1))
+        return np.where(ok | ~settled & np.isfinite(g).all(axis=1), d, np.inf).reshape(np.shape(x)[:-1])
+
+    def is_critical(self, x, rtol: float = 1e-6) -> np.ndarray:
+        """grad f(x) = 0 to within rtol relative to the gradient's own scale: x is within
+        rtol (1 + |x|) of a zero of the gradient, by ``newton_distance``. A gradient test
+        |grad f| <= tol alone is not this (on a landscape whose gradient is tiny everywhere it
+        holds far from any critical point); a non-finite gradient is not critical."""
+        pts = finite_points(x, self.dim)
+        return self.newton_distance(pts) <= rtol * (1 + np.abs(pts).max(axis=-1))
 
     def minima(self) -> list[CriticalPoint]:
         return [c for c in self.critical_points() if c.kind == "minimum"]

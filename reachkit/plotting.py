@@ -268,7 +268,8 @@ def draw_path(ax, landscape: Landscape, path, i: int = 0, *, method: str | None 
 # Basins and bifurcations
 # ----------------------------------------------------------------------------------------------
 _OUTCOME_COLORS = {"diverged": "#222222", "cycling": _OI["reddish purple"],
-                   "stalled": "#b0b0b0", "moving": "#d9d9d9", "other critical point": "#7f7f7f"}
+                   "stalled": "#b0b0b0", "stopped": "#c4c4c4", "moving": "#d9d9d9",
+                   "other critical point": "#7f7f7f"}
 _BASIN_COLORS = [_OI["orange"], _OI["sky blue"], _OI["yellow"], _OI["bluish green"],
                  _OI["reddish purple"], _OI["blue"]]
 
