@@ -39,13 +39,32 @@ def stability_threshold(landscape: Landscape, x) -> np.ndarray:
     """2 / sharpness: constant-step GD is linearly unstable at a minimum x once the step exceeds it.
 
     The linearisation e_{k+1} = (I - a H) e_k has |1 - a lambda_max| > 1 exactly when
-    a > 2 / lambda_max (at a = 2 / lambda_max exactly, the error along the sharpest direction
-    flips sign without shrinking: a period-2 orbit, not convergence). Returns inf where the
-    sharpness is <= 0. The same errors as :func:`sharpness`.
+    a > 2 / lambda_max. At a = 2 / lambda_max exactly it is marginal (an eigenvalue -1) and the
+    next terms of f decide: on an exact quadratic a period-2 orbit, on the smooth double well slow
+    convergence (see :func:`step_verdict`). Returns inf where the sharpness is <= 0. The same
+    errors as :func:`sharpness`.
     """
     lam = np.asarray(sharpness(landscape, x), dtype=float)
     with np.errstate(all="ignore"):
         return np.where(lam > 0, 2.0 / np.where(lam > 0, lam, 1.0), np.inf)
+
+
+#: a step within this relative distance of a threshold C/sharpness is at the threshold
+THRESHOLD_RTOL = 1e-9
+#: a constant step against a minimum's threshold C/sharpness, in words
+VERDICTS = {"above": "ABOVE: linearly unstable",
+            "at": "at the threshold: marginal, the next terms decide",
+            "below": "below: linearly stable"}
+
+
+def step_verdict(step: float, threshold: float) -> str:
+    """"above", "at" (within THRESHOLD_RTOL, relative) or "below" the threshold (a key of
+    VERDICTS). At the threshold the linearisation has an eigenvalue of modulus 1: neither stable
+    nor unstable to first order, and the higher-order terms decide (on the smooth double well at
+    a = 2/20 GD converges like 1/sqrt(k); on a quadratic it is a period-2 orbit)."""
+    if abs(step - threshold) <= THRESHOLD_RTOL * threshold:
+        return "at"
+    return "above" if step > threshold else "below"
 
 
 def minima_thresholds(landscape: Landscape) -> list[tuple[str, float, float]]:
@@ -245,7 +264,8 @@ class ReachResult:
     forward run got there but the continued run left (a saddle reached only to within the
     stopping tolerance in float64). ``fragile`` is True when the good starts form a set of
     measure zero that rounding can miss (a saddle, a point of a curve of minima); ``note``
-    explains in words.
+    explains in words. ``refused`` is True when reach did not look for a start (see
+    :func:`reach`): ``start`` and ``path`` then show what the dynamics does instead.
     """
 
     target: np.ndarray
@@ -261,6 +281,7 @@ class ReachResult:
     continued_distance: float = np.nan
     continued_steps: int = 0
     left: bool = False
+    refused: bool = False
 
 
 def _resolve_target(landscape: Landscape, target) -> tuple[np.ndarray, str, str]:
@@ -388,9 +409,10 @@ def reach(landscape: Landscape, target, step=None, *, method: str = "gd", radius
     Success is checked honestly: the run from the start is continued well past its stopping test
     (|grad f| <= ``tol``) with no stopping test at all; a run that got there and then leaves (a
     saddle reached only to within rounding) is reported as "reached to within d, then left",
-    with ``success=False`` and ``left=True``. A constant step a >= 2/sharpness at a minimum is
-    refused (at a = 2/sharpness exactly GD does not converge: a period-2 orbit). Arguments are
-    checked: ``tol`` > 0, ``max_steps`` an integer >= 1, ``radius`` None or > 0.
+    with ``success=False`` and ``left=True``. Refused (``refused=True``, with the reason in
+    ``note`` and the run from next to the target or from ``radius`` away as ``path``): summable
+    steps, and a constant step above or at 2/sharpness of a minimum (above: linearly unstable;
+    at: marginal, the next terms decide). Arguments are checked: ``tol`` > 0, ``max_steps`` an integer >= 1, ``radius`` None or > 0.
     """
     if not landscape.smooth:
         raise ValueError("reach needs a smooth landscape (for |x| with a constant step, the starts "
@@ -423,7 +445,7 @@ def reach(landscape: Landscape, target, step=None, *, method: str = "gd", radius
             path = gradient_descent(landscape, shown, schedule, min(max_steps, 2000), gtol=tol * 1e-3)
             dist = np.linalg.norm(path.iterates[:, 0, :] - x_star, axis=1)
             return ReachResult(x_star, kind, shown, path, float(dist[-1]), float(dist.min()), False,
-                               kind != "minimum", refusal, method)
+                               kind != "minimum", refusal, method, refused=True)
         start, n_land = _start_gd(landscape, x_star, schedule, r, max_steps)
         n_total = n_land + max_steps
 
@@ -506,12 +528,14 @@ def _gd_refusal(landscape, x_star, label, schedule) -> str:
                 "so every path has length at most sup|grad f| * sum a_k and stops short of far targets.")
     a = getattr(schedule, "a", None)
     lam = float(sharpness(landscape, x_star))
-    if a is not None and lam > 0 and a * lam >= 2 * (1 - 1e-9):
-        how = "exceeds" if a * lam > 2 * (1 + 1e-9) else "equals (to rounding)"
-        return (f"No start found: the step {a:g} {how} 2/sharpness = {2 / lam:.6g} at the {label}, "
-                "which is then linearly unstable (at a = 2/sharpness exactly, the error along the "
-                "sharpest direction flips sign without shrinking: a period-2 orbit, not convergence). "
-                "Only an exact landing could end there.")
+    verdict = step_verdict(a, 2 / lam) if a is not None and lam > 0 else "below"
+    if verdict == "above":
+        return (f"No start found: the step {a:g} exceeds 2/sharpness = {2 / lam:.6g} at the {label}, "
+                "which is then linearly unstable; reach needs a step below 2/sharpness.")
+    if verdict == "at":
+        return (f"No start sought: the step {a:g} is at 2/sharpness = {2 / lam:.6g} of the {label}, "
+                f"{VERDICTS['at']} (GD may converge there, slowly, or not); reach needs a step "
+                "below 2/sharpness.")
     return ""
 
 

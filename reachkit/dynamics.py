@@ -21,8 +21,8 @@ STATUSES = ("converged", "diverged", "cycling", "stalled", "stopped", "moving")
 #: a recorded Path (iterates, values and step sizes in float64) above this many bytes is refused
 MAX_RECORD_BYTES = 2**30
 _TAIL = 64  # trailing iterates kept to detect cycles
-#: a repeating pattern is a cycle only if its amplitude over the last half of the trailing iterates
-#: is at least (1 - CYCLE_SHRINK) times that over the first half; else it is converging slowly
+#: a repeating pattern is a cycle only if its amplitude over its last period is at least
+#: (1 - CYCLE_SHRINK) times that half the trailing iterates earlier; else it is converging slowly
 CYCLE_SHRINK = 1e-3
 #: where a run stopped counts as critical if it is within this (relative) of a zero of the gradient
 #: (``Landscape.is_critical``); else the stopping test fired at a non-critical point: "stopped"
@@ -110,7 +110,7 @@ class Path:
         if s == "stalled":
             at = f" at {unit}{when}" if self.stopped_at[i] >= 0 else ""
             return f"stalled{at} at a non-critical point (|grad f| = {gn:.3g}): {why}"
-        return f"still moving after the last step (|grad f| = {gn:.3g})" + (f"; {why}" if why else "")
+        return f"still moving after the last step (|grad f| = {gn:.3g})" + (f": {why}" if why else "")
 
 
 def _point(x) -> str:
@@ -483,8 +483,9 @@ def _critical(landscape, points: np.ndarray) -> np.ndarray:
 def _detect_cycles(tail: np.ndarray, status: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(period, ratio): the smallest period p >= 2 with x_k = x_{k-p} (to 1e-9, relative) over the
     trailing iterates (0 if none, or if the iterate does not move at all: p = 1), and the
-    pattern's amplitude (its range) over the last half of them divided by that over the first
-    half (1 for a cycle; below 1 for an alternation that shrinks, converging slowly)."""
+    pattern's amplitude (its range over one period) at the end divided by that half the trailing
+    iterates earlier, where the match starts (1 for a cycle; below 1 for an alternation that
+    shrinks, converging slowly)."""
     T, dim = tail.shape[0], tail.shape[2]
     period = np.zeros(status.shape[0], dtype=int)
     ratio = np.ones(status.shape[0])
@@ -501,9 +502,13 @@ def _detect_cycles(tail: np.ndarray, status: np.ndarray) -> tuple[np.ndarray, np
         close = np.abs(seg[T - m:] - earlier).max(axis=(1, 3)) <= 1e-9 * scale
         first = np.where(close.any(axis=0), lags[close.argmax(axis=0)], 0)
         period[cols[c:c + per]] = np.where(first >= 2, first, 0)
-        amp_first, amp_last = np.ptp(seg[:T - m], axis=0).max(axis=1), np.ptp(seg[T - m:], axis=0).max(axis=1)
-        with np.errstate(all="ignore"):
-            ratio[cols[c:c + per]] = np.where(amp_first > 0, amp_last / amp_first, 1.0)
+        found = period[cols[c:c + per]]
+        for p in np.unique(found[found > 0]):  # one period at the start of the matched window, and the last
+            sel = found == p
+            early = np.ptp(seg[T - m - p:T - m, sel], axis=0).max(axis=1)
+            late = np.ptp(seg[T - p:, sel], axis=0).max(axis=1)
+            with np.errstate(all="ignore"):
+                ratio[cols[c:c + per][sel]] = np.where(early > 0, late / early, 1.0)
     return period, ratio
 
 

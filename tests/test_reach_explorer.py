@@ -166,14 +166,15 @@ def test_the_one_to_one_note_says_strictly_below_1_over_L():
     ex.close()
 
 
-def test_summable_steps_warn_and_report_the_stall():
+def test_summable_steps_are_refused_and_the_run_shown():
     ex = explore_reach(landscapes.sharp_flat_double_well(), dynamics="power", step=0.04,
                        exponent=1.5, max_steps=2000)
     fresh = rk.reach(ex.landscape, "sharp minimum", rk.power(0.04, 1.5), max_steps=2000)
     assert_draws(ex, fresh)
-    assert not fresh.success and fresh.path.status[0] == "stalled"
+    assert not fresh.success and fresh.refused and fresh.path.status[0] == "moving"
     text = ex.describe()
-    assert "summable (p > 1)" in text and "Not reached" in text and "stalled" in text
+    assert "reach is not run" in text and "summable" in text and "stop short of a critical point" in text
+    assert "Start found by reach" not in text and "stalled" not in text
     ex.close()
 
 

@@ -59,6 +59,7 @@ def readout_lines(model, frame: int | None = None) -> list[str]:
                 "armijo": "adaptive step, Armijo"}[v["schedule"]]
         against = "2/sharpness" if c == "2" else f"{c_name}/sharpness ({c})"
         lines.append(f"Step a_k = {short(a)} ({kind}) against each minimum's {against}:")
+    whose = f" (for full-batch {method_name(ls, 'gd')})" if entry.random else ""  # SGD: GD's linear stability
     rows = analysis.minima_thresholds(ls)
     if not ls.smooth:
         lines.append("(f is not smooth: the 2/sharpness rule does not apply at a kink)")
@@ -68,9 +69,7 @@ def readout_lines(model, frame: int | None = None) -> list[str]:
         thr = entry.threshold(lam_min, **opts) if entry.has_step else 2.0 / lam_min
         line = f"{label}: sharpness λ = {short(lam_min)}, {c_name}/λ = {short(thr)}"
         if entry.has_step:
-            line += (f" — step {short(a)} is ABOVE: linearly unstable" if a > thr else
-                     f" — step {short(a)} is AT the limit: not linearly stable (an eigenvalue of modulus 1)"
-                     if a == thr else f" — step {short(a)} is below: linearly stable")
+            line += f" — step {short(a)} is {analysis.VERDICTS[analysis.step_verdict(a, thr)]}" + whose
         lines.append(line)
     shown = model.shown_basins()
     if shown is not None:

@@ -343,7 +343,7 @@ class ReachModel(ExplorerModel):
         unstable = None
         if d == "constant" or (d == "power" and v["exponent"] == 0.0):
             eig, vec = np.linalg.eigh(self.landscape.hess(x))
-            if eig[-1] > 0 and v["step"] > 2.0 / eig[-1]:
+            if eig[-1] > 0 and analysis.step_verdict(v["step"], 2.0 / eig[-1]) == "above":
                 unstable = (float(eig[-1]), vec[:, -1])
         return dict(key=key, landscape=self.landscape, target=x, kind=kind, label=label, cp=cp,
                     method="flow" if d == "flow" else "gd", schedule=self.schedule(), unstable=unstable,

@@ -97,6 +97,9 @@ def readout_lines(model, frame=None) -> list[str]:
     r = o.result
     if r.path is None:
         return lines + [f"No start found. {r.note}"]
+    if r.refused:
+        return lines + [f"reach is not run. {r.note}",
+                        f"Shown instead: GD from x0 = {point_text(r.start)}: {o.path.describe(0)}."]
     dist = np.linalg.norm(o.path.iterates[:, 0, :] - o.target, axis=1)
     k_best = int(np.argmin(dist))
     when = "t = " + short(o.path.times[k_best], 3) if o.method == "flow" else f"step {k_best}"
@@ -136,6 +139,8 @@ def status_line(model) -> str:
                 f"{name} from next to the target: {o.path.describe(0)}")
     if o.result.path is None:
         return f"reach found no start ({o.seconds:.2f} s): {o.result.note}"
+    if o.result.refused:
+        return f"reach is not run: {o.result.note} {name} from x0 = {point_text(o.result.start)}: {o.path.describe(0)}"
     verdict = "reached" if o.result.success else "NOT reached"
     return (f"reach ({o.seconds:.2f} s): the {o.label} is {verdict}; {name} from the start found: "
             f"{o.path.describe(0)}")

@@ -56,7 +56,8 @@ def path_row(path: Path, i: int) -> Path:
         step_sizes=path.step_sizes[:, one], final=path.final[one], status=path.status[one],
         limit_label=path.limit_label[one], limit_index=path.limit_index[one],
         stopped_at=path.stopped_at[one], period=path.period[one],
-        grad_norm=None if path.grad_norm is None else path.grad_norm[one])
+        grad_norm=None if path.grad_norm is None else path.grad_norm[one],
+        reason=None if path.reason is None else path.reason[one])
 
 
 def drawing_xy(landscape, path: Path) -> np.ndarray:
