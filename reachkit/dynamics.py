@@ -353,7 +353,7 @@ def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_e
                          "finite length and will generally stop short of a critical point")
     iterates, times, steps, last = record.finish(out)
     return _make_path(landscape, method, str(schedule), iterates, times, steps, out.final, status,
-                      out.stopped_at, period, reason, last, gtol)
+                      out.stopped_at, period, reason, last, f"gtol = {gtol:g}")
 
 
 class _Outcomes:
@@ -525,9 +525,9 @@ def _values(landscape, iterates: np.ndarray, last: int) -> np.ndarray:
 
 
 def _make_path(landscape, method, schedule, iterates, times, steps, final, status, stopped_at,
-               period, reason, last, gtol, near_tol=None) -> Path:
-    """The Path, with the converged starts labelled; a start the stopping test |grad f| <= gtol
-    stopped at a point that is neither listed nor critical becomes "stopped". Converged starts
+               period, reason, last, stop_test, near_tol=None) -> Path:
+    """The Path, with the converged starts labelled; a start the stopping test |grad f| <= tol
+    (``stop_test``: "gtol = 1e-10") stopped at a point neither listed nor critical becomes "stopped". Converged starts
     with a reason (the flow's, within its accuracy) are matched to a listed point to ``near_tol``."""
     values = _values(landscape, iterates, last)
     with np.errstate(all="ignore"):
@@ -544,7 +544,7 @@ def _make_path(landscape, method, schedule, iterates, times, steps, final, statu
         if unlisted.size:
             off = unlisted[~_critical(landscape, final[unlisted])]
             status[off], labels[off] = "stopped", ""
-            reason[off] = [f"|grad f| = {g:.3g} <= gtol = {gtol:g}" for g in g_final[off]]
+            reason[off] = [f"|grad f| = {g:.3g} <= {stop_test}" for g in g_final[off]]
     return Path(method, schedule, iterates, times, values, steps, final, status, labels, index,
                 stopped_at, period, landscape.critical_points(), g_final, reason)
 
@@ -788,5 +788,5 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
         stopped_at[conv] = times[np.argmax(below, axis=0)]
     return _make_path(landscape, "gradient flow", "continuous time", Y, times,
                       np.full((n_times, B), np.nan), final, status, stopped_at,
-                      np.zeros(B, dtype=int), reason, n_times - 1, max(gtol, 1e-8),
+                      np.zeros(B, dtype=int), reason, n_times - 1, f"max(gtol, 1e-8) = {max(gtol, 1e-8):g}",
                       near * (1 + float(np.abs(final[only_near]).max(initial=0.0))))
