@@ -71,6 +71,15 @@ def test_stalled_only_where_the_iterate_is_frozen():
     assert x - 1e-20 * x == x
     p = rk.gradient_descent(L.quadratic([1.0]), [x], 1e-20, 50, escape_radius=1e18)
     assert p.status[0] == "stalled" and "no longer change the iterate" in p.describe(0)
+    # frozen next to a critical point with no stopping test (gtol = 0): f = 9 (x - 1/3)^2 / 2
+    ls = L.from_functions(lambda x: 4.5 * (x[..., 0] - 1 / 3) ** 2, lambda x: 9 * (x - 1 / 3),
+                          lambda x: np.full(x.shape[:-1] + (1, 1), 9.0), dim=1, bounds=[(-1, 1)])
+    x = 0.9
+    for _ in range(3000):
+        x -= 0.01 * 9 * (x - 1 / 3)
+    assert x - 0.01 * 9 * (x - 1 / 3) == x and 9 * (x - 1 / 3) != 0  # frozen, gradient not exactly 0
+    rest = rk.gradient_descent(ls, [0.9], 0.01, 3000, gtol=0.0)
+    assert rest.final[0, 0] == x and rest.status[0] == "converged", rest.describe(0)
 
 
 def test_at_2_over_lambda_every_read_out_says_marginal():
