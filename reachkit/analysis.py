@@ -412,7 +412,8 @@ def reach(landscape: Landscape, target, step=None, *, method: str = "gd", radius
     with ``success=False`` and ``left=True``. Refused (``refused=True``, with the reason in
     ``note`` and the run from next to the target or from ``radius`` away as ``path``): summable
     steps, and a constant step above or at 2/sharpness of a minimum (above: linearly unstable;
-    at: marginal, the next terms decide). Arguments are checked: ``tol`` > 0, ``max_steps`` an integer >= 1, ``radius`` None or > 0.
+    at: marginal, the next terms decide). Arguments are checked: ``tol`` > 0, ``max_steps`` an
+    integer >= 1, ``radius`` None or > 0.
     """
     if not landscape.smooth:
         raise ValueError("reach needs a smooth landscape (for |x| with a constant step, the starts "

@@ -455,10 +455,10 @@ def _why_diverged(g, a, x, radius) -> str:
         return f"the gradient function returned {'nan' if np.isnan(g).any() else 'inf'} at x = {_point(x)}"
     if not np.isfinite(a):
         return f"the step rule gave the step {a} at x = {_point(x)} (is the function value there finite?)"
-    return _left(radius)
+    return _escaped(radius)
 
 
-def _left(radius) -> str:
+def _escaped(radius) -> str:
     return f"the iterate left the escape radius {radius:.3g} (|x| > {radius:.3g})"
 
 
@@ -527,8 +527,9 @@ def _values(landscape, iterates: np.ndarray, last: int) -> np.ndarray:
 def _make_path(landscape, method, schedule, iterates, times, steps, final, status, stopped_at,
                period, reason, last, stop_test, near_tol=None) -> Path:
     """The Path, with the converged starts labelled; a start the stopping test |grad f| <= tol
-    (``stop_test``: "gtol = 1e-10") stopped at a point neither listed nor critical becomes "stopped". Converged starts
-    with a reason (the flow's, within its accuracy) are matched to a listed point to ``near_tol``."""
+    (``stop_test``: "gtol = 1e-10") stopped at a point neither listed nor critical becomes
+    "stopped". Converged starts with a reason (the flow's: within its accuracy of a listed point)
+    are matched to a listed point to ``near_tol``."""
     values = _values(landscape, iterates, last)
     with np.errstate(all="ignore"):
         g_final = np.linalg.norm(landscape.grad(final), axis=1)
@@ -740,7 +741,7 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
                          rtol=rtol, atol=atol, events=(escape, settled))
 
     outside = np.abs(x0).max(axis=1) > radius
-    settle(np.flatnonzero(outside), "diverged", 0.0, x0[outside], 0, _left(radius))
+    settle(np.flatnonzero(outside), "diverged", 0.0, x0[outside], 0, _escaped(radius))
     work = [(np.flatnonzero(~outside), 0.0, x0[~outside], 0)] if not outside.all() else []
     with np.errstate(all="ignore"):
         while work:
@@ -754,7 +755,7 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
                 reach = np.abs(ze).max(axis=1)
                 out = reach >= radius * (1 - 1e-9)
                 out[np.argmax(reach)] = True
-                settle(ids[out], "diverged", te, ze[out], j, _left(radius))
+                settle(ids[out], "diverged", te, ze[out], j, _escaped(radius))
                 if not out.all() and j < n_times:
                     work.append((ids[~out], te, ze[~out], j))
             elif sol.status == 1:  # every start settled: the flow stays where it is

@@ -21,7 +21,7 @@ def test_a_slowly_shrinking_alternation_just_below_2_over_lambda_is_not_cycling(
     for n in (900, 1000):
         x = 1.0
         tail = []
-        for k in range(n + 1):  # the plain loop
+        for _ in range(n + 1):  # the plain loop
             tail.append(x)
             x = x - 0.099 * 20.0 * x
         tail = np.abs(tail[-64:])

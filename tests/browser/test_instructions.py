@@ -131,9 +131,10 @@ def test_01_gd_and_the_flow_side_by_side(opened):
 
 
 def test_02_exponent_reach_and_himmelblau(opened):
-    """02: p <= 1 still moving, p > 1 still moving with summable steps; the reach explorer: 0.12 ABOVE (reach not run), 0.099
-    reached, 0.101 ABOVE; Himmelblau: the first saddle not reached (comes within ~3e-11), the saddle near
-    (3.39, 0.07) comes within ~1e-13 and is reported as not reached."""
+    """02: p <= 1 still moving, p > 1 still moving with summable steps; the reach explorer: 0.12
+    ABOVE (reach not run), 0.099 reached, 0.101 ABOVE; Himmelblau: the first saddle not reached
+    (comes within ~3e-11), the saddle near (3.39, 0.07) comes within ~1e-13 and is reported as not
+    reached."""
     nb = opened("02")
     seen, expected = {}, {}
     powers = explorer(nb, r"rk\.explore\(quad, start=1\.0")
