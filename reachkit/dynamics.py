@@ -242,13 +242,17 @@ def check_record_size(n_rec: int, batch: int, dim: int, also: tuple[str, ...] = 
 
 
 def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_every=1, gtol=1e-10,
-            escape_radius=None, at_rest=None) -> Path:
+            escape_radius=None, at_rest=None, stop_test=None) -> Path:
     """The shared loop x_{k+1} = x_k - a_k d_k(x_k) over a batch of starts, returning a Path.
 
     ``direction(k, x, ids)`` gives d_k for the still-running starts ``ids`` (rows of x); a start
     stops when |d_k| <= gtol (or where ``at_rest(x, ids)`` says so: converged), when it leaves
     the escape radius or d_k is not finite (diverged), or when its step is 0 (stalled). The loop
-    ends when every start has stopped. ``record_every=None`` keeps only the final points. Public
+    ends when every start has stopped or after n_steps; a start still running then is cycling,
+    stalled (frozen in float64; converged if that is at a critical point) or moving (see
+    :class:`Path`). ``record_every=None`` keeps only the final points.
+    ``stop_test`` names the stopping test in the read-out of a start it stopped at a point that
+    is not critical (default "gtol = ..."; an update rule that zeroes d_k itself names its own). Public
     so that other update rules (momentum, Adam in reachkit.optimizers) reuse its bookkeeping.
 
     Small batches run in blocks of up to 32 steps with the stopping tests done once per block
@@ -353,7 +357,7 @@ def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_e
                          "finite length and will generally stop short of a critical point")
     iterates, times, steps, last = record.finish(out)
     return _make_path(landscape, method, str(schedule), iterates, times, steps, out.final, status,
-                      out.stopped_at, period, reason, last, f"gtol = {gtol:g}")
+                      out.stopped_at, period, reason, last, stop_test or f"gtol = {gtol:g}")
 
 
 class _Outcomes:

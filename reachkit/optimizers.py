@@ -131,7 +131,7 @@ def _run(landscape, starts, lr, n_steps, update, init_state, *, method, stabilit
         return d
 
     path = dynamics.iterate(landscape, x0, n, sched, direction, method=method, record_every=every,
-                            gtol=0.0, escape_radius=escape_radius)
+                            gtol=0.0, escape_radius=escape_radius, stop_test=f"gtol = {gtol:g}")
     pre[written[0]:] = pinv  # every start had stopped: each keeps its last preconditioner
     fields = {f: getattr(path, f) for f in Path.__dataclass_fields__}
     return OptimizerPath(**fields, preconditioner=pre if every is not None else None, stability=stability)
