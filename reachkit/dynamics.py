@@ -469,10 +469,15 @@ def _escaped(radius) -> str:
 def _frozen(tail: np.ndarray, status: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(mask, since): starts still "moving" whose last iterates are all equal (the step no longer
     changes x in float64), and the row of the trailing iterates from which they are."""
-    same = np.all(tail == tail[-1], axis=2)  # (T, batch)
-    since = tail.shape[0] - np.argmin(same[::-1], axis=0)
-    since[same.all(axis=0)] = 0
-    frozen = (status == "moving") & (since <= tail.shape[0] - 2)
+    frozen, since = np.zeros(status.shape[0], dtype=bool), np.zeros(status.shape[0], dtype=int)
+    cols = np.flatnonzero(status == "moving")
+    last = tail[-1, cols]
+    same = np.ones(cols.size, dtype=bool)
+    for r in range(tail.shape[0] - 2, -1, -1):  # row by row from the end, while any stays equal
+        same &= np.all(tail[r, cols] == last, axis=1)
+        if not same.any():
+            break
+        frozen[cols[same]], since[cols[same]] = True, r
     return frozen, since
 
 
