@@ -21,7 +21,17 @@ NB ?= 00
 DEMO_NOTEBOOK = $(firstword $(wildcard notebooks/$(NB)_*.ipynb) $(wildcard notebooks/$(NB)) $(wildcard $(NB)))
 DEMO_ARGS ?=
 
-.PHONY: lab test demo bench lint clean
+# Two more environments, each running the unit tests once (`make test` runs both unless
+# REACHKIT_SKIP_COMPAT=1; CI keeps them on): the oldest versions pyproject.toml allows
+# (constraints/oldest.txt, on the oldest Python it allows) and Google Colab's runtime
+# (constraints/colab.txt, Python 3.13), which also runs every notebook under nbval. The
+# interpreters come from pyenv (or PYTHON_oldest=/path/to/python3.10 ...).
+PYTHON_oldest ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) python3.10)
+PYTHON_colab ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) python3.13)
+UNIT_TESTS = tests --ignore=tests/browser --ignore=tests/hub
+COMPAT = $(if $(filter 1,$(REACHKIT_SKIP_COMPAT)),,test-oldest test-colab)
+
+.PHONY: lab test test-oldest test-colab demo bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +52,20 @@ lab: $(STAMP)
 # with "# NBVAL_CHECK_OUTPUT" compare outputs) in this venv's own kernel.
 test: $(STAMP)
 	$(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
+	$(if $(COMPAT),$(MAKE) $(COMPAT))
+
+.venv-%/.installed: constraints/%.txt pyproject.toml
+	test -x .venv-$*/bin/python || $(PYTHON_$*) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install --quiet -c constraints/$*.txt -e . pytest nbval hypothesis pyyaml \
+		"tomli; python_version < '3.11'"
+	touch $@
+
+test-oldest: .venv-oldest/.installed
+	.venv-oldest/bin/python -m pytest $(UNIT_TESTS) -p no:cacheprovider -q $(PYTEST_ARGS)
+
+test-colab: .venv-colab/.installed
+	.venv-colab/bin/python -m pytest $(UNIT_TESTS) $(NOTEBOOKS) --nbval-lax --nbval-current-env \
+		-p no:cacheprovider -q $(PYTEST_ARGS)
 
 # One notebook as an app (Voila): prose and explorers, no code, large type for a projector.
 # The template lives in share/jupyter/voila/templates/reachkit-lecture (found through JUPYTER_PATH).
@@ -57,5 +81,5 @@ lint: $(STAMP)
 	$(PY) -m ruff check $(wildcard reachkit tests benchmarks)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) .venv-oldest .venv-colab .pytest_cache .ruff_cache build dist *.egg-info
 	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
