@@ -28,7 +28,13 @@ DEMO_ARGS ?=
 # interpreters come from pyenv (or PYTHON_oldest=/path/to/python3.10 ...).
 PYTHON_oldest ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) python3.10)
 PYTHON_colab ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) python3.13)
-UNIT_TESTS = tests --ignore=tests/browser --ignore=tests/hub
+# Left out there: a test that reads the lab and test extras' metadata (not installed there) and
+# three timing/memory tests of the background worker that the main run covers (~80 s of CPU).
+UNIT_TESTS = tests --ignore=tests/browser --ignore=tests/hub \
+	--deselect tests/test_config.py::test_every_import_of_reachkit_is_declared \
+	--deselect tests/test_explorer_model.py::test_the_220_s_case_is_refused_by_the_budget_and_computed_in_the_background \
+	--deselect tests/test_explorer_model.py::test_a_long_run_is_cut_while_dragging_and_whole_on_release \
+	--deselect tests/test_widgets.py::test_500_mixed_updates_keep_figures_and_memory_flat
 COMPAT = $(if $(filter 1,$(REACHKIT_SKIP_COMPAT)),,test-oldest test-colab)
 
 .PHONY: lab test test-oldest test-colab demo bench lint clean
