@@ -37,7 +37,7 @@ UNIT_TESTS = tests --ignore=tests/browser --ignore=tests/hub \
 	--deselect tests/test_widgets.py::test_500_mixed_updates_keep_figures_and_memory_flat
 COMPAT = $(if $(filter 1,$(REACHKIT_SKIP_COMPAT)),,test-oldest test-colab)
 
-.PHONY: lab test test-oldest test-colab demo bench lint clean
+.PHONY: lab test test-oldest test-colab site handout demo bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,16 @@ test-colab: .venv-colab/.installed
 	.venv-colab/bin/python -m pytest $(UNIT_TESTS) $(NOTEBOOKS) --nbval-lax --nbval-current-env \
 		-p no:cacheprovider -q $(PYTEST_ARGS)
 
+# The course website (_site/: an index and one page per notebook whose explorers replay offline)
+# and printable handouts (_handouts/NN_*.pdf, Debian's Chromium); both execute every notebook once
+# into _build/executed and reuse it. `make handout HANDOUT_ARGS=--code` prints the code too.
+HANDOUT_ARGS ?=
+site: $(STAMP)
+	$(PY) tools/site.py site
+
+handout: $(STAMP)
+	$(PY) tools/site.py handout $(HANDOUT_ARGS)
+
 # One notebook as an app (Voila): prose and explorers, no code, large type for a projector.
 # The template lives in share/jupyter/voila/templates/reachkit-lecture (found through JUPYTER_PATH).
 demo: $(STAMP)
@@ -84,8 +94,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
 lint: $(STAMP)
-	$(PY) -m ruff check $(wildcard reachkit tests benchmarks)
+	$(PY) -m ruff check $(wildcard reachkit tests benchmarks tools)
 
 clean:
-	rm -rf $(VENV) .venv-oldest .venv-colab .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) .venv-oldest .venv-colab _build _site _handouts .pytest_cache .ruff_cache build dist *.egg-info
 	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +

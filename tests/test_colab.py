@@ -3,8 +3,10 @@ whose ``_widgets._installed_url`` names Colab's custom widget manager. What an e
 message carries there (the metadata that makes Colab load that manager, on the output that shows
 the outer Box) is checked here; that Colab then draws it needs one look in a real Colab."""
 
+import json
 import sys
 import types
+from pathlib import Path
 
 import ipywidgets as W
 import pytest
@@ -13,6 +15,7 @@ from reachkit import landscapes
 from reachkit.explorers.dynamics_model import explore
 from reachkit.explorers.view import widget_metadata
 
+ROOT = Path(__file__).resolve().parents[1]
 URL = "https://ssl.gstatic.com/colaboratory-static/widgets/colab-cdn-widget-manager/2b70e893a8ba7c0f/manager.min.js"
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
@@ -82,3 +85,48 @@ def test_check_says_colab_and_its_probe_carries_the_metadata(colab):
     assert c.front_end == "Google Colab"
     data, meta = c._repr_mimebundle_()
     assert WIDGET in data and meta[WIDGET]["colab"]["custom_widget_manager"]["url"] == URL
+
+
+def _install_cell():
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import colab_cell
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    return colab_cell
+
+
+def _run_cell(source, modules, monkeypatch):
+    """Run a cell's source as IPython would (its %pip becomes run_line_magic) with a recording shell."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    calls = []
+    shell = types.SimpleNamespace(run_line_magic=lambda name, line: calls.append((name, line)))
+    for name, module in modules.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    exec(TransformerManager().transform_cell(source), {"get_ipython": lambda: shell})
+    return calls
+
+
+def test_the_install_cell_installs_from_github_only_in_colab(colab, monkeypatch):
+    source = _install_cell().INSTALL
+    ((magic, line),) = _run_cell(source, {}, monkeypatch)
+    assert magic == "pip" and line.split()[:2] == ["install", "--quiet"]
+    assert '"reachkit @ git+https://github.com/reachkit/reachkit"' in line
+    assert "restart the session" in source and "carry on with the next cell" in source
+
+
+def test_the_install_cell_does_nothing_elsewhere(monkeypatch):
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    assert _run_cell(_install_cell().INSTALL, {}, monkeypatch) == []
+
+
+def test_every_notebook_opens_with_the_launch_links_and_the_install_cell():
+    """tools/colab_cell.py put them there and they are current (`python tools/colab_cell.py` fixes it)."""
+    assert _install_cell().main(["--check"]) == 0
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        assert cells[0]["cell_type"] == "markdown" and cells[0]["source"][0].startswith("# ")
+        assert cells[1]["metadata"]["tags"] == ["rk-launch"] and cells[2]["metadata"]["tags"] == ["rk-colab-install"]
+        assert f"colab.research.google.com/github/reachkit/reachkit/blob/main/notebooks/{path.name}" in "".join(
+            cells[1]["source"])

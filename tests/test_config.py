@@ -336,7 +336,8 @@ def test_ci_run_is_executable_and_runs_make_test():
 # (d) -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("target", ["lab", "test", "demo", "bench", "lint", "clean"])
+@pytest.mark.parametrize("target", ["lab", "test", "test-oldest", "test-colab", "site", "handout", "demo", "bench",
+                                    "lint", "clean"])
 def test_makefile_defines_target(target):
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(rf"^{target}\s*:", makefile, re.M), f"Makefile has no '{target}' target"

@@ -58,7 +58,8 @@ def test_a_version_below_the_floor_is_a_problem_with_the_command(env, monkeypatc
     real = selfcheck._version
     monkeypatch.setattr(selfcheck, "_version", lambda name: "0.9.20" if name == "anywidget" else real(name))
     (problem,) = rk.check().problems
-    assert "anywidget 0.9.20 is older than reachkit needs (>= 0.9.21)" in problem and "pip install -U anywidget" in problem
+    assert "anywidget 0.9.20 is older than reachkit needs (>= 0.9.21)" in problem
+    assert "pip install -U anywidget" in problem
 
 
 def _server(prefix):

@@ -38,14 +38,15 @@ def launch_text(name: str) -> str:
 def cell(kind: str, tag: str, source: str) -> dict:
     lines = source.splitlines(keepends=True)
     lines[-1] = lines[-1].rstrip("\n")
-    c = {"cell_type": kind, "metadata": {"tags": [tag]}, "source": lines}
+    c = {"cell_type": kind, "id": tag, "metadata": {"tags": [tag]}, "source": lines}
     if kind == "code":
         c.update(execution_count=None, outputs=[])
     return {k: c[k] for k in sorted(c)}
 
 
 def updated(nb: dict, name: str) -> dict:
-    cells = [c for c in nb["cells"] if not {"rk-launch", "rk-colab-install"} & set(c.get("metadata", {}).get("tags", []))]
+    ours = {"rk-launch", "rk-colab-install"}
+    cells = [c for c in nb["cells"] if not ours & set(c.get("metadata", {}).get("tags", []))]
     at = 1 if cells and cells[0]["cell_type"] == "markdown" else 0  # after the title cell
     new = [cell("markdown", "rk-launch", launch_text(name)), cell("code", "rk-colab-install", INSTALL)]
     return {**nb, "cells": cells[:at] + new + cells[at:]}

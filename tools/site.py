@@ -84,19 +84,28 @@ def vendor(target: pathlib.Path):
     with tarfile.open(next(cache.glob("*html-manager-*.tgz"))) as tar:
         for member in tar.getmembers():
             if member.isfile() and member.name.startswith("package/dist/") and not member.name.endswith(".map"):
-                (target / "html-manager" / pathlib.Path(member.name).name).write_bytes(tar.extractfile(member).read())
+                name = pathlib.Path(member.name).name
+                (target / "html-manager" / name).write_bytes(tar.extractfile(member).read())
     with tarfile.open(next(cache.glob("requirejs-*.tgz"))) as tar:
         (target / "require.js").write_bytes(tar.extractfile("package/require.js").read())
     (target / "anywidget").mkdir(exist_ok=True)
     shutil.copy(pathlib.Path(anywidget.__file__).parent / "nbextension" / "index.js", target / "anywidget" / "index.js")
 
 
+LINK_NAMES = {"binder": "Binder", "binder (GESIS)": "Binder (GESIS, when mybinder.org is full)", "colab": "Colab"}
+
+
 def launch_bar(path: pathlib.Path) -> str:
     links = launch_links(path.name[:2])
-    items = [f"<a href='index.html'>All notebooks</a>"] + [
-        f"<a href='{html.escape(url, quote=True)}'>Open in {html.escape(name.replace('colab', 'Colab').replace('binder', 'Binder'))}</a>"
+    items = ["<a href='index.html'>All notebooks</a>"] + [
+        f"<a href='{html.escape(url, quote=True)}'>Open in {html.escape(LINK_NAMES[name])}</a>"
         for name, url in links.items()]
-    return "<nav class='rk-launch' style='padding:.5em 1em;border-bottom:1px solid #ccc'>" + " · ".join(items) + "</nav>"
+    return ("<nav class='rk-launch' style='padding:.5em 1em;border-bottom:1px solid #ccc'>"
+            + " · ".join(items) + "</nav>")
+
+
+def sizes(folder: pathlib.Path, pattern: str) -> str:
+    return ", ".join(f"{p.name} {p.stat().st_size / 1e6:.2f} MB" for p in sorted(folder.glob(pattern)))
 
 
 def site(folder: pathlib.Path = SITE):
@@ -106,9 +115,11 @@ def site(folder: pathlib.Path = SITE):
     for path in notebooks():
         nb = executed(path)
         page = to_html(nb, require_js_url="vendor/require.js", widget_renderer_url="vendor/html-manager/embed-amd.js")
+        require = '<script src="vendor/require.js"></script>'
         config = "<script>require.config({paths: {anywidget: 'vendor/anywidget/index'}});</script>"
-        page = page.replace('<script src="vendor/require.js"></script>', '<script src="vendor/require.js"></script>' + config, 1)
-        page = re.sub(r"(<body[^>]*>)", lambda m: m[1] + launch_bar(path), page, count=1)
+        page = page.replace(require, require + config, 1)
+        body = re.search(r"<body[^>]*>", page)
+        page = page[:body.end()] + launch_bar(path) + page[body.end():]
         out = folder / (path.stem + ".html")
         out.write_text(page)
         rows.append(f"<li><a href='{out.name}'>{html.escape(title(nb))}</a> "
@@ -119,7 +130,7 @@ def site(folder: pathlib.Path = SITE):
         "<p>Read the notebooks in order. The explorers replay their saved runs here (the step slider "
         "walks the precomputed fan); open a notebook on Binder or in Colab to change the rest.</p><ol>"
         + "".join(rows) + "</ol></body></html>\n")
-    print(f"wrote {folder}: " + ", ".join(f"{p.name} {p.stat().st_size / 1e6:.2f} MB" for p in sorted(folder.glob("*.html"))))
+    print(f"wrote {folder}: {sizes(folder, '*.html')}")
 
 
 def handout(out_dir: pathlib.Path = HANDOUTS, code: bool = False):
@@ -135,7 +146,7 @@ def handout(out_dir: pathlib.Path = HANDOUTS, code: bool = False):
             subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
                             "--virtual-time-budget=5000", f"--print-to-pdf={out}", src.as_uri()],
                            check=True, capture_output=True, timeout=180)
-    print(f"wrote {out_dir}: " + ", ".join(f"{p.name} {p.stat().st_size / 1e6:.2f} MB" for p in sorted(out_dir.glob("*.pdf"))))
+    print(f"wrote {out_dir}: {sizes(out_dir, '*.pdf')}")
 
 
 if __name__ == "__main__":
