@@ -62,20 +62,21 @@ def test_a_version_below_the_floor_is_a_problem_with_the_command(env, monkeypatc
     assert "pip install -U anywidget" in problem
 
 
-def _server(prefix):
-    """A process whose command line starts with prefix/bin/python, standing in for the Jupyter server."""
-    return subprocess.Popen(["bash", "-c", f"exec -a {prefix}/bin/python sleep 30"])
+def _check_under_server(env, prefix):
+    """rk.check() in a kernel whose parent (JPY_PARENT_PID) is a process whose command line starts
+    with prefix/bin/python, standing in for a Jupyter server installed in prefix."""
+    server = subprocess.Popen(["bash", "-c", f"exec -a {prefix}/bin/python sleep 30"])
+    try:
+        env["JPY_PARENT_PID"] = str(server.pid)
+        return rk.check()
+    finally:
+        server.kill()
+        server.wait()
 
 
 def test_server_without_the_widget_extensions_is_reported(env, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
-    server = _server(tmp_path / "server-env")
-    try:
-        env["JPY_PARENT_PID"] = str(server.pid)
-        c = rk.check()
-    finally:
-        server.kill()
-        server.wait()
+    c = _check_under_server(env, tmp_path / "server-env")
     assert c.server_extensions == {"anywidget": False, "ipywidgets": False}
     assert any(str(tmp_path / "server-env/share/jupyter/labextensions") in p for p in c.problems)
     assert "Server: the anywidget front-end extension is NOT found." in c.lines
@@ -87,13 +88,7 @@ def test_server_with_the_widget_extensions_is_fine(env, tmp_path, monkeypatch):
     for ext in ("anywidget", "@jupyter-widgets/jupyterlab-manager"):
         (prefix / "share/jupyter/labextensions" / ext).mkdir(parents=True)
         (prefix / "share/jupyter/labextensions" / ext / "package.json").write_text("{}")
-    server = _server(prefix)
-    try:
-        env["JPY_PARENT_PID"] = str(server.pid)
-        c = rk.check()
-    finally:
-        server.kill()
-        server.wait()
+    c = _check_under_server(env, prefix)
     assert c.server_extensions == {"anywidget": True, "ipywidgets": True} and c.problems == []
 
 

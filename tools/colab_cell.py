@@ -32,7 +32,8 @@ if "google.colab" in sys.modules:
 def launch_text(name: str) -> str:
     links = launch_links(name)
     return (f"*No install needed:* open this notebook in [Colab]({links['colab']}) or on "
-            f"[Binder]({links['binder']}) ([GESIS's Binder]({links['binder (GESIS)']}) when mybinder.org is full).")
+            f"[Binder]({links['binder']}) ([GESIS's Binder]({links['binder (GESIS)']}) when mybinder.org is full). "
+            "An explorer stays blank? Run `rk.check()`: it says where the notebook runs and what to do.")
 
 
 def cell(kind: str, tag: str, source: str) -> dict:
