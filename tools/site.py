@@ -3,8 +3,9 @@
     python tools/site.py site       # _site/: index.html + one page per notebook, explorers play offline
     python tools/site.py handout    # _handouts/NN_name.pdf: prose, still pictures, answers opened
 
-Both start from ``_build/executed/*.ipynb`` (every notebook run top to bottom with its widget
-state saved; reused while newer than the notebook and the package). Tool: nbconvert's ``lab``
+Both start from ``_build/executed/<venv>/*.ipynb`` (every notebook run top to bottom in this
+Python with its widget state saved; reused while newer than the notebook and the package; a cell
+that raises stops the build, so building is also a run of every notebook). Tool: nbconvert's ``lab``
 HTML template, because it is already installed, builds offline and saves the widget state the
 explorers replay; the widget JavaScript (html-manager and require.js from npm at the versions
 below, anywidget's from the installed wheel) is copied into ``_site/vendor``, so no page loads a
@@ -45,7 +46,7 @@ def executed(path: pathlib.Path):
     import nbformat
     from nbclient import NotebookClient
 
-    out = BUILD / "executed" / path.name
+    out = BUILD / "executed" / pathlib.Path(sys.prefix).name / path.name  # one cache per environment
     newest = max(p.stat().st_mtime for p in [path, *(ROOT / "reachkit").rglob("*.*")])
     if not out.exists() or out.stat().st_mtime < newest:
         nb = nbformat.read(path, as_version=4)
