@@ -113,6 +113,11 @@ function render({ model, el }) {
     try { model.save_changes(); } catch (e) { /* a page with no kernel: the answer stays in the page */ }
   }
   button.addEventListener("click", check);
+  // keys on the radios, the box and the button are ours: JupyterLab's command mode would take the
+  // arrows (to move between cells) and Enter; combinations (Shift+Enter runs the cell) pass through
+  root.addEventListener("keydown", (ev) => {
+    if (!ev.ctrlKey && !ev.metaKey && !ev.altKey && !ev.shiftKey) ev.stopPropagation();
+  });
 
   const style = () => root.classList.toggle("rk-lecture", model.get("lecture"));
   style();
