@@ -122,3 +122,19 @@ def test_the_browser_rule_agrees_with_accepts(tmp_path):
         assert verdict == (None if ref is None else q.accepts(ref)), (t, verdict)
     assert [v for v, _ in got[len(typed):]] == choice.options
     assert [ok for _, ok in got[len(typed):]] == [choice.accepts(o) for o in choice.options] == [False, True, False]
+
+
+def test_an_explorer_that_waits_shows_the_question_first_and_starts_hidden():
+    from reachkit import landscapes
+
+    q = rk.predict("Which minimum?", ["sharp", "flat"], "flat")
+    ex = rk.explore(landscapes.sharp_flat_2d(), n_steps=50, predict=q)
+    assert ex.widget.children[0] is q and ex.view.revealed is False
+    assert ex.view in ex.widget.children[1].children
+    plain = rk.explore(landscapes.sharp_flat_2d(), n_steps=50)
+    assert plain.view.revealed is True and plain.widget.children[0] is plain.view
+    answered = rk.predict("Which minimum?", ["sharp", "flat"], "flat")
+    answered.answered = True
+    assert rk.explore(landscapes.quadratic(), n_steps=20, predict=answered).view.revealed is True
+    with pytest.raises(TypeError, match=r"predict must be a question made by rk.predict"):
+        rk.explore(landscapes.quadratic(), predict="Which?")

@@ -81,3 +81,32 @@ def test_the_numeric_question_checks_with_no_kernel(page, lab):
     box.press("Enter")
     assert feedback.inner_text() == "✓ Right."
     assert not [e for e in page.page_errors if "predict" in e.lower()], page.page_errors
+
+
+def test_an_explorer_waits_for_the_guess_then_play_shows_the_run(page):
+    from labdriver import ViewDriver, pixels_changed
+
+    out = page.page.locator(".jp-OutputArea-output:has(.rk-view)").first
+    v = ViewDriver(page, out)
+    v.root.scroll_into_view_if_needed()
+    q = out.locator(".rk-predict")
+    veil, status = v.root.locator(".rk-veil"), v.root.locator(".rk-status")
+    assert veil.is_visible() and "hidden until you answer" in veil.inner_text()
+    assert not status.is_visible() and v.button("Play").is_disabled()
+    assert "hidden until you answer" in v.figure.get_attribute("aria-label")
+    assert not out.locator(".rk-readouts").is_visible()
+    before = page.screenshot(v.figure)
+
+    q.get_by_label("the flat one").check()
+    q.get_by_role("button", name="Check").click()  # a wrong guess is still a committed guess
+    assert q.locator("[role=status]").inner_text().startswith("✗ Not quite.")
+    status.wait_for(state="visible")
+    assert not veil.is_visible() and "converged" in status.inner_text()
+    assert out.locator(".rk-readouts").is_visible() and not v.button("Play").is_disabled()
+    assert "GD: converged" in v.figure.get_attribute("aria-label")
+    revealed = page.screenshot(v.figure)
+    assert pixels_changed(before, revealed) > 200, "the path did not appear after the answer"
+    v.button("Rewind").click()
+    v.button("Play").click()
+    page.page.wait_for_timeout(400)
+    assert pixels_changed(revealed, page.screenshot(v.figure)) > 50, "Play did not animate after the answer"
