@@ -21,13 +21,14 @@ NB ?= 00
 DEMO_NOTEBOOK = $(firstword $(wildcard notebooks/$(NB)_*.ipynb) $(wildcard notebooks/$(NB)) $(wildcard $(NB)))
 DEMO_ARGS ?=
 
-# Two more environments, each running the unit tests once (`make test` runs both unless
-# REACHKIT_SKIP_COMPAT=1; CI keeps them on): the oldest versions pyproject.toml allows
-# (constraints/oldest.txt, on the oldest Python it allows) and Google Colab's runtime
-# (constraints/colab.txt, Python 3.13), which then executes every notebook by building the site
-# and the handouts (`make site handout SITE_PY=.venv-colab/bin/python`: any error in a cell fails it,
-# as under --nbval-lax, since no cell is marked NBVAL_CHECK_OUTPUT; one notebook pass serves both).
+# Two more environments, each running the unit tests once (`make compat` runs both; .ci/run runs it
+# beside `make test`): the oldest versions pyproject.toml allows (constraints/oldest.txt, on the
+# oldest Python it allows) and Google Colab's runtime (constraints/colab.txt, Python 3.13), which
+# then executes every notebook by building the site and the handouts (`make site handout
+# SITE_PY=.venv-colab/bin/python`: any error in a cell fails it, as under --nbval-lax, since no cell
+# is marked NBVAL_CHECK_OUTPUT; one notebook pass serves both).
 # The interpreters come from pyenv (or PYTHON_oldest=/path/to/python3.10 ...).
+PYTHON_oldest=/path/to/python3.10 ...).
 PYTHON_oldest ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) python3.10)
 PYTHON_colab ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) python3.13)
 # Left out there: a test that reads the lab and test extras' metadata (not installed there) and
@@ -37,9 +38,8 @@ UNIT_TESTS = tests --ignore=tests/browser --ignore=tests/hub \
 	--deselect tests/test_explorer_model.py::test_the_220_s_case_is_refused_by_the_budget_and_computed_in_the_background \
 	--deselect tests/test_explorer_model.py::test_a_long_run_is_cut_while_dragging_and_whole_on_release \
 	--deselect tests/test_widgets.py::test_500_mixed_updates_keep_figures_and_memory_flat
-COMPAT = $(if $(filter 1,$(REACHKIT_SKIP_COMPAT)),,test-oldest test-colab)
 
-.PHONY: lab test test-oldest test-colab site handout demo bench lint clean
+.PHONY: lab test compat test-oldest test-colab site handout demo bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -60,7 +60,8 @@ lab: $(STAMP)
 # with "# NBVAL_CHECK_OUTPUT" compare outputs) in this venv's own kernel.
 test: $(STAMP)
 	$(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
-	$(if $(COMPAT),$(MAKE) $(COMPAT))
+
+compat: test-oldest test-colab
 
 .venv-%/.installed: constraints/%.txt pyproject.toml
 	test -x .venv-$*/bin/python || $(PYTHON_$*) -m venv .venv-$*
