@@ -106,7 +106,7 @@ class Path:
             return f"cycling with period {self.period[i]} (not converging)"
         gn = self.grad_norm[i] if self.grad_norm is not None else float("nan")
         if s == "stopped":
-            return f"stopped: {why} at {_point(self.final[i])} ({unit}{when}), not a critical point"
+            return stop_words(why, self.final[i], f"{unit}{when}")
         if s == "stalled":
             at = f" at {unit}{when}" if self.stopped_at[i] >= 0 else ""
             return f"stalled{at} at a non-critical point (|grad f| = {gn:.3g}): {why}"
@@ -346,7 +346,7 @@ def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_e
     period[shrinking] = 0
     frozen, since = _frozen(record.tail, status)
     if frozen.any():
-        at_rest = _critical(landscape, out.final[frozen])
+        at_rest = at_critical_point(landscape, out.final[frozen])
         idx = np.flatnonzero(frozen)
         status[idx] = np.where(at_rest, "converged", "stalled")
         out.stopped_at[idx] = record.tail_start + since[idx]
@@ -459,11 +459,18 @@ def _why_diverged(g, a, x, radius) -> str:
         return f"the gradient function returned {'nan' if np.isnan(g).any() else 'inf'} at x = {_point(x)}"
     if not np.isfinite(a):
         return f"the step rule gave the step {a} at x = {_point(x)} (is the function value there finite?)"
-    return _escaped(radius)
+    return escape_words(radius)
 
 
-def _escaped(radius) -> str:
+def escape_words(radius) -> str:
+    """Why a start is diverged, when it left the escape radius."""
     return f"the iterate left the escape radius {radius:.3g} (|x| > {radius:.3g})"
+
+
+def stop_words(test: str, x, when: str) -> str:
+    """The read-out of a start that a stopping test (``test``: "|grad f| = 3 <= gtol = 5") stopped
+    at a point x that is not critical, at ``when`` ("step 4", "t = 2.5")."""
+    return f"stopped: {test} at {_point(x)} ({when}), not a critical point"
 
 
 def _frozen(tail: np.ndarray, status: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -481,7 +488,7 @@ def _frozen(tail: np.ndarray, status: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return frozen, since
 
 
-def _critical(landscape, points: np.ndarray) -> np.ndarray:
+def at_critical_point(landscape, points: np.ndarray) -> np.ndarray:
     """Which points are critical (``Landscape.is_critical`` to CRITICAL_RTOL); in more than 3-D
     (no Hessian is computed there) every point where a run stopped counts."""
     if landscape.dim > 3 or not hasattr(landscape, "is_critical") or not points.shape[0]:
@@ -552,7 +559,7 @@ def _make_path(landscape, method, schedule, iterates, times, steps, final, statu
             index[near], labels[near] = label_limits(landscape, final[near], near_tol)
         unlisted = np.flatnonzero(conv & (index < 0))
         if unlisted.size:
-            off = unlisted[~_critical(landscape, final[unlisted])]
+            off = unlisted[~at_critical_point(landscape, final[unlisted])]
             status[off], labels[off] = "stopped", ""
             reason[off] = [f"|grad f| = {g:.3g} <= {stop_test}" for g in g_final[off]]
     return Path(method, schedule, iterates, times, values, steps, final, status, labels, index,
@@ -750,7 +757,7 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
                          rtol=rtol, atol=atol, events=(escape, settled))
 
     outside = np.abs(x0).max(axis=1) > radius
-    settle(np.flatnonzero(outside), "diverged", 0.0, x0[outside], 0, _escaped(radius))
+    settle(np.flatnonzero(outside), "diverged", 0.0, x0[outside], 0, escape_words(radius))
     work = [(np.flatnonzero(~outside), 0.0, x0[~outside], 0)] if not outside.all() else []
     with np.errstate(all="ignore"):
         while work:
@@ -764,7 +771,7 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
                 reach = np.abs(ze).max(axis=1)
                 out = reach >= radius * (1 - 1e-9)
                 out[np.argmax(reach)] = True
-                settle(ids[out], "diverged", te, ze[out], j, _escaped(radius))
+                settle(ids[out], "diverged", te, ze[out], j, escape_words(radius))
                 if not out.all() and j < n_times:
                     work.append((ids[~out], te, ze[~out], j))
             elif sol.status == 1:  # every start settled: the flow stays where it is

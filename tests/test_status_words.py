@@ -13,6 +13,7 @@ import reachkit as rk
 from reachkit import analysis as A
 from reachkit import dynamics as D
 from reachkit import landscapes as L
+from reachkit.explorers.dynamics_model import sampled_flow
 
 
 def test_a_slowly_shrinking_alternation_just_below_2_over_lambda_is_not_cycling():
@@ -134,6 +135,10 @@ def test_divergence_names_its_radius_and_sgd_gets_gd_s_verdict_by_name():
     p = rk.gradient_descent(L.quadratic([1.0]), [1.0], 2.5, 100, escape_radius=1e3)
     k = next(k for k in range(100) if 1.5**k > 1e3)  # |x_k| = |1 - 2.5|^k
     assert p.describe(0) == f"diverged at step {k}: the iterate left the escape radius 1e+03 (|x| > 1e+03)"
+    # the explorer's sampled flow: x' = -3 x^2 from -0.5 is -0.5 / (1 - 1.5 t), past -R at t = (2 - 1/R)/3
+    words = sampled_flow(L.cubic(), [-0.5], [5.0], 10)[0][1]
+    assert words == "diverged at t = 0.666667: the iterate left the escape radius 2e+06 (|x| > 2e+06)"
+    assert (2 - 1 / 2e6) / 3 == pytest.approx(0.666667, abs=1e-6)
     text = rk.explore(L.sharp_flat_2d_sum(), methods=("sgd",), step=0.05, n_steps=20).describe()
     assert "step 0.05 is below: linearly stable (for full-batch GD)" in text
 

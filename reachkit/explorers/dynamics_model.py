@@ -139,11 +139,14 @@ def sampled_flow(landscape: Landscape, start, horizons, n: int) -> list[tuple[np
         ts = np.linspace(0.0, H, n + 1)
         pts = np.where((ts <= t_end)[:, None], sol.sol(np.minimum(ts, t_end)).T, end)
         if sol.status == 1 and t_end <= H and sol.t_events[0].size:
-            _, label = dynamics.label_limits(ls, end[None])
+            index, label = dynamics.label_limits(ls, end[None])
             near = np.abs(pts - end).max(axis=1) <= 1e-9 * (1 + np.abs(end).max())
             status = f"converged to the {label[0]} (at t = {ts[np.argmax(near)]:g})"  # as gradient_flow says
+            if index[0] < 0 and not dynamics.at_critical_point(ls, end[None])[0]:
+                g = float(np.linalg.norm(ls.grad(end)))
+                status = dynamics.stop_words(f"|grad f| = {g:.3g} <= 1e-10", end, f"t = {t_end:.4g}")
         elif sol.status == 1 and t_end <= H:
-            status = f"diverged at t = {t_end:g}: the iterate left every bounded region"
+            status = f"diverged at t = {t_end:g}: {dynamics.escape_words(radius)}"
         else:
             g = float(np.linalg.norm(ls.grad(pts[-1])))
             status = f"still moving at t = {short(H, 3)} (|grad f| = {g:.3g})"
