@@ -287,16 +287,22 @@ def _checked_bounds(bounds, dim: int) -> np.ndarray:
     return np.array([checks.interval(f"bounds[{i}]", r) for i, r in enumerate(rows)], dtype=float)
 
 
+def central_differences(fn: Callable, x: np.ndarray, eps) -> np.ndarray:
+    """(fn(x + eps e_j) - fn(x - eps e_j)) / (2 eps) for each coordinate j, stacked on a new last
+    axis: the gradient of a value function, the Jacobian of a gradient. ``eps`` has shape x.shape[:-1]."""
+    eps = np.asarray(eps, dtype=float)
+    cols = []
+    for j in range(x.shape[-1]):
+        step = np.zeros(x.shape)
+        step[..., j] = eps
+        diff = np.asarray(fn(x + step), dtype=float) - np.asarray(fn(x - step), dtype=float)
+        cols.append(diff / (2 * eps.reshape(eps.shape + (1,) * (diff.ndim - eps.ndim))))
+    return np.stack(cols, axis=-1)
+
+
 def finite_difference_hessian(grad_fn: Callable, x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
     """Central differences of the gradient, symmetrised: H_ij = (d_j g_i + d_i g_j) / 2."""
-    dim = x.shape[-1]
-    cols = []
-    for j in range(dim):
-        e = np.zeros(dim)
-        e[j] = 1.0
-        step = np.asarray(eps)[..., None] * e
-        cols.append((np.asarray(grad_fn(x + step)) - np.asarray(grad_fn(x - step))) / (2 * np.asarray(eps)[..., None]))
-    H = np.stack(cols, axis=-1)
+    H = central_differences(grad_fn, x, np.broadcast_to(eps, x.shape[:-1]))
     return 0.5 * (H + np.swapaxes(H, -1, -2))
 
 
@@ -417,7 +423,37 @@ def _probe_user_functions(ls: Landscape) -> float:
                                  f"{_fmt(pts.reshape(-1, ls.dim)[0])})")
             if name == "grad":
                 typical = float(np.median(np.linalg.norm(out, axis=-1)))
+    _check_derivative(ls, x, "grad", "value", ls._grad_fn, ls._value_fn)
+    if ls._hess_fn is not None:
+        _check_derivative(ls, x, "hess", "grad", ls._hess_fn, ls._grad_fn)
     return typical
+
+
+def _check_derivative(ls: Landscape, x: np.ndarray, name: str, of: str, fn: Callable, base: Callable) -> None:
+    """``fn`` (grad or hess) against central differences of ``base`` (value or grad) at the probe
+    points x, with the two steps ``FD_STEPS`` times 1 + |x|. Where the two differences agree to
+    ``FD_AGREEMENT`` (no kink within the step), ``fn`` must agree with them to ``FD_AGREEMENT`` of
+    the larger of the two, plus the rounding error of the differences (1e3 eps |base| / h)."""
+    with np.errstate(all="ignore"):
+        h = FD_STEPS[0] * (1 + np.abs(x).max(axis=-1))
+        d1 = central_differences(lambda y: base(y, **ls.params), x, h)
+        d2 = central_differences(lambda y: base(y, **ls.params), x, 2 * h)
+        given = np.asarray(fn(x.copy(), **ls.params), dtype=float)
+        size = np.abs(base(x.copy(), **ls.params)).reshape(x.shape[0], x.shape[1], -1).max(axis=-1)
+    axes = tuple(range(2, d1.ndim))
+    rounding = 1e3 * np.finfo(float).eps * (1 + size) / h
+    scale = np.maximum(np.abs(d1).max(axis=axes), np.abs(given).max(axis=axes)) + rounding
+    settled = np.abs(d1 - d2).max(axis=axes) <= FD_AGREEMENT * scale
+    wrong = settled & (np.abs(given - d1).max(axis=axes) > FD_AGREEMENT * scale)
+    if wrong.any():
+        i = np.argwhere(wrong)[0]
+        where = np.unravel_index(np.argmax(np.abs(given - d1)[tuple(i)]), given.shape[2:])
+        entry = f"{name}(x)[{', '.join(map(str, where))}]"
+        raise ValueError(
+            f"{name} does not match {of}: at x = {_fmt(x[tuple(i)])} inside the bounds, {entry} = "
+            f"{given[tuple(i)][where]:.6g} but central differences of {of} give {d1[tuple(i)][where]:.6g}. "
+            f"Check {name}'s signs and factors ({'the gradient of x**2 / 2 is x' if name == 'grad' else 'the Hessian is the derivative of grad'}), "
+            f"or {of} itself.")
 
 
 def _check_critical(ls: Landscape, points, typical_grad: float) -> None:

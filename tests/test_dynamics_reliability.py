@@ -156,7 +156,7 @@ def test_flow_arguments_are_checked(name, value, error):
 
 
 def test_a_flow_with_a_nan_gradient_says_so():
-    ls = L.from_functions(lambda x: 0.5 * (x**2).sum(-1), lambda x: np.where(x > 1.0, np.nan, -x),
+    ls = L.from_functions(lambda x: -0.5 * (x**2).sum(-1), lambda x: np.where(x > 1.0, np.nan, -x),
                           dim=1, bounds=[(-2, 2)])  # gradient ascent away from 0: x = x0 e^t
     path = rk.gradient_flow(ls, [[0.5], [-0.001]], 2.0, 21)
     assert path.status[0] == "diverged" and "returned nan" in path.describe(0)
@@ -198,7 +198,7 @@ def test_a_record_above_the_memory_budget_is_refused_with_its_size(monkeypatch):
 
 # -- B8, B9: their own words -----------------------------------------------------------------------
 def test_a_nan_gradient_is_reported_at_the_step_and_point_where_it_happened(no_warnings):
-    ls = L.from_functions(lambda x: 0.5 * (x**2).sum(-1), lambda x: np.where(x > 2.0, np.nan, -x),
+    ls = L.from_functions(lambda x: -0.5 * (x**2).sum(-1), lambda x: np.where(x > 2.0, np.nan, -x),
                           dim=1, bounds=[(-3, 3)])  # x_k = 0.1 * 1.5^k until x > 2
     path = rk.gradient_descent(ls, [[0.1], [-0.1]], 0.5, 20)
     k = int(np.argmax(0.1 * 1.5 ** np.arange(20) > 2.0))

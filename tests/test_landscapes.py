@@ -159,6 +159,22 @@ def test_custom_landscape_with_finite_difference_hessian(rng):
     assert ls.critical_points()[0].label == "origin"
 
 
+def test_a_gradient_or_hessian_that_does_not_match_the_function_is_refused_with_the_point():
+    half_square = lambda x: 0.5 * (x**2).sum(-1)  # noqa: E731  f = |x|^2 / 2: grad x, Hessian I
+    with pytest.raises(ValueError, match=r"grad does not match value: at x = \(.*grad\(x\)\[0\] = -.* give "):
+        from_functions(half_square, lambda x: -x, dim=1, bounds=[(-1, 1)])  # the sign typo
+    with pytest.raises(ValueError, match=r"grad does not match value.*grad\(x\)\[1\]"):
+        from_functions(half_square, lambda x: x * [1.0, 2.0], dim=2, bounds=[(-1, 1), (-1, 1)])
+    with pytest.raises(ValueError, match=r"hess does not match grad: .*hess\(x\)\[0, 0\] = -1 but central "
+                                         r"differences of grad give 1\b"):
+        from_functions(half_square, lambda x: x, lambda x: -np.ones(x.shape + (1,)), dim=1, bounds=[(-1, 1)])
+    ls = from_functions(half_square, lambda x: x, lambda x: np.ones(x.shape + (1,)), dim=1, bounds=[(-1, 1)])
+    assert [c.kind for c in ls.critical_points()] == ["minimum"]
+    # a subgradient of |x| away from its kink, and a steep but right gradient, pass
+    from_functions(lambda x: np.abs(x).sum(-1), np.sign, dim=1, bounds=[(-1, 2)], smooth=False)
+    from_functions(lambda x: np.exp(30 * x[..., 0]), lambda x: 30 * np.exp(30 * x), dim=1, bounds=[(-1, 1)])
+
+
 def test_wrong_shapes_and_values_raise():
     ls = L.sharp_flat_2d()
     with pytest.raises(ValueError, match=r"shape \(\.\.\., 2\)"):
@@ -168,7 +184,7 @@ def test_wrong_shapes_and_values_raise():
     with pytest.raises(ValueError, match="t must be"):
         L.curve_point(0.0)
     with pytest.raises(ValueError, match="kind must be one of"):
-        from_functions(lambda x: x[..., 0], lambda x: x, dim=1, bounds=[(0, 1)],
+        from_functions(lambda x: x[..., 0], np.ones_like, dim=1, bounds=[(0, 1)],
                        critical_points=[((0,), "valley", "v")])
 
 
