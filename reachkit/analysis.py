@@ -689,12 +689,19 @@ def outcome_indices(landscape: Landscape, path: Path) -> tuple[np.ndarray, list[
     return idx, names
 
 
+def start_seeds(seed: int, n: int) -> np.ndarray:
+    """n integer seeds in [0, 2**32) drawn from ``seed`` (numpy's SeedSequence): one per start."""
+    return np.random.SeedSequence(seed).generate_state(n, np.uint32).astype(np.int64)
+
+
 def sgd_outcomes(landscape, steps, batch_sizes, starts, n_steps: int = 2000, *, seed: int = 0,
                  gtol: float = 1e-10) -> SGDOutcomes:
     """Run SGD from every start for every (step, batch size) pair and count where runs end.
 
     One batched :func:`~reachkit.dynamics.sgd` run per batch size covers all (step, start)
-    pairs at once (one step per run). Every cell uses the same starts and the same ``seed``.
+    pairs at once (one step per run). Common random numbers: start j draws the same random
+    stream in every (step, batch size) cell (the integer seed ``start_seeds(seed, n)[j]``), so a
+    cell does not depend on which other steps are listed and cells differ only by their setting.
     Use it on a finite sum with interpolation (e.g. ``sharp_flat_2d_sum()``), where runs can
     settle at a minimum; without interpolation constant-step SGD keeps moving.
     """
@@ -717,9 +724,10 @@ def sgd_outcomes(landscape, steps, batch_sizes, starts, n_steps: int = 2000, *, 
     x0 = _as_points(starts, landscape.dim, "starts").reshape(-1, landscape.dim)
     S = np.repeat(a, x0.shape[0])
     X = np.tile(x0, (a.size, 1))
+    seeds = np.tile(start_seeds(seed, x0.shape[0]), a.size)
     fr = None
     for j, b in enumerate(bs.tolist()):
-        path = sgd(landscape, X, Constant(S), n_steps, batch_size=int(b), seed=seed,
+        path = sgd(landscape, X, Constant(S), n_steps, batch_size=int(b), seed=seeds,
                    record_every=None, gtol=gtol)
         idx, names = outcome_indices(landscape, path)
         counts = np.stack([np.bincount(row, minlength=len(names))
