@@ -10,6 +10,7 @@ Build your own with :func:`from_functions`; it is usable everywhere a built-in l
 
 from __future__ import annotations
 
+import keyword
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
@@ -35,6 +36,20 @@ class Param:
     high: float
     description: str = ""
     log: bool = False  # a log-scale slider suits it
+
+    def __post_init__(self):
+        """The name is a Python identifier (it becomes a keyword of value(x, **params)); low <= default
+        <= high are finite reals; a log-scale slider needs low > 0."""
+        if not isinstance(self.name, str) or not self.name.isidentifier() or keyword.iskeyword(self.name):
+            raise ValueError(f"Param name must be a Python identifier (letters, digits and _, not starting "
+                             f"with a digit, not a keyword): it becomes a keyword argument; got {self.name!r}")
+        what = f"Param {self.name!r}"
+        low, high = checks.interval(f"{what} (low, high)", (self.low, self.high))
+        checks.real(f"{what} default", self.default, low=low, high=high)
+        if checks.flag(f"{what} log", self.log) and not low > 0:
+            raise ValueError(f"{what} with log=True (a log-scale slider) needs low > 0; got low={self.low!r}")
+        if not isinstance(self.description, str):
+            raise TypeError(f"{what} description must be a string; got {self.description!r}")
 
 
 @dataclass(frozen=True)
@@ -129,9 +144,7 @@ class Landscape:
         self.dim = checks.integer("dim", dim, low=1)
         self._value_fn, self._grad_fn, self._hess_fn = value_fn, grad_fn, hess_fn
         self.bounds = _checked_bounds(bounds, self.dim)
-        if not all(isinstance(p, Param) for p in params):
-            raise TypeError(f"params must be a list of Param(name, default, low, high); got {params!r}")
-        self.param_specs = tuple(params)
+        self.param_specs = _checked_param_specs(params)
         self._critical_fn = critical_fn
         self._lipschitz_fn = lipschitz_fn
         self.smooth = checks.flag("smooth", smooth)
@@ -267,6 +280,26 @@ class Landscape:
     def __repr__(self) -> str:
         ps = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
         return f"<Landscape {self.name}({ps}) dim={self.dim}>"
+
+
+def _checked_param_specs(params) -> tuple[Param, ...]:
+    """``params`` as a tuple of Params with distinct names, none reserved by the explorers (see
+    :func:`reachkit.explorers.settings.reserved_names`: a parameter becomes a setting beside them)."""
+    if isinstance(params, (str, Param)) or not isinstance(params, (list, tuple)) or not all(
+            isinstance(p, Param) for p in params):
+        raise TypeError(f"params must be a list of Param(name, default, low, high); got {params!r}")
+    names = [p.name for p in params]
+    if len(set(names)) != len(names):
+        raise ValueError(f"params must have distinct names; got {names}")
+    if names:
+        from .explorers.settings import reserved_names
+
+        taken = sorted(set(names) & reserved_names())
+        if taken:
+            raise ValueError(f"parameter name(s) {taken} are reserved: explore(), explore_reach() and "
+                             f"value(x, ...) use them (all reserved: {', '.join(sorted(reserved_names()))}); "
+                             "rename the parameter")
+    return tuple(params)
 
 
 def _fmt(x) -> str:

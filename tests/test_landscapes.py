@@ -175,6 +175,35 @@ def test_a_gradient_or_hessian_that_does_not_match_the_function_is_refused_with_
     from_functions(lambda x: np.exp(30 * x[..., 0]), lambda x: 30 * np.exp(30 * x), dim=1, bounds=[(-1, 1)])
 
 
+@pytest.mark.parametrize("name", ["step", "seed", "start", "methods", "n_steps", "schedule", "basins", "target",
+                                  "dynamics", "bifurcation", "mu", "batch_size", "x", "self", "landscape"])
+def test_a_parameter_named_like_an_explorer_setting_or_keyword_is_refused_by_name(name):
+    with pytest.raises(ValueError, match=rf"parameter name\(s\) \['{name}'\] are reserved"):
+        from_functions(lambda x, **p: 0.5 * x[..., 0] ** 2, lambda x, **p: x, dim=1, bounds=[(-1, 1)],
+                       params=[Param(name, 1.0, 0.5, 2.0)])
+
+
+def test_every_setting_explore_declares_is_reserved_and_bad_param_declarations_are_refused():
+    from reachkit.explorers import dynamics_model
+    from reachkit.explorers.settings import reserved_names
+
+    ls = L.smooth_double_well()
+    own = {s.name for s in dynamics_model.declarations(ls)} - set(ls.params)
+    assert own <= reserved_names() and "sharp" not in reserved_names()
+    for bad in ("5", "lambda", "a b", ""):
+        with pytest.raises(ValueError, match=f"Param name must be a Python identifier.*got '{bad}'"):
+            Param(bad, 1.0, 0.5, 2.0)
+    with pytest.raises(ValueError, match="log=True .* needs low > 0; got low=0.0"):
+        Param("a", 1.0, 0.0, 2.0, log=True)
+    with pytest.raises(ValueError, match=r"Param 'a' default must be >= 0.5 and <= 2"):
+        Param("a", 3.0, 0.5, 2.0)
+    with pytest.raises(TypeError, match=r"params must be a list of Param\(name, default, low, high\); got 3"):
+        from_functions(lambda x: x[..., 0], np.ones_like, dim=1, bounds=[(-1, 1)], params=3)
+    with pytest.raises(ValueError, match=r"distinct names; got \['a', 'a'\]"):
+        from_functions(lambda x, a: a * x[..., 0], lambda x, a: a * np.ones_like(x), dim=1, bounds=[(-1, 1)],
+                       params=[Param("a", 1.0, 0.5, 2.0)] * 2)
+
+
 def test_wrong_shapes_and_values_raise():
     ls = L.sharp_flat_2d()
     with pytest.raises(ValueError, match=r"shape \(\.\.\., 2\)"):
