@@ -207,3 +207,38 @@ ANIMATION = dict(fps=10, max_frames=4, hold_last=1, dpi=30, figsize=(2.0, 1.5), 
 def test_save_animation_arguments(tmp_path_factory, arg, value):
     out = tmp_path_factory.mktemp("anim") / "a.gif"
     _call(lambda **kw: rk.save_animation(SF2, out, **kw), ANIMATION, arg, value)
+
+
+LINK_TEXT = st.one_of(JUNK, st.text(max_size=30), st.sampled_from([
+    "https://hub.example.edu", "HTTPS://h.org/a b", "https://h.org/?q#f", "javascript:alert(1)", "file:///etc",
+    "--upload-pack=x", "../../etc", "a/./b", "https://h.org/<script>", 'https://h.org/"x', "git://h/r.git",
+    "https://h.org\n/x", "03", "03_x.ipynb", "../x.ipynb"]))
+LINK = dict(hub="https://hub.example.edu/j", repo="https://github.com/o/reachkit.git", branch="main",
+            notebook=None, folder="reachkit", app="lab")
+
+
+@pytest.mark.parametrize("arg", sorted(LINK))
+@SETTINGS
+@given(value=LINK_TEXT)
+def test_hub_links_are_well_formed_urls_or_a_clear_error(arg, value):
+    """A link parses back (urlsplit / parse_qs) to the hub's own address and exactly the values given:
+    http(s), no spaces, quotes or < in it, a repository on http(s)/git/ssh, a folder inside the home."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from reachkit.links import hub_link
+
+    kwargs = dict(LINK, **{arg: value})
+    try:
+        link = hub_link(**kwargs)
+    except (TypeError, ValueError) as err:
+        assert arg in str(err), str(err)
+        return
+    parts = urlsplit(link)
+    assert parts.scheme in ("http", "https") and parts.hostname and not parts.fragment
+    assert not any(c in link for c in ' "<>\\\n\t'), link
+    assert parts.path.endswith("/hub/user-redirect/git-pull")
+    q = {k: v[0] for k, v in parse_qs(parts.query, strict_parsing=True).items()}
+    assert set(q) == {"repo", "branch", "targetpath", "urlpath"}
+    assert urlsplit(q["repo"]).scheme in ("http", "https", "git", "ssh") and not q["repo"].startswith("-")
+    assert ".." not in q["targetpath"].split("/") and ".." not in q["urlpath"].split("/")
+    assert q["branch"] == kwargs["branch"].strip() and not q["branch"].startswith("-")
