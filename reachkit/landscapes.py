@@ -479,13 +479,14 @@ def _check_derivative(ls: Landscape, x: np.ndarray, name: str, of: str, fn: Call
     settled = np.abs(d1 - d2).max(axis=axes) <= FD_AGREEMENT * scale
     wrong = settled & (np.abs(given - d1).max(axis=axes) > FD_AGREEMENT * scale)
     if wrong.any():
+        hint = "the gradient of x**2 / 2 is x" if name == "grad" else "the Hessian is the derivative of grad"
         i = np.argwhere(wrong)[0]
         where = np.unravel_index(np.argmax(np.abs(given - d1)[tuple(i)]), given.shape[2:])
         entry = f"{name}(x)[{', '.join(map(str, where))}]"
         raise ValueError(
             f"{name} does not match {of}: at x = {_fmt(x[tuple(i)])} inside the bounds, {entry} = "
             f"{given[tuple(i)][where]:.6g} but central differences of {of} give {d1[tuple(i)][where]:.6g}. "
-            f"Check {name}'s signs and factors ({'the gradient of x**2 / 2 is x' if name == 'grad' else 'the Hessian is the derivative of grad'}), "
+            f"Check {name}'s signs and factors ({hint}), "
             f"or {of} itself.")
 
 
