@@ -14,7 +14,7 @@ import numpy as np
 
 from . import checks
 from .dynamics import Path, concatenate_paths, gradient_descent, gradient_flow, label_limits
-from .landscapes import CriticalPoint, Landscape, _as_points, _fmt, finite_points, newton_critical_points, real_array
+from .landscapes import CriticalPoint, Landscape, _as_points, _fmt, finite_points, newton_critical_points
 from .schedules import Constant, as_schedule
 
 
@@ -190,8 +190,8 @@ def bifurcation(landscape: Landscape, steps, starts=(-0.95,), n_transient: int =
     ``n_transient`` steps, one batched run over all (step, start) pairs."""
     if landscape.dim != 1:
         raise ValueError(f"bifurcation is for 1-D landscapes; this one has dim={landscape.dim}")
-    a = real_array("steps", steps).ravel()
-    x0 = real_array("starts", starts).ravel()
+    a = checks.array("steps", steps, max_ndim=1).ravel()
+    x0 = checks.array("starts", starts).ravel()  # (n,) or (n, 1) for this 1-D map
     if not a.size or np.any(a <= 0):
         raise ValueError(f"steps must be a non-empty list of positive step sizes; got {steps!r}")
     if not x0.size:
@@ -631,7 +631,7 @@ def interpolation_stability(weights, step: float, batch_size: int = 1) -> Interp
     drawn without replacement, all equally likely)."""
     from itertools import combinations
 
-    a = real_array("weights", getattr(weights, "weights", weights)).ravel()
+    a = checks.array("weights", getattr(weights, "weights", weights), max_ndim=1).ravel()
     n = a.size
     if not n:
         raise ValueError(f"weights must be a non-empty list of numbers; got {weights!r}")
@@ -710,7 +710,7 @@ def sgd_outcomes(landscape, steps, batch_sizes, starts, n_steps: int = 2000, *, 
 
     if not isinstance(landscape, FiniteSum):
         raise ValueError(f"sgd_outcomes needs a finite-sum landscape; got {landscape!r}")
-    a = real_array("steps", steps).ravel()
+    a = checks.array("steps", steps, max_ndim=1).ravel()
     if a.size == 0 or np.any(a <= 0):
         raise ValueError(f"steps must be a non-empty list of finite positive numbers; got {steps!r}")
     n = landscape.n_samples

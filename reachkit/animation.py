@@ -57,9 +57,12 @@ def run_paths(landscape: Landscape, *, start=None, step=0.05, methods=("gd",), n
     except TypeError:
         raise TypeError(f"methods must be a list of {tuple(_methods.METHODS)}; got {methods!r}") from None
     given = dict(options, batch_size=batch_size, seed=seed)
-    known = {o.name for m in _methods.METHODS.values() for o in m.options}
-    if set(options) - known:
-        raise TypeError(f"unknown option(s) {sorted(set(options) - known)}; the methods' options are {sorted(known)}")
+    known = {o.name: o for m in _methods.METHODS.values() for o in m.options}
+    if set(options) - set(known):
+        raise TypeError(f"unknown option(s) {sorted(set(options) - set(known))}; the methods' options are "
+                        f"{sorted(known)}")
+    for name, value in given.items():  # the kind of every option, used or not: seed="x" without SGD too
+        known[name].check(value)
     out = {}
     for key in methods:
         m = _methods.METHODS[checks.choice("methods", key, tuple(_methods.METHODS))]
@@ -117,6 +120,7 @@ def _caption(landscape, paths) -> str:
 
 
 MAX_FPS, MAX_FRAMES, MAX_HOLD, MAX_PIXELS = 100, 600, 500, 4000  # MAX_PIXELS: per side
+MIN_INCHES = 1.5  # per side of figsize: smaller leaves no room for the axes' labels (in lecture style too)
 
 
 def save_animation(landscape: Landscape, filename, paths=None, *, start=None, step=0.05,
@@ -129,7 +133,8 @@ def save_animation(landscape: Landscape, filename, paths=None, *, start=None, st
     ``paths`` is a Path (drawn as the method that made it) or a dict {method key: Path}, e.g. an explorer's
     ``paths``; without it the runs are computed from ``start``, ``step`` (number or schedule),
     ``methods`` and ``n_steps``. At most ``max_frames`` frames (evenly spaced iterates, <= 600)
-    at ``fps`` frames per second (1 to 100); the last one is held for ``hold_last`` more frame
+    at ``fps`` frames per second (1 to 100), ``figsize`` at least 1.5 x 1.5 inches; the last one is
+    held for ``hold_last`` more frame
     times (default half a second, at most 500; a GIF shows it once for longer, so held frames cost
     no memory; the HTML player repeats it, at most one second's worth). Frames are rendered one
     at a time and streamed to the writer. The folder of ``filename`` must exist; an existing
@@ -151,7 +156,7 @@ def save_animation(landscape: Landscape, filename, paths=None, *, start=None, st
     max_frames = checks.integer("max_frames", max_frames, low=1, high=MAX_FRAMES)
     hold = max(1, fps // 2) if hold_last is None else checks.integer("hold_last", hold_last, low=0, high=MAX_HOLD)
     dpi = checks.real("dpi", dpi, low=10, high=600)
-    size = [checks.real(f"figsize[{i}]", v, positive=True) for i, v in enumerate(_pair("figsize", figsize))]
+    size = [checks.real(f"figsize[{i}]", v, low=MIN_INCHES) for i, v in enumerate(_pair("figsize", figsize))]
     if max(size) * dpi > MAX_PIXELS:
         raise ValueError(f"figsize x dpi = {size[0] * dpi:.0f} x {size[1] * dpi:.0f} pixels; at most "
                          f"{MAX_PIXELS} per side: lower dpi or figsize")

@@ -6,6 +6,7 @@ message names the argument, the value received and what is allowed::
     step = checks.real("step", step, positive=True)        # 0.1, np.float32(0.1); not True, "0.1"
     n_steps = checks.integer("n_steps", n_steps, low=1)     # 5, np.int64(5); not 5.0, True
     seed = checks.seed("seed", seed)                        # 0 <= seed < 2**32
+    x = checks.array("starts", starts, finite=True)         # [0.5, 1]; not [True, 0.5], ["1"]
 
 Each returns the value as a plain ``float`` / ``int`` or raises ``TypeError`` (wrong kind) or
 ``ValueError`` (right kind, value not allowed).
@@ -17,16 +18,25 @@ import numbers
 
 import numpy as np
 
-__all__ = ["real", "integer", "seed", "flag", "choice", "interval", "ndim"]
+__all__ = ["real", "integer", "seed", "flag", "choice", "interval", "ndim", "array", "instance"]
+
+
+def _number(v) -> str:
+    return str(v) if isinstance(v, numbers.Integral) else f"{v:g}"  # 4294967295, not 4.29497e+09
 
 
 def _describe(low, high, low_open, high_open) -> str:
     parts = []
     if low is not None:
-        parts.append(f"{'>' if low_open else '>='} {low:g}")
+        parts.append(f"{'>' if low_open else '>='} {_number(low)}")
     if high is not None:
-        parts.append(f"{'<' if high_open else '<='} {high:g}")
+        parts.append(f"{'<' if high_open else '<='} {_number(high)}")
     return " and ".join(parts)
+
+
+def _short(value, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + " ..."
 
 
 def real(name: str, value, *, positive: bool = False, low: float | None = None,
@@ -71,9 +81,12 @@ def flag(name: str, value) -> bool:
 
 
 def choice(name: str, value, allowed):
-    """``value`` if it is one of ``allowed`` (compared with ==), else a ValueError listing them."""
+    """``value`` if it is one of ``allowed`` (compared with ==), else a ValueError listing them.
+    A bool is not one of the integers (True == 1), a non-string not one of the strings."""
     allowed = tuple(allowed)
-    if not isinstance(value, str) and any(isinstance(a, str) for a in allowed):
+    is_bool = isinstance(value, (bool, np.bool_))
+    if (is_bool and not any(isinstance(a, (bool, np.bool_)) for a in allowed)) or (
+            not isinstance(value, str) and any(isinstance(a, str) for a in allowed)):
         raise TypeError(f"{name} must be one of {allowed}; got {value!r} ({type(value).__name__})")
     if value not in allowed:
         raise ValueError(f"{name} must be one of {allowed}; got {value!r}")
@@ -99,3 +112,32 @@ def ndim(name: str, value) -> int:
     except ValueError:
         raise ValueError(f"{name} must be a number or a rectangular array of numbers; "
                          f"got a ragged list {value!r}") from None
+
+
+def array(name: str, value, *, finite: bool = True, max_ndim: int | None = None) -> np.ndarray:
+    """``value`` as a float array of real numbers, finite unless ``finite=False``, with at most
+    ``max_ndim`` axes. Bools and strings are refused, inside a list too ([True, 0.5] would become
+    [1.0, 0.5]); a TypeError for the wrong kind, a ValueError for NaN/inf or too many axes."""
+    try:
+        arr = None if isinstance(value, (str, bytes)) else np.asarray(value)
+        if arr is not None and not isinstance(value, np.ndarray) and arr.dtype.kind in "iuf" and any(
+                isinstance(v, (bool, np.bool_)) for v in np.asarray(value, dtype=object).ravel()):
+            arr = None
+    except (TypeError, ValueError):  # ragged nesting
+        arr = None
+    if arr is None or arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be real numbers (not bools or strings); got {_short(value)}")
+    if max_ndim is not None and arr.ndim > max_ndim:
+        raise ValueError(f"{name} must be {'a number' if max_ndim == 0 else 'a list of numbers'}; got an "
+                         f"array of shape {arr.shape}")
+    arr = arr.astype(float)
+    if finite and not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite numbers (no NaN or inf); got {_short(value)}")
+    return arr
+
+
+def instance(name: str, value, kind: type, what: str):
+    """``value`` if it is a ``kind`` (described as ``what``), else a TypeError naming the argument."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} must be {what}; got {_short(value)} ({type(value).__name__})")
+    return value

@@ -65,33 +65,9 @@ class CriticalPoint:
         return f"CriticalPoint(({coords}), {self.kind!r}, {self.label!r})"
 
 
-def real_array(name: str, value) -> np.ndarray:
-    """``value`` as a float array of finite real numbers; bools, strings and NaN/inf are refused
-    (TypeError for the wrong kind, ValueError for non-finite numbers), naming the argument."""
-    try:
-        arr = None if isinstance(value, str) else np.asarray(value)
-        if arr is not None and not isinstance(value, np.ndarray) and any(
-                isinstance(v, (bool, np.bool_, str)) for v in np.asarray(value, dtype=object).ravel()):
-            arr = None  # [True, 1.0] would silently become [1.0, 1.0]
-    except (TypeError, ValueError):  # ragged nesting
-        arr = None
-    if arr is None or arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be real numbers (not bools or strings); got {value!r}")
-    arr = arr.astype(float)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite numbers (no NaN or inf); got {value!r}")
-    return arr
-
-
 def _as_points(x, dim: int, name: str = "x") -> np.ndarray:
     """Check ``x`` has shape ``(..., dim)`` of real numbers (a scalar is accepted when dim == 1)."""
-    try:
-        arr = None if isinstance(x, str) else np.asarray(x)
-    except (TypeError, ValueError):
-        arr = None
-    if arr is None or arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be an array of real numbers (not bools or strings); got {x!r}")
-    arr = arr.astype(float, copy=False)
+    arr = x if isinstance(x, np.ndarray) and x.dtype == float else checks.array(name, x, finite=False)
     if dim == 1 and arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.ndim == 0 or arr.shape[-1] != dim:
@@ -582,7 +558,7 @@ def _eye_like(x, dim):
 # ----------------------------------------------------------------------------------------------
 def quadratic(curvatures: Sequence[float] = (1.0, 10.0)) -> Landscape:
     """f(x) = sum_i c_i x_i^2 / 2: Hessian diag(c), the simplest model of a minimum (c_i > 0)."""
-    c = real_array("curvatures", curvatures).ravel()
+    c = checks.array("curvatures", curvatures, max_ndim=1).ravel()
     if c.size == 0:
         raise ValueError(f"curvatures must be a non-empty list of finite numbers; got {curvatures!r}")
     dim = c.size
@@ -1003,7 +979,7 @@ class FiniteSum(Landscape):
     """
 
     def __init__(self, base: Landscape, weights: Sequence[float], name: str):
-        w = real_array("weights", weights).ravel()
+        w = checks.array("weights", weights, max_ndim=1).ravel()
         if w.size < 1 or np.any(w < 0):
             raise ValueError(f"weights must be a non-empty list of nonnegative numbers; got {weights!r}")
         with np.errstate(over="ignore"):
@@ -1103,7 +1079,7 @@ class ShiftedQuadratics(FiniteSum):
     """
 
     def __init__(self, shifts):
-        s = real_array("shifts", shifts)
+        s = checks.array("shifts", shifts)
         if s.ndim == 1:
             s = s[:, None]
         if s.ndim != 2 or s.shape[0] < 1 or s.shape[1] < 1:

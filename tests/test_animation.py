@@ -116,6 +116,9 @@ def test_held_last_frame_is_one_frame_shown_longer(tmp_path):
     (dict(max_frames=10**6), ValueError, "max_frames"), (dict(dpi=0), ValueError, "dpi"),
     (dict(dpi=True), TypeError, "dpi"), (dict(figsize=(0.0, 3.0)), ValueError, "figsize"),
     (dict(figsize=(100.0, 3.0)), ValueError, "figsize"), (dict(loop="yes"), TypeError, "loop"),
+    (dict(figsize=(0.5, 0.5)), ValueError, r"figsize\[0\] must be >= 1.5; got 0.5"),  # tight layout failed
+    (dict(seed="x"), TypeError, "seed must be an integer; got 'x'"),  # without SGD among the methods
+    (dict(batch_size=0), ValueError, "batch_size must be an integer >= 1"),
 ])
 def test_bad_arguments_are_refused_before_any_work(tmp_path, kwargs, exc, name):
     with pytest.raises(exc, match=name):
