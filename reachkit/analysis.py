@@ -13,8 +13,16 @@ from functools import partial
 import numpy as np
 
 from . import checks
-from .dynamics import Path, concatenate_paths, gradient_descent, gradient_flow, label_limits
-from .landscapes import CriticalPoint, Landscape, _as_points, _fmt, finite_points, newton_critical_points
+from .dynamics import Path, as_path, concatenate_paths, gradient_descent, gradient_flow, label_limits
+from .landscapes import (
+    CriticalPoint,
+    Landscape,
+    _as_points,
+    _fmt,
+    as_landscape,
+    finite_points,
+    newton_critical_points,
+)
 from .schedules import Constant, as_schedule
 
 
@@ -26,6 +34,7 @@ def sharpness(landscape: Landscape, x) -> np.ndarray:
 
     A ValueError for NaN or inf coordinates, where the Hessian overflows float64, and where a
     finite-difference Hessian does not settle (a kink: f is not twice differentiable there)."""
+    landscape = as_landscape(landscape)
     x = finite_points(x, landscape.dim)
     H = landscape.hess(x)
     if not np.all(np.isfinite(H)):
@@ -43,6 +52,7 @@ def stability_threshold(landscape: Landscape, x) -> np.ndarray:
     flips sign without shrinking: a period-2 orbit, not convergence). Returns inf where the
     sharpness is <= 0. The same errors as :func:`sharpness`.
     """
+    landscape = as_landscape(landscape)
     lam = np.asarray(sharpness(landscape, x), dtype=float)
     with np.errstate(all="ignore"):
         return np.where(lam > 0, 2.0 / np.where(lam > 0, lam, 1.0), np.inf)
@@ -51,6 +61,7 @@ def stability_threshold(landscape: Landscape, x) -> np.ndarray:
 def minima_thresholds(landscape: Landscape) -> list[tuple[str, float, float]]:
     """For each listed minimum: (label, sharpness, 2 / sharpness). None for a nonsmooth landscape:
     at a kink there is no Hessian, and no 2/sharpness threshold."""
+    landscape = as_landscape(landscape)
     if not landscape.smooth:
         return []
     out = []
@@ -67,6 +78,7 @@ def classify(landscape: Landscape, x, tol: float = 1e-8, *, gtol: float = 1e-6):
     x must be finite (a ValueError otherwise). A point that is not critical is answered
     "not critical (|grad f| = 0.0123)": critical means |grad f(x)| <= gtol max(1, |H(x)|) (1 + |x|),
     i.e. x is within about gtol (relative) of a zero of the gradient."""
+    landscape = as_landscape(landscape)
     tol = checks.real("tol", tol, positive=True)
     gtol = checks.real("gtol", gtol, positive=True)
     pts = finite_points(x, landscape.dim)
@@ -88,6 +100,7 @@ def find_critical_points(landscape: Landscape, n_starts: int = 400, seed: int = 
     """Critical points found numerically: Newton on grad f = 0 from many random starts in the
     plotting bounds (least-squares steps where the Hessian is singular), deduplicated, classified,
     labelled as the listed critical point they match (else by their kind)."""
+    landscape = as_landscape(landscape)
     pts = newton_critical_points(
         landscape, checks.integer("n_starts", n_starts, low=1), checks.seed("seed", seed),
         checks.integer("newton_steps", newton_steps, low=1), checks.real("gtol", gtol, positive=True))
@@ -117,6 +130,9 @@ class BasinMap:
     path: Path
 
     def fraction(self, name: str) -> float:
+        """The fraction of starts that end at ``name`` (one of ``names``)."""
+        if not isinstance(name, str) or name not in self.names:
+            raise ValueError(f"unknown outcome {name!r}; known: {self.names}")
         return float(np.mean(self.labels == self.names.index(name)))
 
     def shares(self, min_fraction: float = 0.0) -> list[tuple[str, float]]:
@@ -136,6 +152,7 @@ def basin_map(landscape: Landscape, step=0.04, n: int = 256, n_steps: int = 1000
     One batched run over all grid points (not a Python loop over pixels), keeping only the
     final points.
     """
+    landscape = as_landscape(landscape)
     if landscape.dim not in (1, 2):
         raise ValueError(f"basin_map is for 1-D and 2-D landscapes; this one has dim={landscape.dim}")
     n = checks.integer("n", n, low=2, high=MAX_BASIN_N[landscape.dim])
@@ -188,6 +205,7 @@ def bifurcation(landscape: Landscape, steps, starts=(-0.95,), n_transient: int =
                 n_keep: int = 64) -> Bifurcation:
     """Orbit diagram of the 1-D GD map x -> x - a f'(x): for each step a, the iterates after
     ``n_transient`` steps, one batched run over all (step, start) pairs."""
+    landscape = as_landscape(landscape)
     if landscape.dim != 1:
         raise ValueError(f"bifurcation is for 1-D landscapes; this one has dim={landscape.dim}")
     a = checks.array("steps", steps, max_ndim=1).ravel()
@@ -224,6 +242,8 @@ class LimitSummary:
 
 
 def summarize_limits(landscape: Landscape, path: Path) -> LimitSummary:
+    landscape = as_landscape(landscape)
+    path = as_path(path)
     conv = path.status == "converged"
     lam = sharpness(landscape, path.final[conv]) if conv.any() else np.empty(0)
     return LimitSummary(path.fractions(), np.asarray(lam), path.batch)
@@ -391,6 +411,7 @@ def reach(landscape: Landscape, target, step=None, *, method: str = "gd", radius
     refused (at a = 2/sharpness exactly GD does not converge: a period-2 orbit). Arguments are
     checked: ``tol`` > 0, ``max_steps`` an integer >= 1, ``radius`` None or > 0.
     """
+    landscape = as_landscape(landscape)
     if not landscape.smooth:
         raise ValueError("reach needs a smooth landscape (for |x| with a constant step, the starts "
                          "that reach 0 are the lattice points x* + a Z)")
@@ -681,6 +702,8 @@ class SGDOutcomes:
 
 def outcome_indices(landscape: Landscape, path: Path) -> tuple[np.ndarray, list[str]]:
     """Per start, the index into ``names`` of where it ended (names as in :class:`BasinMap`)."""
+    landscape = as_landscape(landscape)
+    path = as_path(path)
     names = [c.label for c in landscape.critical_points()] + list(OUTCOMES)
     k = len(landscape.critical_points())
     idx = np.where(path.limit_index >= 0, path.limit_index, k + len(OUTCOMES) - 1)
@@ -705,6 +728,7 @@ def sgd_outcomes(landscape, steps, batch_sizes, starts, n_steps: int = 2000, *, 
     Use it on a finite sum with interpolation (e.g. ``sharp_flat_2d_sum()``), where runs can
     settle at a minimum; without interpolation constant-step SGD keeps moving.
     """
+    landscape = as_landscape(landscape)
     from .dynamics import sgd
     from .landscapes import FiniteSum
 

@@ -135,10 +135,10 @@ def save_animation(landscape: Landscape, filename, paths=None, *, start=None, st
     ``methods`` and ``n_steps``. At most ``max_frames`` frames (evenly spaced iterates, <= 600)
     at ``fps`` frames per second (1 to 100), ``figsize`` at least 1.5 x 1.5 inches; the last one is
     held for ``hold_last`` more frame times (default half a second, at most 500; a GIF shows it once
-    for longer, so held frames cost no memory; the HTML player repeats it, at most one second's worth). Frames are rendered one
-    at a time and streamed to the writer. The folder of ``filename`` must exist; an existing
-    file is overwritten. Returns the file path. MP4 needs the ``video`` extra (imageio-ffmpeg);
-    without it a ModuleNotFoundError names it.
+    for longer, so held frames cost no memory; the HTML player repeats it, at most one second's
+    worth). Frames are rendered one at a time and streamed to the writer. The folder of
+    ``filename`` must exist; an existing file is overwritten. Returns the file path. MP4 needs the
+    ``video`` extra (imageio-ffmpeg); without it a ModuleNotFoundError names it.
     """
     if not isinstance(filename, (str, os.PathLike)):
         raise TypeError(f"filename must be a path (str or pathlib.Path); got {filename!r}")

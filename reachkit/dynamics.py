@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import checks
-from .landscapes import FiniteSum, Landscape, _as_points
+from .landscapes import FiniteSum, Landscape, _as_points, as_landscape
 from .schedules import Constant, as_schedule
 
 STATUSES = ("converged", "diverged", "cycling", "stalled", "moving")
@@ -115,6 +115,11 @@ def concatenate_paths(parts: list[Path]) -> Path:
                 first.critical_points, cat("grad_norm", 0), cat("reason", 0))
 
 
+def as_path(value, name: str = "path") -> "Path":
+    """``value`` if it is a Path, else a TypeError naming the argument."""
+    return checks.instance(name, value, Path, "a Path (what gradient_descent, sgd, gradient_flow, ... return)")
+
+
 def as_starts(starts, dim: int) -> np.ndarray:
     """Starts as a (batch, dim) array of finite numbers (one start (dim,) becomes a batch of 1)."""
     try:
@@ -126,8 +131,8 @@ def as_starts(starts, dim: int) -> np.ndarray:
     x = _as_points(starts, dim, "starts")
     if x.ndim == 1:
         x = x[None, :]
-    if x.ndim != 2:
-        raise ValueError(f"starts must have shape (batch, {dim}) or ({dim},); got {x.shape}")
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"starts must have shape (batch, {dim}) with batch >= 1, or ({dim},); got {x.shape}")
     if not np.all(np.isfinite(x)):
         raise ValueError("starts must be finite numbers (no NaN or inf)")
     return x.copy()
@@ -485,6 +490,7 @@ def gradient_descent(landscape: Landscape, starts, step, n_steps: int = 500, *,
     stops when |grad f| <= gtol (converged) or leaves ``escape_radius`` (diverged).
     ``record_every=None`` keeps only the final points (for basin maps over many starts).
     """
+    landscape = as_landscape(landscape)
     grad, params = landscape._grad_fn, landscape.params
     return iterate(landscape, starts, n_steps, step, lambda k, x, ids: grad(x, **params),
                    method="gradient descent", record_every=record_every, gtol=gtol,
@@ -494,6 +500,7 @@ def gradient_descent(landscape: Landscape, starts, step, n_steps: int = 500, *,
 def subgradient_method(landscape: Landscape, starts, step, n_steps: int = 200, *,
                        record_every: int | None = 1, escape_radius: float | None = None) -> Path:
     """x_{k+1} = x_k - a v_k with v_k a subgradient (``landscape.grad``); stops only where v_k = 0."""
+    landscape = as_landscape(landscape)
     grad, params = landscape._grad_fn, landscape.params
     return iterate(landscape, starts, n_steps, step, lambda k, x, ids: grad(x, **params),
                    method="subgradient method", record_every=record_every, gtol=0.0,
@@ -560,6 +567,7 @@ def sgd(landscape: FiniteSum, starts, step, n_steps: int = 500, *, batch_size: i
     where every sample's gradient is <= gtol, so without interpolation constant-step SGD keeps
     moving.
     """
+    landscape = as_landscape(landscape)
     if not isinstance(landscape, FiniteSum):
         raise ValueError("sgd needs a finite-sum landscape (e.g. interpolating_quadratics(), "
                          f"sharp_flat_2d_sum()); got {landscape!r}")
@@ -613,6 +621,7 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
     on is stalled (with the solver's message). ``times`` has ``n_times`` points in [0, t_max].
     Tolerances: 1e-13 <= rtol <= 1e-3, 0 < atol <= 1e-3.
     """
+    landscape = as_landscape(landscape)
     from scipy.integrate import solve_ivp
 
     if not getattr(landscape, "smooth", True):  # x' = -sign(x) chatters: the solver would never end
@@ -629,6 +638,9 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
     radius = _escape_radius(landscape, escape_radius)
     B, dim = x0.shape
     times = np.linspace(0.0, t_max, n_times)
+    if not np.all(np.diff(times) > 0):
+        raise ValueError(f"t_max must be large enough for {n_times} distinct times (n_times) in [0, t_max]; "
+                         f"got {t_max!r}")
     Y = np.empty((n_times, B, dim))
     status = np.full(B, "moving", dtype=object)
     reason = np.full(B, "", dtype=object)

@@ -278,6 +278,15 @@ def _checked_param_specs(params) -> tuple[Param, ...]:
     return tuple(params)
 
 
+def as_landscape(value, name: str = "landscape") -> Landscape:
+    """``value`` if it is a Landscape or has its interface (dim, value, grad, hess: a network's
+    NetworkLandscape), else a TypeError naming the argument."""
+    if not isinstance(value, Landscape) and all(hasattr(value, a) for a in ("dim", "value", "grad", "hess")):
+        return value
+    return checks.instance(name, value, Landscape, "a landscape (a reachkit.landscapes function's result, "
+                           "or from_functions(...))")
+
+
 def _fmt(x) -> str:
     return "(" + ", ".join(f"{v:.6g}" for v in np.atleast_1d(x)) + ")"
 

@@ -302,3 +302,24 @@ def test_nothing_in_the_dynamics_prints_a_warning():
         rk.gradient_flow(L.cubic(), [[-0.5], [0.5]], 5.0, 11)
         rk.sgd(L.interpolating_quadratics(), np.ones((50, 1)), 5.0, 200)
         optimizers.adam(L.cubic(), [[-0.5]], 10.0, 100)
+
+
+# -- issue 16, R14: clear errors where there were obscure ones ---------------------------------
+def test_an_empty_batch_a_non_landscape_and_a_non_path_are_named():
+    from reachkit import optimizers
+
+    q = L.quadratic()
+    for run in (lambda s: rk.gradient_descent(q, s, 0.1, 5), lambda s: rk.sgd(L.sharp_flat_2d_sum(), s, 0.1, 5),
+                lambda s: optimizers.momentum(q, s, 0.1, 5), lambda s: rk.gradient_flow(q, s, 1.0, 3)):
+        with pytest.raises(ValueError, match=r"starts must have shape \(batch, 2\) with batch >= 1.*got \(0, 2\)"):
+            run(np.zeros((0, 2)))  # was ZeroDivisionError
+    for call in (lambda: rk.gradient_descent("q", [1.0, 1.0], 0.1, 5), lambda: rk.sharpness(None, [0.0, 0.0]),
+                 lambda: optimizers.adam({}, [1.0, 1.0], 0.1, 5), lambda: rk.basin_map(3)):
+        with pytest.raises(TypeError, match="landscape must be a landscape"):
+            call()
+    with pytest.raises(TypeError, match=r"path must be a Path .*got 5 \(int\)"):
+        rk.summarize_limits(q, 5)  # was AttributeError: 'int' object has no attribute 'status'
+    with pytest.raises(ValueError, match="unknown outcome 'x'; known: "):
+        rk.basin_map(L.sharp_flat_2d(), n=4, n_steps=2).fraction("x")  # was "'x' is not in list"
+    with pytest.raises(ValueError, match="t_max must be large enough for 201 distinct times"):
+        rk.gradient_flow(q, [1.0, 1.0], t_max=5e-324)  # was "t_eval not properly sorted"
