@@ -659,11 +659,11 @@ def interpolation_stability(weights, step: float, batch_size: int = 1) -> Interp
     batch_size = checks.integer("batch_size", batch_size, low=1, high=n)
     eta = checks.real("step", step, positive=True)
     batches = np.array([a[list(c)].mean() for c in combinations(range(n), batch_size)])
-    m = 1 - eta * batches
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):  # huge factors overflow to inf: unstable
+        m = 1 - eta * batches
         log_growth = float(np.mean(np.log(np.abs(m))))
-    return InterpolationStability(eta, int(batch_size), abs(1 - eta * a.mean()),
-                                  float(np.mean(m**2)), log_growth)
+        return InterpolationStability(eta, int(batch_size), abs(1 - eta * a.mean()),
+                                      float(np.mean(m**2)), log_growth)
 
 
 # ----------------------------------------------------------------------------------------------

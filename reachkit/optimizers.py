@@ -303,12 +303,15 @@ def preconditioned_sharpness(landscape, x, preconditioner, **eig_options) -> flo
                          f"got {x.shape} and {d.shape}")
     if not (np.all(np.isfinite(d)) and np.all(d > 0)):
         raise ValueError("preconditioner must be finite and positive")
-    r = np.sqrt(d)
+    scale = float(d.max())  # lambda_max(D^1/2 H D^1/2) = scale lambda_max((D/scale)^1/2 H (D/scale)^1/2):
+    r = np.sqrt(d / scale)  # no overflow inside; a huge result is inf, not NaN
     if hasattr(landscape, "hvp"):
         from .network import top_eigenvalue
-        return top_eigenvalue(lambda v: r * landscape.hvp(x, r * v), landscape.dim, **eig_options)[0]
-    H = landscape.hess(x)
-    return float(np.linalg.eigvalsh(r[:, None] * H * r[None, :])[-1])
+        lam = top_eigenvalue(lambda v: r * landscape.hvp(x, r * v), landscape.dim, **eig_options)[0]
+    else:
+        lam = np.linalg.eigvalsh(r[:, None] * landscape.hess(x) * r[None, :])[-1]
+    with np.errstate(over="ignore"):
+        return float(scale * lam)
 
 
 @dataclass
