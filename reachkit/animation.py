@@ -140,15 +140,8 @@ def save_animation(landscape: Landscape, filename, paths=None, *, start=None, st
     ``filename`` must exist; an existing file is overwritten. Returns the file path. MP4 needs the
     ``video`` extra (imageio-ffmpeg); without it a ModuleNotFoundError names it.
     """
-    if not isinstance(filename, (str, os.PathLike)):
-        raise TypeError(f"filename must be a path (str or pathlib.Path); got {filename!r}")
-    out = pathlib.Path(filename)
+    out = checks.output_file("filename", filename, FORMATS)
     ext = out.suffix.lower()
-    if ext not in FORMATS:
-        raise ValueError(f"unknown animation format {out.suffix!r}; use one of {FORMATS}")
-    if not out.parent.is_dir():
-        raise ValueError(f"the folder {str(out.parent)!r} of filename {str(filename)!r} does not exist; "
-                         "create it first")
     if landscape.dim not in (1, 2):
         raise ValueError(f"only 1-D and 2-D landscapes can be animated; this one has dim={landscape.dim}")
     fps = checks.integer("fps", fps, low=1, high=MAX_FPS)

@@ -15,10 +15,13 @@ Each returns the value as a plain ``float`` / ``int`` or raises ``TypeError`` (w
 from __future__ import annotations
 
 import numbers
+import os
+import pathlib
 
 import numpy as np
 
-__all__ = ["real", "integer", "seed", "flag", "choice", "interval", "ndim", "array", "instance"]
+__all__ = ["real", "integer", "seed", "flag", "choice", "interval", "ndim", "array", "instance", "label",
+           "output_file"]
 
 
 def _number(v) -> str:
@@ -141,3 +144,35 @@ def instance(name: str, value, kind: type, what: str):
     if not isinstance(value, kind):
         raise TypeError(f"{name} must be {what}; got {_short(value)} ({type(value).__name__})")
     return value
+
+
+def label(name: str, value) -> str:
+    """A string shown in figures: with an even number of unescaped $ (matplotlib's rule for math)
+    its $...$ parts must parse as matplotlib mathtext ("$x^2$", not "$x^$")."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string; got {_short(value)} ({type(value).__name__})")
+    dollars = value.count("$") - value.count(r"\$")
+    if dollars and dollars % 2 == 0:
+        from matplotlib.mathtext import MathTextParser
+
+        try:
+            MathTextParser("path").parse(value)
+        except ValueError as err:  # its message: "", the formula, a caret under the error, the parser's words
+            lines = str(err).splitlines() + ["", ""]
+            where = f" (matplotlib stops at column {lines[2].find('^') + 1} of {lines[1]!r})" if "^" in lines[2] else ""
+            raise ValueError(f"{name} {value!r} is not valid mathtext between its $ signs{where}; fix the "
+                             r"formula, or write \$ for a dollar sign") from None
+    return value
+
+
+def output_file(name: str, value, formats) -> pathlib.Path:
+    """A file to write: a str or pathlib.Path ending in one of ``formats`` (".png", ...), in a
+    folder that exists."""
+    if not isinstance(value, (str, os.PathLike)) or not str(value):
+        raise TypeError(f"{name} must be a path (str or pathlib.Path); got {_short(value)}")
+    out = pathlib.Path(value)
+    if out.suffix.lower() not in formats:
+        raise ValueError(f"{name} must end in one of {tuple(formats)}; got {str(value)!r}")
+    if not out.parent.is_dir():
+        raise ValueError(f"the folder {str(out.parent)!r} of {name} {str(value)!r} does not exist; create it first")
+    return out

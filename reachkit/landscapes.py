@@ -114,9 +114,7 @@ class Landscape:
         smooth: bool = True,
         formula: str = "",
     ):
-        if not isinstance(name, str):
-            raise TypeError(f"name must be a string; got {name!r}")
-        self.name = name
+        self.name = checks.label("name", name)  # the figures' title
         self.dim = checks.integer("dim", dim, low=1)
         self._value_fn, self._grad_fn, self._hess_fn = value_fn, grad_fn, hess_fn
         self.bounds = _checked_bounds(bounds, self.dim)

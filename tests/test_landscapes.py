@@ -204,6 +204,14 @@ def test_every_setting_explore_declares_is_reserved_and_bad_param_declarations_a
                        params=[Param("a", 1.0, 0.5, 2.0)] * 2)
 
 
+def test_a_name_with_malformed_mathtext_is_refused_where_the_landscape_is_made():
+    make = lambda name: from_functions(lambda x: x[..., 0], np.ones_like, dim=1, bounds=[(-1, 1)], name=name)  # noqa: E731
+    with pytest.raises(ValueError, match=r"name '\$x\^\$' is not valid mathtext between its \$ signs \(matplotlib "
+                                         r"stops at column 3 of 'x\^'\)"):
+        make("$x^$")  # was a ParseSyntaxException when the explorer drew its title
+    assert [make(n).name for n in ("$x^2$ well", "costs $5", "plain")] == ["$x^2$ well", "costs $5", "plain"]
+
+
 def test_wrong_shapes_and_values_raise():
     ls = L.sharp_flat_2d()
     with pytest.raises(ValueError, match=r"shape \(\.\.\., 2\)"):
