@@ -257,23 +257,26 @@ class Landscape:
 
 
 def _checked_param_specs(params) -> tuple[Param, ...]:
-    """``params`` as a tuple of Params with distinct names, none reserved by the explorers (see
-    :func:`reachkit.explorers.settings.reserved_names`: a parameter becomes a setting beside them)."""
+    """``params`` as a tuple of Params with distinct names."""
     if isinstance(params, (str, Param)) or not isinstance(params, (list, tuple)) or not all(
             isinstance(p, Param) for p in params):
         raise TypeError(f"params must be a list of Param(name, default, low, high); got {params!r}")
     names = [p.name for p in params]
     if len(set(names)) != len(names):
         raise ValueError(f"params must have distinct names; got {names}")
-    if names:
-        from .explorers.settings import reserved_names
-
-        taken = sorted(set(names) & reserved_names())
-        if taken:
-            raise ValueError(f"parameter name(s) {taken} are reserved: explore(), explore_reach() and "
-                             f"value(x, ...) use them (all reserved: {', '.join(sorted(reserved_names()))}); "
-                             "rename the parameter")
     return tuple(params)
+
+
+def _check_unreserved(params: Sequence[Param]) -> None:
+    """No parameter named like an explorer's setting or keyword (see
+    :func:`reachkit.explorers.settings.reserved_names`: a parameter becomes a setting beside them)."""
+    from .explorers.settings import reserved_names
+
+    taken = sorted({p.name for p in params} & reserved_names())
+    if taken:
+        raise ValueError(f"parameter name(s) {taken} are reserved: explore(), explore_reach() and "
+                         f"value(x, ...) use them (all reserved: {', '.join(sorted(reserved_names()))}); "
+                         "rename the parameter")
 
 
 def as_landscape(value, name: str = "landscape") -> Landscape:
@@ -381,6 +384,8 @@ def from_functions(
         lipschitz = lambda **_: L  # noqa: E731
     ls = Landscape(name, dim, value, grad, hess, bounds=bounds, params=params,
                    lipschitz_fn=lipschitz, smooth=smooth)
+    if ls.param_specs:  # (the built-in landscapes' names are checked by the tests)
+        _check_unreserved(ls.param_specs)
     typical_grad = _probe_user_functions(ls)
     if lipschitz is not None:
         checks.real("lipschitz (its value at the default parameters)", ls.lipschitz, positive=True)

@@ -190,6 +190,7 @@ def test_every_setting_explore_declares_is_reserved_and_bad_param_declarations_a
     ls = L.smooth_double_well()
     own = {s.name for s in dynamics_model.declarations(ls)} - set(ls.params)
     assert own <= reserved_names() and "sharp" not in reserved_names()
+    assert all(not set(ls.params) & reserved_names() for ls in ALL.values())  # nor a built-in's
     for bad in ("5", "lambda", "a b", ""):
         with pytest.raises(ValueError, match=f"Param name must be a Python identifier.*got '{bad}'"):
             Param(bad, 1.0, 0.5, 2.0)
