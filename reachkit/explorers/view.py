@@ -120,6 +120,7 @@ class ExplorerView(anywidget.AnyWidget):
     status = T.Unicode("").tag(sync=True)
     busy = T.Bool(False).tag(sync=True)
     lecture = T.Bool(False).tag(sync=True)
+    revealed = T.Bool(True).tag(sync=True)  # False: the start and controls only, until a question is answered
     step_line = T.Dict().tag(sync=True)  # {} or {"box", "limits", "log"}: a second axes with the step on x
 
     def __init__(self, **traits):
