@@ -159,6 +159,13 @@ def test_custom_landscape_with_finite_difference_hessian(rng):
     assert ls.critical_points()[0].label == "origin"
 
 
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_the_derivative_check_passes_every_built_in_landscape_rebuilt_from_its_functions(name):
+    ls = ALL[name]  # right derivatives (checked against finite differences above), kinks and all
+    from_functions(ls.value, ls.grad, None if ls._hess_fn is None else ls.hess, dim=ls.dim, bounds=ls.bounds,
+                   smooth=ls.smooth, critical_points=())
+
+
 def test_a_gradient_or_hessian_that_does_not_match_the_function_is_refused_with_the_point():
     half_square = lambda x: 0.5 * (x**2).sum(-1)  # noqa: E731  f = |x|^2 / 2: grad x, Hessian I
     with pytest.raises(ValueError, match=r"grad does not match value: at x = \(.*grad\(x\)\[0\] = -.* give "):
