@@ -224,7 +224,17 @@ class Explorer:
         if self._widget is None:
             panel = W.VBox([*self.controls.widgets.values(), W.HBox([self.motion, self.reset_button])])
             panel.add_class("rk-controls")
-            readouts = W.Accordion(children=[self.readout], titles=("read-outs",), selected_index=0)
+            # a toggle, not an Accordion: Colab's widget manager does not draw Accordion
+            # (googlecolab/colabtools#3571)
+            fold = W.ToggleButton(value=True, description="read-outs", icon="chevron-down",
+                                  tooltip="show or hide the read-outs")
+
+            def folded(change):
+                self.readout.layout.display = None if change["new"] else "none"
+                fold.icon = "chevron-down" if change["new"] else "chevron-right"
+
+            fold.observe(folded, "value")
+            readouts = W.VBox([fold, self.readout])
             readouts.add_class("rk-readouts")
             box = W.Box([self.view, W.VBox([panel, readouts])])
             box.add_class("rk-explorer")
