@@ -17,7 +17,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["real", "integer", "seed", "flag", "choice", "interval", "ndim"]
+__all__ = ["real", "integer", "seed", "flag", "choice", "interval", "ndim", "ode_tolerances"]
 
 
 def _describe(low, high, low_open, high_open) -> str:
@@ -99,3 +99,13 @@ def ndim(name: str, value) -> int:
     except ValueError:
         raise ValueError(f"{name} must be a number or a rectangular array of numbers; "
                          f"got a ragged list {value!r}") from None
+
+
+def ode_tolerances(rtol, atol) -> tuple[float, float]:
+    """(rtol, atol) of an ODE solver: 1e-13 <= rtol <= 1e-3 and 1e-100 <= atol <= 1e-3.
+
+    A looser tolerance is no longer the flow (and overflows inside the solver's error norm); a
+    tighter rtol is below float64's resolution; below atol = 1e-100 LSODA's squared error norm,
+    with weights 1 / atol, overflows and the solver never finishes."""
+    return (real("rtol", rtol, low=1e-13, high=1e-3),
+            real("atol", atol, low=1e-100, high=1e-3))

@@ -611,7 +611,7 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
     inf is diverged (with that reason) at the first time the solver evaluated it there, and is
     held from where its gradient became undefined (up to one solver step); one the solver fails
     on is stalled (with the solver's message). ``times`` has ``n_times`` points in [0, t_max].
-    Tolerances: 1e-13 <= rtol <= 1e-3, 0 < atol <= 1e-3.
+    Tolerances: 1e-13 <= rtol <= 1e-3, 1e-100 <= atol <= 1e-3 (:func:`checks.ode_tolerances`).
     """
     from scipy.integrate import solve_ivp
 
@@ -622,9 +622,7 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
     t_max = checks.real("t_max", t_max, positive=True)
     n_times = checks.integer("n_times", n_times, low=2)
     gtol = _gtol(gtol)  # 0: never stop early
-    # a looser tolerance is no longer the flow (and overflows inside the solver's error norm)
-    rtol = checks.real("rtol", rtol, low=1e-13, high=1e-3)
-    atol = checks.real("atol", atol, positive=True, high=1e-3)
+    rtol, atol = checks.ode_tolerances(rtol, atol)
     method = checks.choice("method", method, _ODE_METHODS)
     radius = _escape_radius(landscape, escape_radius)
     B, dim = x0.shape
