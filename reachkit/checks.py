@@ -17,7 +17,10 @@ import numbers
 
 import numpy as np
 
-__all__ = ["real", "integer", "seed", "flag", "choice", "interval", "ndim", "ode_tolerances"]
+#: the memory one call may use (a hub pod has 1-2 GB): larger work is refused before it starts
+MEMORY_BUDGET = 2**30
+
+__all__ = ["real", "integer", "seed", "flag", "choice", "interval", "ndim", "ode_tolerances", "MEMORY_BUDGET", "memory"]
 
 
 def _describe(low, high, low_open, high_open) -> str:
@@ -109,3 +112,11 @@ def ode_tolerances(rtol, atol) -> tuple[float, float]:
     with weights 1 / atol, overflows and the solver never finishes."""
     return (real("rtol", rtol, low=1e-13, high=1e-3),
             real("atol", atol, low=1e-100, high=1e-3))
+
+
+def memory(what: str, nbytes: float, lower: str) -> None:
+    """Refuse, before it starts, work that needs more than :data:`MEMORY_BUDGET` bytes; the
+    message says what needs how much, and ``lower``: how to ask for less."""
+    if nbytes > MEMORY_BUDGET:
+        raise ValueError(f"{what} needs about {nbytes / 2**30:.2f} GiB, above the memory budget of "
+                         f"{MEMORY_BUDGET / 2**30:g} GiB per call (reachkit.checks.MEMORY_BUDGET): {lower}")

@@ -690,7 +690,6 @@ def run_eos_experiment(d: EoSDefaults | None = None, steps=None, **kwargs):
 # minima of a network's loss
 # ---------------------------------------------------------------------------
 DENSE_MAX_DIM = 100  # up to this many parameters, Hessians are formed and factorised densely
-MAX_RECORD_BYTES = 2**30  # recorded iterates above this are refused (as reachkit.dynamics does)
 _BLAS = {"controller": None, "depth": 0}
 
 
@@ -1043,10 +1042,8 @@ def descend_many(landscape, starts, step, n_steps, record_every=None, *, record_
         n_rec = n_steps // every + 1 + (n_steps % every != 0)
     else:
         n_rec = 0 if record_at is None else np.size(record_at)
-    if n_rec * X.size * 8 > MAX_RECORD_BYTES:
-        raise ValueError(f"recording {n_rec} iterates of {X.shape[0]} starts x {X.shape[1]} parameters would take "
-                         f"{n_rec * X.size * 8 / 2**20:.0f} MB (at most {MAX_RECORD_BYTES / 2**20:.0f} MB): record "
-                         "fewer iterates (a larger record_every, a shorter record_at)")
+    checks.memory(f"recording {n_rec} iterates of {X.shape[0]} starts x {X.shape[1]} parameters", n_rec * X.size * 8,
+                  "record fewer iterates (a larger record_every, a shorter record_at)")
     rows = _recorded(n_steps, record_every, record_at)
     rec, r = (None, 0) if rows is None else (np.empty((len(rows), *X.shape)), 0)
     bad = np.zeros(X.shape[0], dtype=bool)
