@@ -118,5 +118,9 @@ def memory(what: str, nbytes: float, lower: str) -> None:
     """Refuse, before it starts, work that needs more than :data:`MEMORY_BUDGET` bytes; the
     message says what needs how much, and ``lower``: how to ask for less."""
     if nbytes > MEMORY_BUDGET:
-        raise ValueError(f"{what} needs about {nbytes / 2**30:.2f} GiB, above the memory budget of "
-                         f"{MEMORY_BUDGET / 2**30:g} GiB per call (reachkit.checks.MEMORY_BUDGET): {lower}")
+        raise ValueError(f"{what} needs about {_bytes(nbytes)}, above the memory budget of "
+                         f"{_bytes(MEMORY_BUDGET)} per call (reachkit.checks.MEMORY_BUDGET): {lower}")
+
+
+def _bytes(n: float) -> str:
+    return f"{n / 2**30:.3g} GiB" if n >= 2**30 else f"{n / 2**20:.3g} MiB"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import reachkit as rk
-from reachkit import checks, dynamics, optimizers
+from reachkit import checks, optimizers
 from reachkit import landscapes as L
 from reachkit import schedules as S
 
