@@ -1255,7 +1255,7 @@ def mexican_hat_flow(start=(0.5, 0.0), turns: float = 10.0, n_points: int = 400,
     z0 = real_array("start", start).reshape(-1)
     if z0.shape != (2,):
         raise ValueError(f"start must be a point (x, y); got {start!r}")
-    r0sq = float(z0 @ z0)
+    r0sq = float(z0[0]) ** 2 + float(z0[1]) ** 2  # Python floats: a tiny start underflows to 0 quietly
     if not 1e-4 <= r0sq <= 1.0 - 1e-3:
         raise ValueError(f"start must lie inside the disc, with 0.01 <= r <= 0.9995; got r = {np.sqrt(r0sq):.6g}")
     turns = checks.real("turns", turns, positive=True, high=100)

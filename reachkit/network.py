@@ -111,10 +111,11 @@ def make_dataset(
     X = rng.standard_normal((n_samples, n_features))
     A = rng.standard_normal((n_features, teacher_width))
     B = rng.standard_normal((teacher_width, n_outputs))
-    H = np.tanh(teacher_gain * (X @ A) / np.sqrt(n_features))
-    Y = target_scale * (H @ B) / np.sqrt(teacher_width)
-    if noise > 0:
-        Y = Y + noise * rng.standard_normal(Y.shape)
+    with np.errstate(under="ignore"):  # a tiny gain or scale: values below 1e-308 are 0
+        H = np.tanh(teacher_gain * (X @ A) / np.sqrt(n_features))
+        Y = target_scale * (H @ B) / np.sqrt(teacher_width)
+        if noise > 0:
+            Y = Y + noise * rng.standard_normal(Y.shape)
     return X, Y
 
 
