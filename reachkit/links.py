@@ -23,10 +23,13 @@ from urllib.parse import quote, urlencode
 
 from . import checks
 
-__all__ = ["hub_link", "notebook_path"]
+__all__ = ["hub_link", "launch_links", "notebook_path"]
 
 NOTEBOOK_DIR = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
 APPS = ("lab", "voila")
+GITHUB = "reachkit/reachkit"  # the repository on GitHub that Binder builds and Colab opens
+# mybinder.org, and GESIS's own BinderHub for when mybinder.org is full (same repo2docker build)
+BINDERS = {"binder": "https://mybinder.org", "binder (GESIS)": "https://notebooks.gesis.org/binder"}
 
 
 def _text(name: str, value) -> str:
@@ -68,6 +71,14 @@ def hub_link(hub: str, repo: str, *, branch: str = "main", notebook=None, folder
     query = urlencode({"repo": repo, "branch": branch, "targetpath": folder, "urlpath": urlpath},
                       quote_via=quote, safe="")
     return f"{hub}/hub/user-redirect/git-pull?{query}"
+
+
+def launch_links(notebook, github: str = GITHUB, branch: str = "main") -> dict[str, str]:
+    """Links that open ``notebook`` ("03" or a file name) with no install: on mybinder.org, on GESIS's
+    BinderHub (when mybinder.org is full) and in Google Colab (its first cell installs the package)."""
+    path, github, branch = notebook_path(notebook), _text("github", github), _text("branch", branch)
+    links = {name: f"{hub}/v2/gh/{github}/HEAD?urlpath=lab/tree/{path}" for name, hub in BINDERS.items()}
+    return {**links, "colab": f"https://colab.research.google.com/github/{github}/blob/{branch}/{path}"}
 
 
 def main(argv=None) -> str:

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from reachkit.links import hub_link, notebook_path
+from reachkit.links import hub_link, launch_links, notebook_path
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO = "https://github.com/owner/reachkit.git"
@@ -70,3 +70,22 @@ def test_command_line_prints_the_link():
     bad = subprocess.run([sys.executable, "-m", "reachkit.links", "--hub", "x", "--repo", REPO],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "http:// or https://" in bad.stderr
+
+
+def test_launch_links_open_the_notebook_on_both_binders_and_in_colab():
+    links = launch_links("03")
+    path = "notebooks/03_sharp_minima_lose_stability.ipynb"
+    assert links == {
+        "binder": f"https://mybinder.org/v2/gh/reachkit/reachkit/HEAD?urlpath=lab/tree/{path}",
+        "binder (GESIS)": f"https://notebooks.gesis.org/binder/v2/gh/reachkit/reachkit/HEAD?urlpath=lab/tree/{path}",
+        "colab": f"https://colab.research.google.com/github/reachkit/reachkit/blob/main/{path}",
+    }
+
+
+def test_readme_and_guide_carry_the_second_binder_and_the_colab_link():
+    readme = (ROOT / "README.md").read_text()
+    guide = (ROOT / "docs" / "teaching.md").read_text()
+    for nb in sorted(ROOT.glob("notebooks/[0-9][0-9]_*.ipynb")):
+        links = launch_links(nb.name[:2])
+        assert all(link in readme for link in links.values()), nb.name
+    assert "notebooks.gesis.org/binder/v2/gh/reachkit/reachkit/HEAD" in guide and "colab.research.google.com" in guide
