@@ -143,6 +143,12 @@ def _gtol(gtol) -> float:
     return checks.real("gtol", gtol, low=0.0)
 
 
+def gtol_squared(gtol) -> float:
+    """gtol^2 for the test |g|^2 <= gtol^2 (inf above 1e154, where the square overflows a float)."""
+    g = _gtol(gtol)
+    return g * g if g < 1e154 else np.inf
+
+
 def _record_every(record_every) -> int | None:
     """None (keep only the final points) or an integer >= 1."""
     return None if record_every is None else checks.integer("record_every", record_every, low=1)
@@ -269,7 +275,7 @@ def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_e
     x0 = as_starts(starts, landscape.dim)
     n_steps = checks.integer("n_steps", n_steps, low=0)
     record = _Record(n_steps, _record_every(record_every), *x0.shape)
-    gtol2 = _gtol(gtol) ** 2
+    gtol2 = gtol_squared(gtol)
     r2max = _escape_radius(landscape, escape_radius) ** 2
     B, dim = x0.shape
     a_run = schedule.a if isinstance(schedule, Constant) else None  # fixed step(s) of running starts
@@ -587,7 +593,7 @@ def sgd(landscape: FiniteSum, starts, step, n_steps: int = 500, *, batch_size: i
                          f"sharp_flat_2d_sum()); got {landscape!r}")
     n = landscape.n_samples
     b = checks.integer("batch_size", batch_size, low=1, high=n)
-    gtol2 = _gtol(gtol) ** 2
+    gtol2 = gtol_squared(gtol)
     streams = StartStreams(seed, as_starts(starts, landscape.dim).shape[0])
     # scaled copies c_i g: the minibatch gradient is the full one times a factor; any other
     # finite sum (e.g. shifted_quadratics) supplies its own per-sample gradients

@@ -111,7 +111,7 @@ def make_dataset(
     X = rng.standard_normal((n_samples, n_features))
     A = rng.standard_normal((n_features, teacher_width))
     B = rng.standard_normal((teacher_width, n_outputs))
-    with np.errstate(under="ignore"):  # a tiny gain or scale: values below 1e-308 are 0
+    with np.errstate(under="ignore"):  # a tiny gain or scale: values round to subnormals or 0
         H = np.tanh(teacher_gain * (X @ A) / np.sqrt(n_features))
         Y = target_scale * (H @ B) / np.sqrt(teacher_width)
         if noise > 0:
@@ -418,8 +418,9 @@ class NetworkLandscape:
 
     def _init(self, rng, scale=1.0):
         theta = np.zeros(self.dim)
-        for w, _b, (dout, din) in self._slices:
-            theta[w] = scale * rng.standard_normal(dout * din) / np.sqrt(din)
+        with np.errstate(under="ignore"):  # a tiny scale: weights round to subnormals or 0
+            for w, _b, (dout, din) in self._slices:
+                theta[w] = scale * rng.standard_normal(dout * din) / np.sqrt(din)
         return theta
 
     def sharpness(self, theta, **kwargs):

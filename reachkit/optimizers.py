@@ -108,7 +108,7 @@ def _run(landscape, starts, lr, n_steps, update, init_state, *, method, stabilit
     starts ``ids`` and updates their rows of ``state`` in place."""
     sched = _lr(lr)
     x0 = dynamics.as_starts(starts, landscape.dim)
-    gtol2 = checks.real("gtol", gtol, low=0.0) ** 2
+    gtol2 = dynamics.gtol_squared(gtol)
     n = checks.integer("n_steps", n_steps, low=0)
     every = None if record_every is None else checks.integer("record_every", record_every, low=1)
     state = {name: np.zeros_like(x0) for name in init_state}

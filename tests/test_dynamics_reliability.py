@@ -329,3 +329,11 @@ def test_nothing_in_the_dynamics_prints_a_warning():
         rk.gradient_flow(L.cubic(), [[-0.5], [0.5]], 5.0, 11)
         rk.sgd(L.interpolating_quadratics(), np.ones((50, 1)), 5.0, 200)
         optimizers.adam(L.cubic(), [[-0.5]], 10.0, 100)
+
+
+def test_a_huge_gtol_stops_every_start_at_once():
+    """gtol = 1e300 squared overflowed a Python float (OverflowError): it stops at step 0."""
+    ls = L.sharp_flat_2d()
+    for run in (rk.gradient_descent, optimizers.adam):
+        path = run(ls, [[-0.7, 0.2]], 0.04, 20, gtol=1e300)
+        assert path.status[0] == "converged" and path.stopped_at[0] == 0

@@ -290,6 +290,7 @@ def test_arguments_follow_the_checks_rule():
         (lambda: edge_of_stability(land, np.full(land.dim, np.nan), 0.1, 10), ValueError, "theta0"),
         (lambda: land.init(scale=np.nan), ValueError, "scale"),
         (lambda: land.init(seed=0.5), TypeError, "seed"),
+        (lambda: land.init(scale=1e300 * np.inf), ValueError, "scale"),
         (lambda: top_eigenvalue(lambda v: v, 5, tol=np.inf), ValueError, "tol"),
         (lambda: top_eigenvalue(lambda v: v, 5, n_iter=True), TypeError, "n_iter"),
         (lambda: top_eigenvalue(lambda v: v, 5, v0=[1, 2, np.nan, 0, 0]), ValueError, "v0"),
@@ -299,6 +300,8 @@ def test_arguments_follow_the_checks_rule():
     for call, error, word in cases:
         with pytest.raises(error, match=word):
             call()
+    with np.errstate(all="raise"):  # a tiny scale or gain underflows quietly
+        assert np.abs(land.init(scale=5e-324)).max() < 1e-322 and make_dataset(teacher_gain=5e-324)[1].shape == (64, 1)
 
 
 # ------------------------------------------------------------ GD and the EoS
