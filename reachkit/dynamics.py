@@ -247,9 +247,10 @@ def flow_bytes(batch: int, dim: int, n_times: int, method: str) -> int:
 
 def check_run_size(n_rec: int, n_steps: int, batch: int, dim: int, also: tuple[str, ...] = ()) -> None:
     """Refuse a run above the memory budget (:func:`checks.memory`, :func:`run_bytes`)."""
-    kept = ", ".join(("iterates", "values", "step sizes") + also) if n_rec else "final points"
+    kept = (f"{n_rec} records ({', '.join(('iterates', 'values', 'step sizes') + also)})" if n_rec
+            else "only the final points")
     checks.memory(
-        f"a run of {batch} starts in {dim}-D keeping {n_rec} records ({kept}) and "
+        f"a run of {batch} starts in {dim}-D keeping {kept} and "
         f"{_tail_rows(n_steps)} trailing iterates (for cycle detection)",
         run_bytes(batch, dim, n_steps, n_rec, len(also)),
         ("record fewer points (a larger record_every, or record_every=None to keep only the final "
