@@ -13,7 +13,16 @@ from functools import partial
 import numpy as np
 
 from . import checks
-from .dynamics import Path, as_path, concatenate_paths, gradient_descent, gradient_flow, label_limits
+from .dynamics import (
+    Path,
+    as_path,
+    concatenate_paths,
+    flow_bytes,
+    gradient_descent,
+    gradient_flow,
+    label_limits,
+    run_bytes,
+)
 from .landscapes import (
     CriticalPoint,
     Landscape,
@@ -160,6 +169,10 @@ def basin_map(landscape: Landscape, step=0.04, n: int = 256, n_steps: int = 1000
     method = checks.choice("method", method, ("gd", "flow"))
     t_max = checks.real("t_max", t_max, positive=True)
     gtol = checks.real("gtol", gtol, positive=True)
+    B, dim = n**landscape.dim, landscape.dim
+    run = run_bytes(B, dim, n_steps) if method == "gd" else flow_bytes(B, dim, 2, "DOP853")
+    checks.memory(f"basin_map with n={n} ({B} starts, {method})", run + 8 * B * (2 * dim + 4),  # grid, labels
+                  f"use a smaller n (memory grows as n^{dim})")
     grid = landscape.grid(n, bounds)
     pts = grid[-1].reshape(-1, landscape.dim)
     if method == "gd":
@@ -219,6 +232,11 @@ def bifurcation(landscape: Landscape, steps, starts=(-0.95,), n_transient: int =
     if a.size * x0.size * n_keep > MAX_BIFURCATION_POINTS:
         raise ValueError(f"bifurcation would keep {a.size * x0.size * n_keep} points (len(steps) x len(starts) "
                          f"x n_keep); at most {MAX_BIFURCATION_POINTS}: use fewer steps, starts or n_keep")
+    B = a.size * x0.size
+    orbits = run_bytes(B, 1, n_keep, n_rec=n_keep + 1) + 16 * B * n_keep  # + the points, twice
+    checks.memory(f"bifurcation of {a.size} steps x {x0.size} starts keeping {n_keep} points each",
+                  max(orbits, run_bytes(B, 1, n_transient) if n_transient else 0),
+                  "use fewer steps, starts or n_keep")
     A = Constant(np.repeat(a, x0.size))
     X = np.tile(x0, a.size)[:, None]
     diverged = np.zeros(X.shape[0], bool)

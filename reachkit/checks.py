@@ -20,8 +20,11 @@ import pathlib
 
 import numpy as np
 
+#: the memory one call may use (a hub pod has 1-2 GB): larger work is refused before it starts
+MEMORY_BUDGET = 2**30
+
 __all__ = ["real", "integer", "seed", "flag", "choice", "interval", "ndim", "array", "instance", "label",
-           "output_file"]
+           "output_file", "ode_tolerances", "MEMORY_BUDGET", "memory"]
 
 
 def _number(v) -> str:
@@ -176,3 +179,25 @@ def output_file(name: str, value, formats) -> pathlib.Path:
     if not out.parent.is_dir():
         raise ValueError(f"the folder {str(out.parent)!r} of {name} {str(value)!r} does not exist; create it first")
     return out
+
+
+def ode_tolerances(rtol, atol) -> tuple[float, float]:
+    """(rtol, atol) of an ODE solver: 1e-13 <= rtol <= 1e-3 and 1e-100 <= atol <= 1e-3.
+
+    A looser tolerance is no longer the flow (and overflows inside the solver's error norm); a
+    tighter rtol is below float64's resolution; below atol = 1e-100 LSODA's squared error norm,
+    with weights 1 / atol, overflows and the solver never finishes."""
+    return (real("rtol", rtol, low=1e-13, high=1e-3),
+            real("atol", atol, low=1e-100, high=1e-3))
+
+
+def memory(what: str, nbytes: float, lower: str) -> None:
+    """Refuse, before it starts, work that needs more than :data:`MEMORY_BUDGET` bytes; the
+    message says what needs how much, and ``lower``: how to ask for less."""
+    if nbytes > MEMORY_BUDGET:
+        raise ValueError(f"{what} needs about {_bytes(nbytes)}, above the memory budget of "
+                         f"{_bytes(MEMORY_BUDGET)} per call (reachkit.checks.MEMORY_BUDGET): {lower}")
+
+
+def _bytes(n: float) -> str:
+    return f"{n / 2**30:.3g} GiB" if n >= 2**30 else f"{n / 2**20:.3g} MiB"

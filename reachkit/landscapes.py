@@ -1310,16 +1310,15 @@ def mexican_hat_flow(start=(0.5, 0.0), turns: float = 10.0, n_points: int = 400,
 
     from scipy.integrate import solve_ivp
 
-    z0 = np.asarray(start, dtype=float).reshape(-1)
-    if z0.shape != (2,) or not np.all(np.isfinite(z0)):
+    z0 = checks.array("start", start).reshape(-1)
+    if z0.shape != (2,):
         raise ValueError(f"start must be a point (x, y); got {start!r}")
-    r0sq = float(z0 @ z0)
+    r0sq = float(z0[0]) ** 2 + float(z0[1]) ** 2  # Python floats: a tiny start underflows to 0 quietly
     if not 1e-4 <= r0sq <= 1.0 - 1e-3:
         raise ValueError(f"start must lie inside the disc, with 0.01 <= r <= 0.9995; got r = {np.sqrt(r0sq):.6g}")
-    if not (np.isfinite(turns) and 0 < turns <= 100):
-        raise ValueError(f"turns must be in (0, 100]; got {turns!r}")
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 2:
-        raise ValueError(f"n_points must be an integer >= 2; got {n_points!r}")
+    turns = checks.real("turns", turns, positive=True, high=100)
+    n_points = checks.integer("n_points", n_points, low=2)
+    rtol, atol = checks.ode_tolerances(rtol, atol)  # as gradient_flow: LSODA gets plain floats
     u0 = 1.0 / (1.0 - r0sq)
     theta0 = float(np.arctan2(z0[1], z0[0]))
     psi0 = (theta0 - u0 - np.pi / 2 + np.pi) % (2 * np.pi) - np.pi

@@ -109,13 +109,13 @@ def _run(landscape, starts, lr, n_steps, update, init_state, *, method, stabilit
     starts ``ids`` and updates their rows of ``state`` in place."""
     sched = _lr(lr)
     x0 = dynamics.as_starts(starts, landscape.dim)
-    gtol2 = checks.real("gtol", gtol, low=0.0) ** 2
+    gtol2 = dynamics.gtol_squared(gtol)
     n = checks.integer("n_steps", n_steps, low=0)
     every = None if record_every is None else checks.integer("record_every", record_every, low=1)
     state = {name: np.zeros_like(x0) for name in init_state}
     pinv = np.ones_like(x0)  # diag P^{-1} of each start, as last used
     n_rec = 0 if every is None else n // every + 1 + (n % every > 0)  # the rows dynamics records
-    dynamics.check_record_size(n_rec, *x0.shape, also=("preconditioner",))
+    dynamics.check_run_size(n_rec, n, *x0.shape, also=("preconditioner",))
     pre = np.empty((n_rec,) + x0.shape)
     written = [0]  # rows of pre filled so far
     grad, params = landscape._grad_fn, landscape.params

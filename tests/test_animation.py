@@ -136,3 +136,40 @@ def test_a_missing_folder_is_refused_and_an_existing_file_is_overwritten(tmp_pat
     save_animation(ls, target, n_steps=3, **SMALL)
     with Image.open(target) as im:
         assert im.format == "GIF"
+
+
+def test_the_html_player_renders_each_frame_when_it_encodes_it(tmp_path, monkeypatch):
+    """Issue 16 R5: the HTML export rendered every RGB frame first (600 frames at 1000 px:
+    1.9 GB). Now at most the frame being encoded (and the last, kept for the hold) is alive."""
+    import weakref
+
+    import reachkit.animation as A
+
+    alive, most = [], [0]
+    make = A._frame_renderer
+
+    def counting(*args, **kwargs):
+        render = make(*args, **kwargs)
+
+        def tracked(k):
+            frame = render(k)
+            alive.append(weakref.ref(frame))
+            most[0] = max(most[0], sum(r() is not None for r in alive))
+            return frame
+        return tracked
+
+    monkeypatch.setattr(A, "_frame_renderer", counting)
+    save_animation(landscapes.sharp_flat_2d(), tmp_path / "gd.html", step=0.05, start=(0.2, 0.9),
+                   n_steps=20, max_frames=20, dpi=20, figsize=(2.0, 1.5), hold_last=0)
+    assert most[0] <= 3
+
+
+def test_an_html_player_above_the_memory_budget_is_refused_with_its_size(tmp_path, monkeypatch):
+    from reachkit import checks
+
+    monkeypatch.setattr(checks, "MEMORY_BUDGET", 8 * 2**20)  # the run itself needs about 5 MiB
+    with pytest.raises(ValueError, match=r"HTML player of 60 frames of 600 x 440 pixels .* needs about .* MiB.*"
+                                         r"memory budget of 8 MiB.*max_frames"):
+        save_animation(landscapes.sharp_flat_2d(), tmp_path / "gd.html", step=0.05, start=(0.2, 0.9),
+                       n_steps=59, max_frames=60, dpi=100, hold_last=0)
+    assert not (tmp_path / "gd.html").exists()
