@@ -101,3 +101,55 @@ def test_make_demo_serves_the_notebook_as_an_app(chromium, demo, hub_results):
         raise
     finally:
         context.close()
+
+
+PREDICT_DEMO = "tests/browser/synthetic/91_predict.ipynb"  # two questions and an explorer that waits
+
+
+def test_a_question_answers_and_an_explorer_waits_in_voila(chromium, hub_requirements, tmp_path, hub_results):
+    """rk.predict in demo mode: wrong then right on the numeric question (feedback in the live region),
+    and the explorer that waits shows no path and no status until its question is answered, then plays."""
+    from labdriver import pixels_changed
+
+    server = VoilaDemo(tmp_path, PREDICT_DEMO).start()
+    page = chromium.new_page(viewport={"width": 1500, "height": 1000})
+    page_errors: list[str] = []
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    try:
+        t0 = time.monotonic()
+        page.goto(server.url, timeout=180_000)
+        wait_voila_rendered(page, t0)
+        n = page.locator(".rk-predict").nth(1)
+        box, feedback = n.get_by_label("Your answer"), n.locator("[role=status]")
+        assert feedback.get_attribute("aria-live") == "polite"
+        box.fill("0.06")
+        n.get_by_role("button", name="Check").click()
+        assert feedback.inner_text().startswith("✗ Not quite. Your number is too high.")
+        box.fill("0.05")
+        box.press("Enter")
+        assert feedback.inner_text() == "✓ Right."
+
+        out = explorer_roots(page)[0]
+        view, q = out.locator(".rk-view").first, out.locator(".rk-predict")
+        figure, status = view.locator(".rk-figure"), view.locator(".rk-status")
+        figure.scroll_into_view_if_needed()
+        play = view.get_by_role("button", name="Play", exact=True)
+        assert view.locator(".rk-veil").is_visible() and not status.is_visible() and play.is_disabled()
+        before = figure.screenshot()
+        q.get_by_label("the sharp one").check()
+        q.get_by_role("button", name="Check").click()
+        status.wait_for(state="visible")
+        assert "converged" in status.inner_text() and not play.is_disabled()
+        revealed = figure.screenshot()
+        assert pixels_changed(before, revealed) > 200, "the path did not appear after the answer"
+        view.get_by_role("button", name="Rewind", exact=True).click()
+        play.click()
+        page.wait_for_timeout(400)
+        assert pixels_changed(revealed, figure.screenshot()) > 50, "Play did not animate after the answer"
+        assert not page_errors, page_errors
+    except BaseException:
+        page.screenshot(path=str(hub_results / "voila-predict-FAILED.png"), full_page=True)
+        raise
+    finally:
+        page.close()
+        server.stop()
