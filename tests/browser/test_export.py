@@ -111,7 +111,9 @@ def test_offline_export_without_state_shows_each_question_as_text(executed, brow
         text = page.locator("body").inner_text()
         for data in shown:
             q = questions[data["application/vnd.jupyter.widget-view+json"]["model_id"]]
-            assert data["text/plain"] in text, f"{source}: question not shown as text: {data['text/plain']!r}"
+            plain = "".join(data["text/plain"])  # stored as a list of lines
+            assert plain in text, f"{source}: question not shown as text: {plain!r}"
+            assert q["question"] in plain and all(f"( ) {o}" in plain for o in q["options"]), plain
             assert not q["explanation"] or q["explanation"] not in text, f"{source}: explanation shown: {q['question']!r}"
     finally:
         page.close()
