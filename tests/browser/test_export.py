@@ -114,6 +114,6 @@ def test_offline_export_without_state_shows_each_question_as_text(executed, brow
             plain = "".join(data["text/plain"])  # stored as a list of lines
             assert plain in text, f"{source}: question not shown as text: {plain!r}"
             assert q["question"] in plain and all(f"( ) {o}" in plain for o in q["options"]), plain
-            assert not q["explanation"] or q["explanation"] not in text, f"{source}: explanation shown: {q['question']!r}"
+            assert not q["explanation"] or q["explanation"] not in text, f"explanation shown: {q['question']!r}"
     finally:
         page.close()
