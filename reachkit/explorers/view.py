@@ -94,7 +94,7 @@ class _Integer(T.Int):
 class ExplorerView(anywidget.AnyWidget):
     """The canvas, Play/Pause/Rewind, speed, scrubber, step slider with an exact number box, status line."""
 
-    _esm = _STATIC / "view.js"
+    _esm = (_STATIC / "scene.js").read_text() + (_STATIC / "view.js").read_text()  # one ES module
     _css = _STATIC / "view.css"
 
     background = T.Bytes(b"").tag(sync=True)
