@@ -15,6 +15,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from .. import plotting
+from . import scene
 from .runs import CurvesLayer
 
 SCALE = 2  # PNG pixels per CSS pixel (HiDPI)
@@ -25,42 +26,77 @@ def _styled(lecture: bool):
     return plotting.lecture_style() if lecture else contextlib.nullcontext()
 
 
-def figure(layer, lecture: bool = False, figsize=None):
-    """A new (untracked) figure with the static layer drawn; returns (fig, main axes)."""
-    if isinstance(layer, CurvesLayer):
-        return curves_figure(layer, lecture)
+def frame(layer, lecture: bool = False, figsize=None):
+    """A new (untracked) figure with what does not move with a parameter: the axes laid out with
+    their limits, ticks, labels and the title, no content. Returns (fig, main axes, bifurcation axes
+    or None). The screen shows it as a PNG under the browser-drawn scene; the exports draw into it."""
     ls = layer.landscape
     # lecture: the same size with the lecture style's larger fonts and lines; a larger figure would
     # only be scaled down again to fit plot, Play, step slider and status on a 1280x720 projector
     size = figsize or FIGSIZE[ls.dim]
+    x0, x1, y0, y1 = scene.build_limits(ls)
     with _styled(lecture):
         if layer.bifurcation is not None:
             fig, (ax, ax_bif) = plotting.new_figure((size[0], size[1] * 1.25), nrows=2,
                                                     height_ratios=[3, 2])
+            ax_bif.set_xscale("log")
+            ax_bif.set_xlim(layer.bifurcation.steps[0], layer.bifurcation.steps[-1])
+            ax_bif.set_ylim(*ls.bounds[0])
+            ax_bif.set(xlabel="step size a", ylabel="long-run x")
         else:
             fig, (ax,) = plotting.new_figure(size)
+            ax_bif = None
+        ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="x", ylabel="f(x)" if ls.dim == 1 else "y")
+        ax.set_title(layer.title, fontsize="medium")
+        fig.tight_layout()
+    return fig, ax, ax_bif
+
+
+def frame_key(layer, lecture: bool = False) -> tuple:
+    """Changes exactly when :func:`frame` draws something else."""
+    if isinstance(layer, CurvesLayer):
+        return ("curves", repr(layer), lecture)
+    bif = layer.bifurcation
+    steps = None if bif is None else (float(bif.steps[0]), float(bif.steps[-1]))
+    return (layer.landscape.dim, scene.build_limits(layer.landscape), layer.title, steps,
+            tuple(map(tuple, layer.landscape.bounds)), lecture)
+
+
+def figure(layer, lecture: bool = False, figsize=None):
+    """The whole picture drawn by matplotlib (exports, the static fallback): the :func:`frame` with
+    the landscape, basins, markers, legends and bifurcation diagram drawn into it; returns (fig, main axes)."""
+    if isinstance(layer, CurvesLayer):
+        return curves_figure(layer, lecture)
+    ls = layer.landscape
+    fig, ax, ax_bif = frame(layer, lecture, figsize)
+    with _styled(lecture):
         plotting.draw_landscape(ax, ls)
         if layer.basins is not None:
             plotting.draw_basins(ax, ls, layer.basins)
         for x, y, marker, label in layer.markers:
-            ax.plot([x], [y], marker, ms=mpl.rcParams["lines.markersize"] * 1.8,
+            ax.plot([x], [y], marker, ms=mpl.rcParams["lines.markersize"] * scene.MARKER_SIZE,
                     color=plotting.OKABE_ITO["yellow"], mec="black", mew=1.2, zorder=3.5, label=label)
-        handles = [Line2D([], [], color=c, lw=2.5, label=name)
-                   for _, name, c in layer.series]
-        handles += [h for h in ax.get_lines() if h.get_label() in {m[3] for m in layer.markers}]
-        if layer.basins is not None:  # the basins' colour key, with each outcome's share
-            handles += [Patch(color=c, alpha=0.6, label=f"{name} {f:.0%}")
-                        for name, c, f in plotting.basin_legend(ls, layer.basins, 0.005)]
+        handles = [_handle(e) for e in scene.legend_entries(layer)]
         if handles:
-            ax.legend(handles=handles, loc="upper right", fontsize="small", framealpha=0.85)
-        ax.set_title(layer.title, fontsize="medium")
-        if layer.bifurcation is not None:
+            ax.legend(handles=handles, loc="upper right", fontsize=scene.LEGEND_FONT["main"],
+                      framealpha=scene.LEGEND_ALPHA["main"])
+        if ax_bif is not None:
             plotting.draw_bifurcation(ax_bif, layer.bifurcation)
             plotting.draw_thresholds(ax_bif, ls)
             ax_bif.set_ylim(*ls.bounds[0])
-            ax_bif.legend(loc="upper left", fontsize="x-small", framealpha=0.8)
-        fig.tight_layout()
+            ax_bif.legend(loc="upper left", fontsize=scene.LEGEND_FONT["bifurcation"],
+                          framealpha=scene.LEGEND_ALPHA["bifurcation"])
     return fig, ax
+
+
+def _handle(entry: dict):
+    """A legend handle for one of :func:`scene.legend_entries`."""
+    if entry["kind"] == "line":
+        return Line2D([], [], color=entry["color"], lw=scene.SERIES_WIDTH, label=entry["label"])
+    if entry["kind"] == "marker":
+        return Line2D([], [], ls="none", marker=entry["marker"], color=entry["color"], mec="black", mew=1.2,
+                      ms=mpl.rcParams["lines.markersize"] * scene.MARKER_SIZE, label=entry["label"])
+    return Patch(color=entry["color"], alpha=0.6, label=entry["label"])
 
 
 def curves_figure(layer: CurvesLayer, lecture: bool = False):
@@ -103,12 +139,18 @@ def curves_figure(layer: CurvesLayer, lecture: bool = False):
 
 
 def render(layer, lecture: bool = False, figsize=None) -> dict:
-    """The view's background traits (2x PNG, CSS size, axes box, limits) for the static layer."""
+    """The view's background traits (2x PNG, CSS size, axes box, limits, step line) of the
+    :func:`frame`, its axes transparent: the browser draws the scene under it (a CurvesLayer does
+    not move with a parameter: its whole picture is the background)."""
     from .view import background_traits
 
-    fig, ax = figure(layer, lecture, figsize)
-    # the view marks the step in use on the bifurcation diagram
-    step_ax = fig.axes[1] if getattr(layer, "bifurcation", None) is not None else None
+    if isinstance(layer, CurvesLayer):
+        fig, ax = curves_figure(layer, lecture)
+        step_ax = None
+    else:
+        fig, ax, step_ax = frame(layer, lecture, figsize)
+        for a in fig.axes:
+            a.patch.set_visible(False)
     traits = background_traits(fig, ax, scale=SCALE, step_ax=step_ax)
     fig.clear()
     return traits

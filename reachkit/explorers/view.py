@@ -121,6 +121,7 @@ class ExplorerView(anywidget.AnyWidget):
     busy = T.Bool(False).tag(sync=True)
     lecture = T.Bool(False).tag(sync=True)
     step_line = T.Dict().tag(sync=True)  # {} or {"box", "limits", "log"}: a second axes with the step on x
+    scene = T.Dict().tag(sync=True)  # {} or what the landscape picture is made of (explorers/scene.py)
 
     def __init__(self, **traits):
         super().__init__(**traits)
