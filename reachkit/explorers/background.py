@@ -10,6 +10,7 @@ import contextlib
 import io
 
 import matplotlib as mpl
+import matplotlib.transforms as mtransforms
 import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -140,7 +141,7 @@ def curves_figure(layer: CurvesLayer, lecture: bool = False):
 
 def render(layer, lecture: bool = False, figsize=None) -> dict:
     """The view's background traits (2x PNG, CSS size, axes box, limits, step line) of the
-    :func:`frame`, its axes transparent: the browser draws the scene under it (a CurvesLayer does
+    :func:`frame`, transparent: the browser draws the scene under it on white (a CurvesLayer does
     not move with a parameter: its whole picture is the background)."""
     from .view import background_traits
 
@@ -149,23 +150,40 @@ def render(layer, lecture: bool = False, figsize=None) -> dict:
         step_ax = None
     else:
         fig, ax, step_ax = frame(layer, lecture, figsize)
-        for a in fig.axes:
-            a.patch.set_visible(False)
-    traits = background_traits(fig, ax, scale=SCALE, step_ax=step_ax)
+    traits = background_traits(fig, ax, scale=SCALE, step_ax=step_ax, transparent=not isinstance(layer, CurvesLayer))
     fig.clear()
     return traits
 
 
+# the view's start marker and step line (static/view.js draw()), in CSS px, x 1.6 in lecture style
+START_RING = {"radius": 6, "width": 2}  # 2-D: a hollow ring at the start
+START_TRIANGLE = 7  # 1-D: a triangle of this half-width, 1.6 x as tall, on the axes' bottom edge
+STEP_LINE = {"width": 1.5, "dashes": (6, 4)}  # the step in use on the bifurcation diagram
+
+
 def still(layer, run, keys, lecture: bool = False, frame: int | None = None, trail: int = 20,
-          dpi: int = 100) -> bytes:
+          dpi: int = 100, start=None, step=None) -> bytes:
     """PNG of the static layer with every series of ``run`` drawn up to iterate ``frame``
-    (default: the whole path) -- what ``ex.png()``, ``ex.save("x.png")`` and the fallback show."""
+    (default: the whole path), the ``start`` marker and the ``step`` line on a bifurcation diagram as
+    the screen shows them -- what ``ex.png()``, ``ex.save("x.png")`` and the fallback show."""
     fig, ax = figure(layer, lecture)
     colors = {k: c for k, _, c in layer.series}
+    big, pt = (1.6 if lecture else 1.0), 1 / scene.PX
     with _styled(lecture):
         for k in keys:
             pa = plotting.PathArtists(ax, run.xy[k], color=colors.get(k, "black"), trail=trail)
             pa.show(frame, whole=frame is None)
+        if start is not None and len(start) == 2:
+            ax.plot([start[0]], [start[1]], "o", ms=2 * START_RING["radius"] * big * pt, mfc="white", mec="black",
+                    mew=START_RING["width"] * big * pt, zorder=7)
+        elif start is not None:
+            r = START_TRIANGLE * big
+            up = mtransforms.offset_copy(ax.get_xaxis_transform(), fig, y=0.8 * r * pt, units="points")
+            ax.plot([start[0]], [0], "^", transform=up, ms=2 * r * pt, mfc="white", mec="black",
+                    mew=2 * big * pt, zorder=7, clip_on=False)
+        if step is not None and layer.bifurcation is not None:
+            fig.axes[1].axvline(step, color="black", lw=STEP_LINE["width"] * big * pt, zorder=3,
+                                dashes=[d / STEP_LINE["width"] for d in STEP_LINE["dashes"]])
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     fig.clear()

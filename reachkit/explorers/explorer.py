@@ -237,7 +237,7 @@ class Explorer:
         """A still picture of the current run (whole paths; up to ``frame`` if given)."""
         m = self.model
         return background.still(m.static_layer(), m.current, [s["key"] for s in m.series()],
-                                self.lecture, frame, self.view.trail, dpi=dpi)
+                                self.lecture, frame, self.view.trail, dpi=dpi, start=m.start, step=m.step)
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
         """The live widget, plus the still picture (2x) and the status text for renderers without one."""

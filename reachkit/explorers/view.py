@@ -212,18 +212,19 @@ def _box(ax, height: float) -> list[float]:
     return [x0, height - y1, x1, height - y0]
 
 
-def background_traits(fig, ax, scale: float = 2.0, step_ax=None) -> dict:
+def background_traits(fig, ax, scale: float = 2.0, step_ax=None, transparent: bool = False) -> dict:
     """background, background_size, axes_box and limits of a matplotlib figure: the PNG rendered at
     ``scale`` x (HiDPI), its CSS size (figure inches x dpi) and the axes' data rectangle in CSS px;
     with ``step_ax`` (axes whose x is the step, e.g. a bifurcation diagram) also ``step_line``, where
-    the view draws a vertical line at the step in use."""
+    the view draws a vertical line at the step in use. ``transparent``: figure and axes backgrounds left
+    out (the view draws the ``scene`` under the PNG on white)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     canvas = FigureCanvasAgg(fig) if not isinstance(fig.canvas, FigureCanvasAgg) else fig.canvas
     canvas.draw()
     width, height = fig.bbox.width, fig.bbox.height
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=fig.dpi * scale)
+    fig.savefig(buf, format="png", dpi=fig.dpi * scale, transparent=transparent)
     xmin, xmax = ax.get_xlim()
     ymin, ymax = ax.get_ylim()
     step_line = {} if step_ax is None else {"box": _box(step_ax, height), "limits": list(step_ax.get_xlim()),

@@ -182,6 +182,7 @@ function sceneNote(ctx, box, text, font, fs) {
 // `res`: device px per CSS px (for the band image). Provisional overlays are drawn faded, with a note.
 function drawScene(ctx, scene, box, limits, stepLine, res) {
   if (!scene || !scene.dim) return;
+  ctx.fillStyle = "#ffffff"; ctx.fillRect(0, 0, ctx.canvas.width, ctx.canvas.height);   // under a transparent PNG
   const [l, t, r, b] = box, [px, py] = sceneMap(box, limits), font = scene.font;
   const noteFont = scene.point.font;
   ctx.save();

@@ -228,7 +228,7 @@ function render({ model, el }) {
         ctx.globalAlpha = base;
         const xk = p[2 * k], yk = p[2 * k + 1];
         if (Number.isFinite(xk) && Number.isFinite(yk)) {
-          ctx.fillStyle = s.color; ctx.strokeStyle = "#ffffff"; ctx.lineWidth = 1.5 * big;
+          ctx.fillStyle = s.color; ctx.strokeStyle = "#000000"; ctx.lineWidth = 1.2 * big;   // as the exports: black edge
           marker(ctx, s.marker || "circle", px(xk), py(yk), 5 * big);
         }
       });
