@@ -173,7 +173,9 @@ def still(layer, run, keys, lecture: bool = False, frame: int | None = None, tra
         for k in keys:
             pa = plotting.PathArtists(ax, run.xy[k], color=colors.get(k, "black"), trail=trail)
             pa.show(frame, whole=frame is None)
-        if start is not None and len(start) == 2:
+        if isinstance(layer, CurvesLayer):
+            pass  # curves against the iteration: no start point, no step axis
+        elif start is not None and len(start) == 2:
             ax.plot([start[0]], [start[1]], "o", ms=2 * START_RING["radius"] * big * pt, mfc="white", mec="black",
                     mew=START_RING["width"] * big * pt, zorder=7)
         elif start is not None:
@@ -181,7 +183,7 @@ def still(layer, run, keys, lecture: bool = False, frame: int | None = None, tra
             up = mtransforms.offset_copy(ax.get_xaxis_transform(), fig, y=0.8 * r * pt, units="points")
             ax.plot([start[0]], [0], "^", transform=up, ms=2 * r * pt, mfc="white", mec="black",
                     mew=2 * big * pt, zorder=7, clip_on=False)
-        if step is not None and layer.bifurcation is not None:
+        if step is not None and getattr(layer, "bifurcation", None) is not None:
             fig.axes[1].axvline(step, color="black", lw=STEP_LINE["width"] * big * pt, zorder=3,
                                 dashes=[d / STEP_LINE["width"] for d in STEP_LINE["dashes"]])
     buf = io.BytesIO()

@@ -29,7 +29,7 @@ function render({ model, el }) {
   const figure = el_("div", "rk-figure", { role: "img", "aria-label": "" });
   let img = el_("img", "rk-background", { alt: "", draggable: "false" });
   const sceneCanvas = el_("canvas", "rk-layer rk-scene");   // the landscape, drawn from `scene` (scene.js)
-  const canvas = el_("canvas", "rk-layer");
+  const canvas = el_("canvas", "rk-layer rk-paths");
   const badge = el_("div", "rk-busy", { "aria-hidden": "true" });
   badge.textContent = "computing…";
   figure.append(sceneCanvas, img, canvas, badge);
@@ -160,6 +160,7 @@ function render({ model, el }) {
     ctx.clearRect(0, 0, sceneCanvas.width, sceneCanvas.height);
     ctx.setTransform(dpr * scale, 0, 0, dpr * scale, 0, 0);
     drawScene(ctx, model.get("scene"), model.get("axes_box"), model.get("limits"), model.get("step_line"), dpr * scale);
+    sceneCanvas.dataset.scene = model.get("scene").dim ? "drawn" : "";
   }
 
   // -- drawing ----------------------------------------------------------------------------------------

@@ -287,7 +287,8 @@ _JS_FIGURES = r"""
     figs.push({kind: 'ipympl', width: r.width, height: r.height, drawn: ok});
   });
   scope.querySelectorAll('.rk-figure').forEach((fig) => {
-    const img = fig.querySelector('img'), c = fig.querySelector('canvas');
+    const img = fig.querySelector('img'), c = fig.querySelector('canvas.rk-paths');
+    const sc = fig.querySelector('canvas.rk-scene');   // the landscape drawn from the kernel's scene data
     const r = fig.getBoundingClientRect();
     const painted = (cv) => {   // anything drawn on the transparent overlay (paths, markers)
       if (!cv || !cv.width || !cv.height) return false;
@@ -296,7 +297,8 @@ _JS_FIGURES = r"""
       return false;
     };
     figs.push({kind: 'view', width: r.width, height: r.height,
-               drawn: r.width > 0 && r.height > 0 && !!img && img.complete && img.naturalWidth > 0 && painted(c)});
+               drawn: r.width > 0 && r.height > 0 && !!img && img.complete && img.naturalWidth > 0 && painted(c)
+                      && (!sc || !sc.dataset.scene || painted(sc))});
   });
   scope.querySelectorAll('.widget-image').forEach((img) => {
     const r = img.getBoundingClientRect();
@@ -673,7 +675,8 @@ class ViewDriver:
         self.output = root
         self.root = root.locator(".rk-view").first
         self.figure = self.root.locator(".rk-figure")
-        self.canvas = self.figure.locator("canvas")
+        self.canvas = self.figure.locator("canvas.rk-paths")
+        self.scene_canvas = self.figure.locator("canvas.rk-scene")
         self.status = self.root.locator(".rk-status")
         self.step_slider = self.root.locator("input.rk-step")
         self.step_box = self.root.locator("input.rk-stepbox")
