@@ -135,7 +135,7 @@ function sceneLegend(ctx, box, leg, font) {
   const fs = leg.font, [l, t, r] = box;
   ctx.font = `${fs}px ${font}`;
   const textW = Math.max(...leg.entries.map((e) => ctx.measureText(e.label).width));
-  const row = fs * 1.17, w = (0.4 * 2 + 2.0 + 0.8) * fs + textW;
+  const row = fs, w = (0.4 * 2 + 2.0 + 0.8) * fs + textW;
   const h = 0.8 * fs + leg.entries.length * row + (leg.entries.length - 1) * 0.5 * fs;
   const x = leg.loc === "upper left" ? l + 0.5 * fs : r - 0.5 * fs - w, y = t + 0.5 * fs;
   ctx.save();
