@@ -86,14 +86,21 @@ function sceneMap(box, [x0, x1, y0, y1], logX = false) {
   return [(x) => l + (f(x) - f(x0)) * sx, (y) => t + (y1 - y) * sy];
 }
 
-// The grey bands as an image at `res` device px per CSS px: each pixel takes the band of the bilinear
-// interpolation of z at its centre.
+// The grey bands as an image at `res` px per CSS px (at most 1: the contour lines drawn over the band
+// edges at full resolution hide the upscaling, and HiDPI would cost 4x): each pixel takes the band of the
+// bilinear interpolation of z at its centre. One canvas and pixel buffer, reused while the size stays.
+const bandsBuffer = { canvas: null, img: null };
 function bandsImage(s, box, limits, res) {
+  res = Math.min(1, res);
   const [l, t, r, b] = box, w = Math.max(1, Math.round((r - l) * res)), h = Math.max(1, Math.round((b - t) * res));
   const z = sceneArray(s.z), { nx, ny, levels } = s, rgb = s.bands.map(hexRGB);
-  const canvas = document.createElement("canvas");
-  canvas.width = w; canvas.height = h;
-  const c2 = canvas.getContext("2d"), img = c2.createImageData(w, h), px = img.data;
+  if (!bandsBuffer.canvas || bandsBuffer.canvas.width !== w || bandsBuffer.canvas.height !== h) {
+    bandsBuffer.canvas = document.createElement("canvas");
+    bandsBuffer.canvas.width = w; bandsBuffer.canvas.height = h;
+    bandsBuffer.img = bandsBuffer.canvas.getContext("2d").createImageData(w, h);
+  }
+  const canvas = bandsBuffer.canvas, c2 = canvas.getContext("2d"), img = bandsBuffer.img, px = img.data;
+  px.fill(0);
   const [x0, x1, y0, y1] = limits;
   for (let q = 0; q < h; q++) {
     const y = y1 - ((q + 0.5) / h) * (y1 - y0), gy = ((y - s.y[0]) / (s.y[1] - s.y[0])) * (ny - 1);

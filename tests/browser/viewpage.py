@@ -35,6 +35,7 @@ window.rkUpdate = (changes) => {{
 const url = URL.createObjectURL(new Blob([data.esm], {{ type: "text/javascript" }}));
 const mod = await import(url);
 mod.default.render({{ model, el: document.getElementById("host") }});
+window.rkGet = (k) => state[k];
 window.rkReady = true;
 </script></body></html>"""
 
