@@ -59,7 +59,8 @@ def _report(prefix: str) -> dict:
             out["drag_fps"] = fps
         elif kind == "typed-parameter":
             ok = bool(d["samples"]) and d["median"] <= 60
-            print(f"  typed {d['setting']!r} -> landscape and path redrawn: median {d.get('median', float('nan')):5.1f} ms, "
+            med = d.get("median", float("nan"))
+            print(f"  typed {d['setting']!r} -> landscape and path redrawn: median {med:5.1f} ms, "
                   f"p90 {d.get('p90', float('nan')):.1f} ms (n={len(d['samples'])}, {d['missed']} missed, "
                   f"{d['split_frames']} split frames)   target median <= 60 ms ({_verdict(ok)})")
             out["typed_parameter_median_ms"] = d.get("median")

@@ -156,9 +156,9 @@ def main() -> dict:
         matplotlib.use("Agg")
 
     from reachkit import landscapes
+    from reachkit.explorers import scene
     from reachkit.explorers.adaptive_model import AdaptiveModel
     from reachkit.explorers.dynamics_model import DynamicsModel
-    from reachkit.explorers import scene
     from reachkit.explorers.reach_model import ReachModel
     from reachkit.explorers.runs import StaticLayer
     from reachkit.explorers.view import encode_run
@@ -191,7 +191,8 @@ def main() -> dict:
     drag_three = _median_ms(lambda s: m3.update(final=False, sharp=float(s)), sharps[:20])
     mb = DynamicsModel(ls, start=(-0.7, 1.2), step=0.04, n_steps=300, basins=True)
     drag_basins = _median_ms(lambda s: mb.update(final=False, sharp=float(s)), sharps[:20])
-    scene_basins = _median_ms(lambda s: (mb.update(final=False, sharp=float(s)), scene.build(mb.static_layer())), sharps[:10])
+    scene_basins = _median_ms(lambda s: (mb.update(final=False, sharp=float(s)), scene.build(mb.static_layer())),
+                              sharps[:10])
     scene_basins -= drag_basins
 
     r = ReachModel(landscapes.sharp_flat_double_well(), step=0.04)

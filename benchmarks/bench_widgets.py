@@ -6,9 +6,9 @@ browser's share is in bench_browser).
 - a typed step between grid positions: one exact run (the GD path of 300 steps: target <= 3 ms);
 - anything else (start, parameter, method): the fan, every slider position in one batched call
   (target <= 50 ms), sent once;
-- the landscape as data (explorers/scene.py; timed in bench_live), drawn in the browser, with every
-  parameter or overlay change; the axes picture (matplotlib Agg, 2x PNG: axes, ticks, labels, title): only when the limits or
-  labels change;
+- the landscape as data (explorers/scene.py; timed in bench_live), drawn in the browser, with
+  every parameter or overlay change; the axes picture (matplotlib Agg, 2x PNG: axes, ticks,
+  labels, title): only when the limits or labels change;
 - 500 mixed updates (step on and off the grid, start, parameter, methods, frame): memory growth
   (target < 20 MB) and no pyplot figure left behind.
 

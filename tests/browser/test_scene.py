@@ -1,13 +1,13 @@
 """Each explorer drawn in the browser next to its matplotlib export at the same settings.
 
 The view's state (scene data, axes PNG, runs) is shown in a plain page (viewpage.py: the view's own
-ES module, no JupyterLab, no kernel), screenshotted at 2x and put beside ``ex.png(dpi=200)``, the
-whole picture drawn by matplotlib at the screenshot's size, in ``results/browser/scene-<explorer>-<style>-<viewport>.png``:
-normal and lecture style, 1024x768 and 1280x720. The test asserts that the screen looks like the
-export: same aspect, and inside the axes the screen is much closer to the export (mean grey-level
-difference) than the export's own axes without the landscape are (the paths are drawn differently --
-a faint line and a fading trail on screen, dots in the export -- and text is rasterised at another
-scale, so the difference is not zero).
+ES module, no JupyterLab, no kernel), screenshotted at 2x and put beside ``ex.png()``, the whole
+picture drawn by matplotlib at the screenshot's size, in
+``results/browser/scene-<explorer>-<style>-<viewport>.png``: normal and lecture style, 1024x768
+and 1280x720. The test asserts that the screen looks like the export: same aspect, and inside the
+axes the screen is much closer to the export (mean grey-level difference) than the export's own axes
+without the landscape are (the paths are drawn differently -- a faint line and a fading trail on
+screen, dots in the export -- and text is rasterised at another scale, so the difference is not zero).
 """
 
 from __future__ import annotations
