@@ -123,3 +123,18 @@ def test_marching_squares_contour_of_a_circle_lies_on_it_within_a_cell():
     np.testing.assert_array_less(np.abs(np.hypot(pts[:, 0], pts[:, 1]) - r), cell)
     length = np.hypot(*(pts[1::2] - pts[0::2]).T).sum()
     assert length == pytest.approx(2 * np.pi * r, rel=0.01)
+
+
+def test_a_coarse_basin_map_while_dragging_is_marked_provisional():
+    ex = rk.explore(landscapes.sharp_flat_2d(), start=(-0.7, 1.2), step=0.04, n_steps=60, basins=True,
+                    basin_resolution=24)
+    ex.model.wait()
+    what = ex.model.update(final=False, sharp=35.0)  # a drag: the coarse map now, the full one later
+    ex._push(what | {"background"})
+    data = ex.view.scene
+    assert data["basins"]["pending"] and "basins" in data["pending"]
+    ex.model.update(final=True)
+    ex.model.wait()
+    ex._push({"background"})
+    assert not ex.view.scene["basins"]["pending"] and ex.view.scene["pending"] == []
+    assert ex.view.scene["basins"]["nx"] == 24
