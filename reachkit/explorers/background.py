@@ -85,8 +85,9 @@ def figure(layer, lecture: bool = False, figsize=None):
             plotting.draw_bifurcation(ax_bif, layer.bifurcation)
             plotting.draw_thresholds(ax_bif, ls)
             ax_bif.set_ylim(*ls.bounds[0])
-            ax_bif.legend(loc="upper left", fontsize=scene.LEGEND_FONT["bifurcation"],
-                          framealpha=scene.LEGEND_ALPHA["bifurcation"])
+            if ax_bif.get_legend_handles_labels()[0]:  # no thresholds drawn (no smooth minimum): no legend
+                ax_bif.legend(loc="upper left", fontsize=scene.LEGEND_FONT["bifurcation"],
+                              framealpha=scene.LEGEND_ALPHA["bifurcation"])
     return fig, ax
 
 
