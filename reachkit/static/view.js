@@ -380,7 +380,8 @@ function render({ model, el }) {
   // -- live requests: parameter sliders and the start, with back-pressure (see pacer) ---------------------
   let dragging = null;            // {id, x, y, moved} while the pointer is down on the plot
   let finalStart = false;         // a released or keyed start waits to be announced
-  const requests = pacer((msg) => model.send(msg), { first: Math.floor(Math.random() * 1e9) });
+  const requests = pacer((msg) => { model.send(msg); root.dataset.pending = "1"; },
+                         { first: Math.floor(Math.random() * 1e9) });
   const settled = () => !dragging && requests.idle;
 
   // the data point under a pointer event, clamped to the axes; null outside them (or not clickable)
@@ -455,6 +456,7 @@ function render({ model, el }) {
   function paramsUI() {
     const ps = model.get("params");
     const names = ps.map((p) => p.name).join("\n");
+    const shape = names + ps.map((p) => (p.disabled ? "-" : "+")).join("");
     if (names !== [...paramRows.keys()].join("\n")) {
       paramsBox.replaceChildren();
       paramRows = new Map();
@@ -497,8 +499,9 @@ function render({ model, el }) {
       it.slider.setAttribute("aria-valuetext", `${p.label} ${fmt(p.value)}`);
       if (document.activeElement !== it.box) { it.box.value = String(p.value); it.box.classList.remove("rk-invalid"); }
     }
-    layout();
+    if (shape !== paramsShape) { paramsShape = shape; layout(); }   // the rows shown changed: refit the plot
   }
+  let paramsShape = "";
 
   // once nothing is dragged, in flight or waiting, the marker is the kernel's start, announced once
   function whenSettled() {
@@ -531,7 +534,12 @@ function render({ model, el }) {
   on("fan_steps step step_min step_max step_label", () => { stepUI(); marksUI(); refreshEntry(); draw(); });
   on("step_marks", marksUI);
   on("start", () => { whenSettled(); draw(); });
-  on("ack", () => { requests.acked(model.get("ack")); whenSettled(); draw(); paramsUI(); });
+  let answers = 0;               // kernel answers drawn (data-answers: the browser tests count them)
+  on("ack", () => {
+    requests.acked(model.get("ack")); whenSettled(); draw(); paramsUI();
+    root.dataset.answers = String(++answers);
+    root.dataset.pending = requests.idle ? "0" : "1";
+  });
   on("params", paramsUI);
   on("background_stale", staleUI);
   on("frame", () => { if (!playing) { frame = model.get("frame"); draw(); } });
