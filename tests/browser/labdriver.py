@@ -467,6 +467,28 @@ class LabNotebook:
         return {"websocket_frames": len(frames), "kernel_messages": len(msgs),
                 "message_types": sorted({f"{m[1]} {m[2]}" for m in msgs})}
 
+    @contextlib.contextmanager
+    def added_latency(self, one_way_ms: float):
+        """Every message on the kernel's websocket delayed by `one_way_ms` in each direction, in order
+        (setTimeout on send and on receive of Lab's socket): a round trip `2 * one_way_ms` longer.
+        Chromium's network emulation (CDP Network.emulateNetworkConditions) delays HTTP requests but
+        not the frames of an open WebSocket (measured here: a start drag drew 11.6 answers/s without
+        and 13.4/s with 1000 ms of emulated latency), so the delay is added here."""
+        self.page.evaluate("""(ms) => {
+          const ws = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel._ws;
+          ws.__rkSend = ws.send; ws.__rkOnMessage = ws.onmessage;
+          ws.send = (d) => setTimeout(() => ws.__rkSend(d), ms);
+          ws.onmessage = (e) => setTimeout(() => ws.__rkOnMessage.call(ws, e), ms);
+        }""", one_way_ms)
+        try:
+            yield
+        finally:
+            self.page.wait_for_timeout(3 * one_way_ms)  # what is delayed arrives first
+            self.page.evaluate("""() => {
+              const ws = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel._ws;
+              ws.send = ws.__rkSend; ws.onmessage = ws.__rkOnMessage;
+            }""")
+
     def append_and_run(self, code: str, timeout: float = 120):
         """Add a code cell at the end of the notebook, run it, wait for the kernel; return its index."""
         index = self.page.evaluate(_JS_APPEND_RUN, code)
@@ -985,4 +1007,10 @@ def measurement_lines(since: float = 0.0) -> list[str]:
         else:
             lines.append(f"arrow key on the step slider -> changed pixels: no sample ({d['missed']} missed)")
         lines[-1] += f"   [{d.get('explorer', '?')}; load {d.get('load_average', '?')}]"
+    for name in ("live-param-drag", "live-start-drag", "live-slow-connection"):
+        path = RESULTS / f"{name}.json"
+        if path.exists() and path.stat().st_mtime >= since:
+            d = json.loads(path.read_text())
+            lines.append(f"{name}: {d['path_frames_per_s']:.0f} answers drawn/s, {d['websocket_frames_sent']} requests "
+                         f"for {d['paths_drawn']} answers, release -> answer {d['release_to_answer_drawn_ms']:.0f} ms")
     return lines
