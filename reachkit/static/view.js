@@ -166,6 +166,12 @@ function render({ model, el }) {
   // the notebook the browser skips (JupyterLab's off-screen cells): poll once per frame until it has a size.
   const observer = new ResizeObserver(resize);
   observer.observe(figure);
+  // the live sliders' rows take height from the plot (layout's reserve): refit when their height changes
+  let paramsHeight = 0;
+  const paramsObserver = new ResizeObserver(() => {
+    if (paramsBox.offsetHeight !== paramsHeight) { paramsHeight = paramsBox.offsetHeight; layout(); }
+  });
+  paramsObserver.observe(paramsBox);
   let sizing = 0;
   const untilSized = () => { sizing = resize() ? 0 : requestAnimationFrame(untilSized); };
 
@@ -560,7 +566,7 @@ function render({ model, el }) {
   background(); paramsUI(); staleUI(); layout(); stepUI(); marksUI(); refreshEntry(); untilSized();
   if (model.get("playing")) start();
 
-  return () => { stop(false); cancelAnimationFrame(sizing); observer.disconnect(); if (url) URL.revokeObjectURL(url); };
+  return () => { stop(false); cancelAnimationFrame(sizing); observer.disconnect(); paramsObserver.disconnect(); if (url) URL.revokeObjectURL(url); };
 }
 
 export default { render };
