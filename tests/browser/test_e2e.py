@@ -306,6 +306,18 @@ def _thumb(slider, positions: int = 200) -> tuple[float, float, dict]:
     return box["x"] + thumb / 2 + frac * (box["width"] - thumb), box["y"] + box["height"] / 2, box
 
 
+def _under_pointer(name: str, box: dict, to: tuple) -> str:
+    """Kernel code setting ``want`` (the data point under the page pixel `to`, by the view's mapping:
+    x = xmin + (px - left) / (right - left) (xmax - xmin), y the same from the top), ``pixel`` (one CSS
+    pixel in data units) and ``got`` (the start in use)."""
+    px, py = to[0] - box["x"], to[1] - box["y"]
+    return (f"v = {name}.view; s = {box['width']!r} / v.background_size[0]\n"
+            "L, T, R, B = v.axes_box; x0, x1, y0, y1 = v.limits\n"
+            f"want = (x0 + ({px!r} / s - L) / (R - L) * (x1 - x0), y1 - ({py!r} / s - T) / (B - T) * (y1 - y0))\n"
+            "pixel = ((x1 - x0) / (R - L) / s, (y1 - y0) / (B - T) / s)\n"
+            f"got = {name}.values['start']\n")
+
+
 def test_parameter_drag_is_live_and_the_release_exact(explorer2d):
     """Drag "sharp" for 1.5 s: new paths are drawn while the slider moves (each over the landscape
     marked stale, dimmed, until the release redraws it); the release is the exact value used."""
@@ -337,12 +349,7 @@ def test_start_drag_is_live_and_the_release_sets_the_point_under_the_pointer(exp
     assert m["paths_drawn"] >= 3, f"the path did not follow the drag: {m}"
     assert m["websocket_frames_sent"] <= m["paths_drawn"] + 4, f"requests queued up behind the answers: {m}"
     # the start is the data point under the pointer at the release (the view's pixel -> data mapping)
-    px, py = to[0] - box["x"], to[1] - box["y"]
-    out = _in_kernel(ex, f"v = {name}.view; s = {box['width']!r} / v.background_size[0]\n"
-                         "L, T, R, B = v.axes_box; x0, x1, y0, y1 = v.limits\n"
-                         f"want = (x0 + ({px!r} / s - L) / (R - L) * (x1 - x0), y1 - ({py!r} / s - T) / (B - T) * (y1 - y0))\n"
-                         f"got = {name}.values['start']\n"
-                         "pixel = ((x1 - x0) / (R - L) / s, (y1 - y0) / (B - T) / s)\n"
+    out = _in_kernel(ex, _under_pointer(name, box, to) +
                          "assert all(abs(g - w) <= p for g, w, p in zip(got, want, pixel)), (got, want, pixel)\n"
                          f"assert {name}.model.fan and not {name}.model.draft\n"
                          "print(repr(got[0]), repr(got[1]))")
@@ -390,12 +397,8 @@ def test_a_slow_connection_builds_no_backlog(explorer2d):
                        explorer=f"{TARGET_NB} cell {TARGET_CELL}, 2 s start drag with 100 ms added latency")
     assert m["paths_drawn"] >= 2, m
     assert m["websocket_frames_sent"] <= m["paths_drawn"] + 4, f"requests queued up behind the answers: {m}"
-    px, py = to[0] - box["x"], to[1] - box["y"]
-    _in_kernel(ex, f"v = {name}.view; s = {box['width']!r} / v.background_size[0]\n"
-                   "L, T, R, B = v.axes_box; x0, x1, y0, y1 = v.limits\n"
-                   f"want = (x0 + ({px!r} / s - L) / (R - L) * (x1 - x0), y1 - ({py!r} / s - T) / (B - T) * (y1 - y0))\n"
-                   f"got = {name}.values['start']\n"
-                   "assert all(abs(g - w) <= 0.02 * (x1 - x0) for g, w in zip(got, want)), (got, want)")
+    _in_kernel(ex, _under_pointer(name, box, to) +
+               "assert all(abs(g - w) <= 2 * p for g, w, p in zip(got, want, pixel)), (got, want, pixel)")
 
 
 def test_500_mixed_drag_updates_keep_the_kernel_small(explorer2d, results_dir):

@@ -111,7 +111,8 @@ def plot_pixel(view: ViewDriver):
         px, py = box["x"] + f * box["width"], box["y"] + f * box["height"]
         view.page.mouse.click(px, py)
         view.settle()
-        pts.append((px, py, float(view.setting("start x0").input_value()), float(view.setting("start y0").input_value())))
+        x, y = (float(view.setting(f"start {c}0").input_value()) for c in "xy")
+        pts.append((px, py, x, y))
     (pa, qa, xa, ya), (pb, qb, xb, yb) = pts
     return lambda x, y: (pa + (x - xa) * (pb - pa) / (xb - xa), qa + (y - ya) * (qb - qa) / (yb - ya))
 
