@@ -156,7 +156,8 @@ def test_the_other_explorers_take_live_starts_and_parameters(make):
 
 
 @pytest.mark.parametrize("content, words", [
-    ({"seq": 1, "final": False, "changes": {"step": "0.1"}}, "'step' is not a setting the view changes"),
+    ({"seq": 1, "final": False, "changes": {"step": "0.1"}}, "step must be a real number"),
+    ({"seq": 1, "final": False, "changes": {"speed": 5}}, "'speed' is not a setting the view changes"),
     ({"seq": 1, "final": False, "changes": {"sharp": "30"}}, "sharp must be a real number"),
     ({"seq": 1, "final": False, "changes": {"sharp": None}}, "sharp must be a real number"),  # JSON's NaN
     ({"seq": 1, "final": False, "changes": {"sharp": 1e9}}, "sharp must be >= 2 and <= 60"),
@@ -239,3 +240,19 @@ def test_the_view_without_an_explorer_says_a_refusal_itself():
     assert v.status.startswith("Could not update: speed from the view") and v.speed == 30
     assert read_request({"seq": 0, "final": True, "changes": {"start": [0.5]}}, [], [0, 1, 0, 1], 1) == \
         (0, {"start": (0.5,)}, True)
+
+
+def test_a_step_drag_without_a_fan_is_a_drag_update():
+    """The adaptive explorer has no fan: a drag of its learning rate computes a coarse basin map, the
+    release the full one (against the same map computed here at full resolution)."""
+    from reachkit import optimizers
+
+    ex = rk.eos_explorer.explore_adaptive(L.sharp_flat_2d(), resolution=16, basin_steps=300, n_steps=300)
+    v = ex.view
+    request(v, 1, {"step": 0.5})
+    assert ex.values["step"] == 0.5 and v.step == 0.5 and ex.model.draft and v.ack == 1
+    assert ex.model.static_layer().pending == ("basins",), "a drag update computed the full basin map"
+    request(v, 2, {"step": 0.5}, final=True)
+    full = optimizers.basin_map(ex.landscape, "adam", 0.5, n=16, n_steps=300)
+    np.testing.assert_array_equal(ex.basin_map.labels, full.labels)
+    assert not ex.model.draft and v.ack == 2 and ex.model.static_layer().pending == ()

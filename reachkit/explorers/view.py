@@ -212,8 +212,8 @@ class ExplorerView(anywidget.AnyWidget):
         seq = content.get("seq") if isinstance(content, dict) else None
         with self.hold_sync():
             try:
-                seq, changes, final = read_request(content, [p["name"] for p in self.params], self.limits,
-                                                   len(self.start))
+                live = ["step", *(p["name"] for p in self.params)]
+                seq, changes, final = read_request(content, live, self.limits, len(self.start))
                 if self.on_request is not None:
                     self.on_request(changes, final)
             except Exception as exc:  # noqa: BLE001 (a front-end message: report, never raise)

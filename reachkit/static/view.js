@@ -356,7 +356,7 @@ function render({ model, el }) {
   function stepUI() {
     const a = model.get("step"), g = grid();
     stepSlider.max = String(g.length - 1);
-    stepSlider.value = String(gridIndex(a));
+    if (!stepDragging && requests.idle) stepSlider.value = String(gridIndex(a));   // else the pointer owns it
     stepSlider.setAttribute("aria-valuetext", `${model.get("step_label").replace(/ a$/, "")} ${fmt(a)}`);
     if (document.activeElement !== stepBox) stepBox.value = String(a);   // the number used, exactly
   }
@@ -371,9 +371,24 @@ function render({ model, el }) {
       marks.append(tick);
     }
   }
+  // With a fan every position is drawn here at once. Without one (a fan not computed yet, the reach and
+  // adaptive explorers) each position is a computation: a drag sends live requests (one in flight, the
+  // latest wins; the step shown stays the kernel's until its answer), the release a final one.
+  let stepDragging = false;
+  const liveStep = () => !(model.get("fan").length && model.get("fan").length === model.get("fan_steps").length);
+  stepSlider.addEventListener("pointerdown", () => { stepDragging = liveStep(); });
   stepSlider.addEventListener("input", () => {
     if (playing) { f0 = frame; t0 = 0; }
-    setStep(grid()[Number(stepSlider.value)]);
+    const a = grid()[Number(stepSlider.value)];
+    if (!liveStep()) { setStep(a); return; }
+    stepBox.value = String(a);
+    stepSlider.setAttribute("aria-valuetext", `${model.get("step_label").replace(/ a$/, "")} ${fmt(a)}`);
+    requests.want({ step: a });
+  });
+  stepSlider.addEventListener("change", () => {
+    const live = stepDragging || liveStep();
+    stepDragging = false;
+    if (live) requests.want({ step: grid()[Number(stepSlider.value)] }, true);
   });
   const typed = () => {
     const v = Number(stepBox.value.trim());

@@ -304,6 +304,15 @@ def test_06_armijo_and_adam(opened):
     adam = explorer(nb, r"ee\.explore_adaptive\(ls, method=\"adam\"")
     text = readout(adam)
     assert "First step length |x1 - x0| = 0.283" in text and "sharp minimum 2" in text, text
+    # "While you drag the learning rate the path follows ...; the full map is computed when you let go"
+    adam.step_slider.scroll_into_view_if_needed()
+    before, sb = adam.status.text_content(), adam.step_slider.bounding_box()
+    x, y = adam._thumb_x()
+    drag(adam, (x, y), (x + 0.15 * sb["width"], y))
+    lr = float(adam.step())
+    assert lr > 0.2 and adam.status.text_content() != before, (lr, adam.status.text_content())
+    assert f"learning rate {lr:g}" in readout(adam) or str(lr) in readout(adam), readout(adam)
+    assert "coarse" not in readout(adam), readout(adam)
     adam.type_step("1")
     text = readout(adam)
     assert "Where every start ends" in text and "sharp minimum" not in text.split("Where every start ends")[1]\
