@@ -39,22 +39,28 @@ def live_settings(declarations) -> list:
             and s.low is not None and s.high is not None]
 
 
-def display_options(lecture=None, reduced_motion=False, trail=20, speed=20) -> dict:
+def display_options(lecture=None, reduced_motion=False, trail=20, speed=20, predict=None) -> dict:
     """The explorer's display options, checked: ``lecture`` (projector scale; default: on while
     ``rk.lecture_style()`` is), ``reduced_motion`` (whole path, no animation), ``trail`` (length
-    of the fading trail) and ``speed`` (Play's frames per second)."""
+    of the fading trail), ``speed`` (Play's frames per second) and ``predict`` (an ``rk.predict``
+    question shown above the figure: the path and the status wait until it is answered)."""
+    from ..questions import Prediction
+
     lecture = plotting.is_lecture_style() if lecture is None else checks.flag("lecture", lecture)
+    if predict is not None and not isinstance(predict, Prediction):
+        raise TypeError(f"predict must be a question made by rk.predict(...); got {type(predict).__name__}")
     return dict(lecture=lecture, reduced_motion=checks.flag("reduced_motion", reduced_motion),
                 trail=checks.integer("trail", trail, low=1, high=10_000),
-                speed=checks.integer("speed", speed, low=1, high=60))
+                speed=checks.integer("speed", speed, low=1, high=60), predict=predict)
 
 
 class Explorer:
     """One explorer on screen: ``model``, ``view``, ``controls``, ``readout`` and ``widget``."""
 
     def __init__(self, model, *, lecture: bool = False, reduced_motion: bool = False, trail: int = 20,
-                 speed: int = 20):
+                 speed: int = 20, predict=None):
         self.model = model
+        self.question = predict
         self.lecture = lecture
         self.error: str | None = None
         self._initial = dict(model.values)
@@ -74,6 +80,9 @@ class Explorer:
         self.motion = W.Checkbox(value=reduced_motion, description="reduced motion", indent=False,
                                  tooltip="show the whole path at once, no animation")
         self._motion_link = W.link((self.motion, "value"), (self.view, "reduced_motion"))
+        if predict is not None:  # answered in the page (no kernel needed) -> the view reveals the run
+            self.view.revealed = predict.answered
+            self._reveal_link = W.jsdlink((predict, "answered"), (self.view, "revealed"))
         self._push({"runs", "fan", "background"})
         self.view.observe(self._on_view_step, "step")
         self.view.observe(self._on_view_start, "start")
@@ -257,7 +266,7 @@ class Explorer:
             box.add_class("rk-explorer")
             if self.lecture:
                 box.add_class("rk-lecture")
-            self._widget = box
+            self._widget = box if self.question is None else W.VBox([self.question, box])
         return self._widget
 
     def png(self, frame: int | None = None, dpi: int = 100) -> bytes:

@@ -174,6 +174,7 @@ class ExplorerView(anywidget.AnyWidget):
     status = T.Unicode("").tag(sync=True)
     busy = T.Bool(False).tag(sync=True)
     lecture = T.Bool(False).tag(sync=True)
+    revealed = T.Bool(True).tag(sync=True)  # False: the start and controls only, until a question is answered
     step_line = T.Dict().tag(sync=True)  # {} or {"box", "limits", "log"}: a second axes with the step on x
     params = T.List(T.Dict()).tag(sync=True)  # live sliders (live_param): a drag sends requests
     ack = T.Int(-1).tag(sync=True)  # seq of the last request answered (sent with what it changed)
