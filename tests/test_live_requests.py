@@ -181,6 +181,18 @@ def test_a_malformed_request_is_said_and_the_last_picture_stays(ex, content, wor
     assert ex.values["sharp"] == 25.0 and not v.status.startswith("Could not")
 
 
+def test_a_bad_update_message_from_the_front_end_does_not_raise(ex):
+    """The whole path of a front-end update, as ipywidgets receives it from the comm."""
+    v = ex.view
+    for state in ({"step": "0.1"}, {"frame": -5}, {"start": [1.0, 2.0, 3.0]}):
+        v._handle_msg({"content": {"data": {"method": "update", "state": state, "buffer_paths": []}},
+                       "buffers": []})
+        assert v.status.startswith("Could not update:"), v.status
+    v._handle_msg({"content": {"data": {"method": "custom", "content": {"seq": 9, "final": True,
+                                                                        "changes": {"sharp": 30.0}}}}, "buffers": []})
+    assert v.ack == 9 and ex.values["sharp"] == 30.0 and not v.status.startswith("Could not")
+
+
 def test_a_huge_start_is_refused_by_its_length_before_its_elements(ex):
     """Elements that would each be refused ("must be a real number") are never looked at."""
     v = ex.view
