@@ -684,16 +684,27 @@ _JS_VIEW_HELPERS = r"""
   });
   // During a live drag (parameter or start): per animation frame, whether the canvas changed, whether a
   // new kernel answer was drawn (the view's data-answers) and whether the landscape was marked stale.
+  // With a scene canvas (the landscape drawn from data), also the answers drawn with a new path but the
+  // landscape unchanged since the answer before (`pathOnly`: a parameter drag must have none).
   const live = (c, root, fig, ms) => new Promise((resolve) => {
     window.__rkStop = false;
+    const sc = fig.querySelector('canvas.rk-scene');
     let last = sum(c), lastA = root.dataset.answers || '0', changes = 0, answered = 0, stale = 0, fresh = 0;
+    let lastScene = sc ? sum(sc) : 0, pathOnly = 0, lastPath = last;
     const t0 = performance.now();
     const f = () => {
       const s = sum(c), a = root.dataset.answers || '0';
       if (s !== last) { changes++; last = s; }
-      if (a !== lastA) { answered++; lastA = a; if (fig.dataset.stale === '1') stale++; else fresh++; }
+      if (a !== lastA) {
+        answered++; lastA = a;
+        if (fig.dataset.stale === '1') stale++; else fresh++;
+        const sNow = sc ? sum(sc) : 0;
+        if (sc && s !== lastPath && sNow === lastScene) pathOnly++;
+        lastScene = sNow; lastPath = s;
+      }
       if (performance.now() - t0 < ms && !window.__rkStop) requestAnimationFrame(f);
-      else resolve({changes, answered, stale, fresh, seconds: (performance.now() - t0) / 1000});
+      else resolve({changes, answered, stale, fresh, pathOnly: sc ? pathOnly : null,
+                    seconds: (performance.now() - t0) / 1000});
     };
     requestAnimationFrame(f);
   });
@@ -906,6 +917,7 @@ class ViewDriver:
         return {"changed_frames_per_s": round(counted["changes"] / s, 1),
                 "path_frames_per_s": round(counted["answered"] / s, 1), "paths_drawn": counted["answered"],
                 "drawn_with_stale_landscape": counted["stale"], "drawn_with_current_landscape": counted["fresh"],
+                "new_path_on_unchanged_landscape": counted["pathOnly"],
                 "pointer_moves": moves, "websocket_frames_sent": sent, "seconds": round(s, 2),
                 "release_to_answer_drawn_ms": round(released_ms, 1)}
 
