@@ -579,7 +579,7 @@ function render({ model, el }) {
   on("start", () => { whenSettled(); draw(); });
   let answers = 0;               // kernel answers drawn (data-answers: the browser tests count them)
   on("ack", () => {
-    requests.acked(model.get("ack")); whenSettled(); draw(); paramsUI();
+    requests.acked(model.get("ack")); whenSettled(); draw(); paramsUI(); stepUI();
     root.dataset.answers = String(++answers);
     root.dataset.pending = requests.idle ? "0" : "1";
   });
