@@ -20,7 +20,7 @@ and ``results/browser/synthetic-*.json`` (the view alone on closed-form runs,
   stale until the release redraws it. A click on the plot to the new path drawn: target median
   <= 40 ms. With 100 ms added to every round trip: answers per second, requests sent (no backlog:
   about one per answer) and release to the last answer drawn (target <= 2 round trips + compute).
-  500 mixed drag updates through the explorer in the kernel: RSS growth, target < 20 MB.
+  (500 mixed drag updates' memory: benchmarks/bench_live.py, without a browser.)
 
 Browser, Lab server and kernel share the CPUs with whatever else runs; the in-page pixel checksum
 costs CPU of its own, so the figures are lower bounds for frame rates and upper bounds for latency.
@@ -93,13 +93,6 @@ def _report_live() -> dict:
         print(f"  click -> new path: median {d['median']:.0f} ms, p90 {d['p90']:.0f} ms (n={d['n']})   "
               f"target median <= 40 ms ({_verdict(d['median'] <= 40)})   [load {d['load_average']}]")
         out["click_median_ms"] = d["median"]
-    path = RESULTS / "live-memory.json"
-    if path.exists():
-        d = json.loads(path.read_text())
-        print(f"  500 mixed drag updates: kernel RSS +{d['rss_growth_mb_first_500']} MB (the first 500, caches "
-              f"filling), +{d['rss_growth_mb_next_500']} MB (the next 500)   target < 20 MB "
-              f"({_verdict(d['rss_growth_mb_next_500'] < 20)})")
-        out["rss_growth_mb"] = d["rss_growth_mb_next_500"]
     return out
 
 

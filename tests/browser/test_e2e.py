@@ -401,38 +401,6 @@ def test_a_slow_connection_builds_no_backlog(explorer2d):
                "assert all(abs(g - w) <= 2 * p for g, w, p in zip(got, want, pixel)), (got, want, pixel)")
 
 
-def test_500_mixed_drag_updates_keep_the_kernel_small(explorer2d, results_dir):
-    """500 requests as the view sends them (parameters, start, step, methods; a release every 50),
-    through the explorer and back to the browser: the kernel's RSS growth, recorded."""
-    ex, name = explorer2d, _explorer_name()
-    out = _in_kernel(ex, f"""
-import gc, json, os
-def rss():
-    return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
-v = {name}.view
-growth = []
-for rounds in range(2):  # the first round fills the model's bounded caches (8 fans, maps) and warms up
-    gc.collect()
-    r0 = rss()
-    for i in range(500):
-        change = [{{"sharp": 10.0 + i % 30}}, {{"start": [-0.6 + 0.004 * (i % 100), 0.4]}},
-                  {{"flat": 0.5 + 0.01 * (i % 50)}}][i % 3]
-        if i % 25 == 24:  # a step and the methods, as typed
-            {name}.set(methods=("gd",) if i % 50 == 49 else ("gd", "flow"), step=0.02 + 0.001 * (i % 7))
-        else:
-            v._on_front_msg(v, {{"seq": 10**8 + 1000 * rounds + i, "final": i % 50 == 48, "changes": change}}, [])
-    {name}.model.wait()
-    gc.collect()
-    growth.append(round(rss() - r0, 1))
-print(json.dumps({{"updates_per_round": 500, "rss_growth_mb_first_500": growth[0],
-                  "rss_growth_mb_next_500": growth[1], "rss_mb": round(rss(), 1)}}))
-{name}.reset()
-""")
-    m = json.loads(out.strip().splitlines()[-1])
-    record_measurement("live-memory", m, explorer=f"{TARGET_NB} cell {TARGET_CELL}, kernel RSS")
-    assert not ex.status.text_content().startswith("Could not"), ex.status.text_content()
-
-
 # -- what the notebooks tell students to type ---------------------------------------------------------
 
 def _first_explorer_cell(name: str, pattern: str) -> int:
