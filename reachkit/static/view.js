@@ -154,7 +154,10 @@ function render({ model, el }) {
     const [w, h] = model.get("background_size");
     // Leave the window's height minus the notebook's chrome and the view's own controls for the plot,
     // so that plot, Play, step slider and status line fit on one screen (1280x720 in lecture mode).
-    const reserve = (model.get("lecture") ? 310 : 250) + paramsBox.offsetHeight;
+    // ... and the live sliders' rows (two to a row; estimated until they are laid out)
+    const shown = model.get("params").filter((p) => !p.disabled).length;
+    const rows = Math.max(paramsBox.offsetHeight, Math.ceil(shown / 2) * (model.get("lecture") ? 48 : 32));
+    const reserve = (model.get("lecture") ? 310 : 250) + rows;
     figure.style.width = `min(100%, ${w}px, max(240px, (100vh - ${reserve}px) * ${w / h}))`;
     figure.style.aspectRatio = `${w} / ${h}`;
     root.classList.toggle("rk-lecture", model.get("lecture"));
