@@ -65,11 +65,12 @@ export function sliderIndex(p, v) {
 function render({ model, el }) {
   const root = el_("div", "rk-view", { tabindex: "0" });
   const figure = el_("div", "rk-figure", { role: "img", "aria-label": "" });
-  const img = el_("img", "rk-background", { alt: "", draggable: "false" });
-  const canvas = el_("canvas", "rk-layer");
+  let img = el_("img", "rk-background", { alt: "", draggable: "false" });
+  const sceneCanvas = el_("canvas", "rk-layer rk-scene");   // the landscape, drawn from `scene` (scene.js)
+  const canvas = el_("canvas", "rk-layer rk-paths");
   const badge = el_("div", "rk-busy", { "aria-hidden": "true" });
   badge.textContent = "computing…";
-  figure.append(img, canvas, badge);
+  figure.append(sceneCanvas, img, canvas, badge);
 
   // icons as inline SVG (no font or CDN needed); the accessible name is the button's aria-label
   const ICONS = {
@@ -104,9 +105,6 @@ function render({ model, el }) {
   const status = el_("div", "rk-status", { role: "status", "aria-live": "polite" });
   const paramsBox = el_("div", "rk-params");
   const announce = el_("div", "rk-announce", { role: "status", "aria-live": "polite" });   // the start, once settled
-  const staleNote = el_("div", "rk-stale-note", { "aria-hidden": "true" });
-  staleNote.textContent = "landscape updates on release";
-  figure.append(staleNote);
   root.append(figure, transport, stepRow, paramsBox, status, readout, announce);
   el.append(root);
   // waiting for a guess (revealed false: rk.explore(..., predict=...)): the start and the controls show,
@@ -170,7 +168,7 @@ function render({ model, el }) {
     const dpr = window.devicePixelRatio || 1;
     scale = rect.width / model.get("background_size")[0];
     const cw = Math.round(rect.width * dpr), ch = Math.round(rect.height * dpr);
-    if (canvas.width !== cw || canvas.height !== ch) { canvas.width = cw; canvas.height = ch; }
+    if (canvas.width !== cw || canvas.height !== ch) { canvas.width = cw; canvas.height = ch; paintScene(); }
     draw();
     return true;
   }
@@ -187,12 +185,40 @@ function render({ model, el }) {
   let sizing = 0;
   const untilSized = () => { sizing = resize() ? 0 : requestAnimationFrame(untilSized); };
 
-  let url = null;
+  // A new background (axes, ticks, labels, title) arrives with the scene and runs drawn on it: it is
+  // decoded first, then the decoded image replaces the old one and scene and paths are drawn in the
+  // same task, so no frame shows the old axes under the new picture (`decoding` holds the drawing).
+  let url = null, decoding = 0;
   function background() {
     const bg = model.get("background");
-    if (url) URL.revokeObjectURL(url);
-    url = bg && bg.byteLength ? URL.createObjectURL(new Blob([bg], { type: "image/png" })) : null;
-    if (url) img.src = url; else img.removeAttribute("src");
+    const next = bg && bg.byteLength ? URL.createObjectURL(new Blob([bg], { type: "image/png" })) : null;
+    const fresh = el_("img", "rk-background", { alt: "", draggable: "false" });
+    const token = ++decoding;
+    const swap = () => {
+      if (token !== decoding) { if (next) URL.revokeObjectURL(next); return; }
+      img.replaceWith(fresh); img = fresh;
+      if (url) URL.revokeObjectURL(url);
+      url = next; decoding = 0;
+      paintScene(); draw();
+    };
+    if (!next) { swap(); return; }
+    fresh.src = next;
+    fresh.decode().then(swap, swap);
+  }
+
+  // -- the landscape from the kernel's data (scene.js), on its own canvas under the background ----------
+  function paintScene() {
+    if (decoding) return;
+    const dpr = window.devicePixelRatio || 1;
+    if (sceneCanvas.width !== canvas.width || sceneCanvas.height !== canvas.height) {
+      sceneCanvas.width = canvas.width; sceneCanvas.height = canvas.height;
+    }
+    const ctx = sceneCanvas.getContext("2d");
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, sceneCanvas.width, sceneCanvas.height);
+    ctx.setTransform(dpr * scale, 0, 0, dpr * scale, 0, 0);
+    drawScene(ctx, model.get("scene"), model.get("axes_box"), model.get("limits"), model.get("step_line"), dpr * scale);
+    sceneCanvas.dataset.scene = model.get("scene").dim ? "drawn" : "";
   }
 
   // -- drawing ----------------------------------------------------------------------------------------
@@ -211,6 +237,7 @@ function render({ model, el }) {
     ctx.fill(); ctx.stroke();
   }
   function draw() {
+    if (decoding) return;   // a new background is decoding: its scene and paths are drawn with it
     const ctx = canvas.getContext("2d");
     const dpr = window.devicePixelRatio || 1;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -260,7 +287,7 @@ function render({ model, el }) {
         ctx.globalAlpha = base;
         const xk = p[2 * k], yk = p[2 * k + 1];
         if (Number.isFinite(xk) && Number.isFinite(yk)) {
-          ctx.fillStyle = s.color; ctx.strokeStyle = "#ffffff"; ctx.lineWidth = 1.5 * big;
+          ctx.fillStyle = s.color; ctx.strokeStyle = "#000000"; ctx.lineWidth = 1.2 * big;   // as the exports: black edge
           marker(ctx, s.marker || "circle", px(xk), py(yk), 5 * big);
         }
       });
@@ -546,11 +573,6 @@ function render({ model, el }) {
       announce.textContent = `start ${st.length === 2 ? `x = ${fmt(st[0])}, y = ${fmt(st[1])}` : `x = ${fmt(st[0])}`}`;
     }
   }
-  function staleUI() {
-    const stale = model.get("background_stale");
-    figure.classList.toggle("rk-stale", stale);
-    figure.dataset.stale = stale ? "1" : "0";
-  }
 
   // -- kernel -> view ---------------------------------------------------------------------------------
   function refreshEntry() {
@@ -563,6 +585,7 @@ function render({ model, el }) {
   on("background", background);
   on("background_size lecture", layout);
   on("axes_box limits series trail busy reduced_motion step_line", draw);
+  on("scene axes_box limits step_line", paintScene);
   on("runs fan", () => { whenSettled(); refreshEntry(); draw(); });
   on("fan_steps step step_min step_max step_label", () => { stepUI(); marksUI(); refreshEntry(); draw(); });
   on("step_marks", marksUI);
@@ -587,7 +610,6 @@ function render({ model, el }) {
     root.dataset.pending = requests.idle ? "0" : "1";
   });
   on("params", paramsUI);
-  on("background_stale", staleUI);
   on("frame", () => { if (!playing) { frame = model.get("frame"); draw(); } });
   on("playing", () => { model.get("playing") ? start() : stop(false); });
   on("speed", () => { speed.value = String(model.get("speed")); speed.setAttribute("aria-valuetext", `${model.get("speed")} frames per second`); });
@@ -603,7 +625,7 @@ function render({ model, el }) {
   speed.setAttribute("aria-valuetext", `${model.get("speed")} frames per second`);
   status.textContent = model.get("status");
   figure.classList.toggle("rk-clickable", model.get("clickable"));
-  background(); paramsUI(); staleUI(); layout(); stepUI(); marksUI(); reveal(); untilSized();
+  background(); paramsUI(); layout(); stepUI(); marksUI(); reveal(); untilSized();
   if (model.get("playing")) start();
 
   return () => { stop(false); cancelAnimationFrame(sizing); observer.disconnect(); paramsObserver.disconnect(); if (url) URL.revokeObjectURL(url); };
