@@ -41,6 +41,20 @@ def notebooks() -> list[pathlib.Path]:
     return [p for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) if not ONLY or p.name[:2] in ONLY]
 
 
+# Run last, then dropped: every explorer's background work (the step slider's fan, basins) is waited for,
+# then every widget's state is sent again while this cell runs. nbclient records only the widget messages
+# of the cell running; background work that arrives between cells or after the last one sends its own with
+# no such parent, so without this the saved state (the page) lacks the fan: the step slider would not replay.
+SETTLE = """import gc
+import ipywidgets
+from reachkit.explorers.explorer import Explorer
+for _ex in [o for o in gc.get_objects() if isinstance(o, Explorer)]:
+    _ex.model.wait(300)
+_all = getattr(ipywidgets.widgets.widget, "_instances", None) or ipywidgets.Widget.widgets
+for _w in list(_all.values()):
+    _w.send_state()"""
+
+
 def executed(path: pathlib.Path):
     """The notebook run top to bottom in this Python, widget state saved (cached in _build/executed)."""
     import nbformat
@@ -50,8 +64,10 @@ def executed(path: pathlib.Path):
     newest = max(p.stat().st_mtime for p in [path, *(ROOT / "reachkit").rglob("*.*")])
     if not out.exists() or out.stat().st_mtime < newest:
         nb = nbformat.read(path, as_version=4)
+        nb.cells.append(nbformat.v4.new_code_cell(SETTLE))
         NotebookClient(nb, timeout=600, kernel_name="python3", store_widget_state=True,
                        resources={"metadata": {"path": str(path.parent)}}).execute()
+        nb.cells.pop()
         out.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, out)
     return nbformat.read(out, as_version=4)
