@@ -4,6 +4,7 @@ with JavaScript off the still picture and its caption stand in. Screenshot: resu
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import sys
@@ -77,3 +78,47 @@ def test_with_javascript_off_the_still_picture_and_caption_show(site, browser):
         assert all(s.locator("img").evaluate("(i) => i.naturalWidth") > 100 for s in shown)
     finally:
         context.close()
+
+
+def test_offline_the_site_page_replays_the_saved_runs_and_marks_the_rest_inactive(site, browser):
+    """No kernel: one note; the step slider walks the saved fan and the status line is the shown run's
+    own (a diverging step says diverged, and its f read-out blows up); the Python controls are inert."""
+    from labdriver import _JS_VIEW_HELPERS, record_measurement
+
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    try:
+        _offline(page, [])
+        page.goto((site / "00_start_here.html").as_uri())
+        view = page.locator(".rk-view").first
+        view.locator(".rk-nokernel").wait_for(state="visible", timeout=30_000)
+        assert len([n for n in page.locator(".rk-nokernel").all() if n.is_visible()]) == page.locator(".rk-view").count()
+        box = page.locator(".rk-explorer.rk-no-kernel").first
+        inert = box.locator(":is(input, select, button):not(.rk-view *)")
+        assert inert.count() >= 3 and all(c.get_attribute("aria-disabled") == "true" for c in inert.all())
+        panel = box.locator(".rk-controls").first
+        assert float(panel.evaluate("(p) => getComputedStyle(p.parentElement).opacity")) < 1
+        slider, status, readout = view.locator("input.rk-step"), view.locator(".rk-status"), view.locator(".rk-frame-readout")
+        seen = {}
+        for end in ("0", slider.get_attribute("max")):
+            slider.evaluate("(s, i) => { s.value = i; s.dispatchEvent(new Event('input', {bubbles: true})); }", end)
+            view.locator("input.rk-scrubber").evaluate(
+                "(s) => { s.value = s.max; s.dispatchEvent(new Event('input', {bubbles: true})); }")
+            f = [float(v) for v in re.findall(r"f = ([-+0-9.eInfity]+)", readout.inner_text())]
+            seen[end] = (status.inner_text(), f)
+        (small, f_small), (large, f_large) = seen.values()
+        assert "converged" in small and "diverged" in large, seen
+        assert not all(map(math.isfinite, f_large)) or max(f_large) > 1e6 > max(f_small), seen
+        page.evaluate(_JS_VIEW_HELPERS)
+        view.locator(".rk-speed input").evaluate(
+            "(s) => { s.value = '60'; s.dispatchEvent(new Event('input', {bubbles: true})); }")
+        slider.evaluate("(s) => { s.value = '0'; s.dispatchEvent(new Event('input', {bubbles: true})); }")
+        view.get_by_role("button", name="Rewind", exact=True).click()
+        view.get_by_role("button", name="Play", exact=True).click()
+        page.wait_for_timeout(300)
+        counted = view.locator("canvas").evaluate("(c) => window.__rkView.count(c, 3000)")
+        m = record_measurement("site-play", {"new_frames_per_s": round(counted["changes"] / counted["seconds"], 1),
+                                             "display_frames_per_s": round(counted["ticks"] / counted["seconds"], 1),
+                                             "speed_setting": 60}, "notebook 00 on the course website, offline")
+        assert m["new_frames_per_s"] > 5, m
+    finally:
+        page.close()
