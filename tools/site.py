@@ -8,9 +8,10 @@ Python with its widget state saved; reused while newer than the notebook and the
 that raises stops the build, so building is also a run of every notebook). Tool: nbconvert's ``lab``
 HTML template, because it is already installed, builds offline and saves the widget state the
 explorers replay; the widget JavaScript (html-manager and require.js from npm at the versions
-below, anywidget's from the installed wheel) is copied into ``_site/vendor``, so no page loads a
-script from a CDN. MathJax is the one exception: nbconvert loads it from cdnjs; offline, formulas
-show as their TeX source. Handouts are those pages without widget state, printed by Chromium.
+below, anywidget's from the installed wheel) and MathJax 3 (npm; its one-file ``es5/tex-svg.js``:
+SVG output needs no font files, which Chromium would refuse to load from file:// pages) are copied
+into ``_site/vendor``, so no page loads a script from a CDN and formulas render offline. Handouts
+are those pages without widget state, printed by Chromium.
 """
 
 from __future__ import annotations
@@ -30,7 +31,13 @@ sys.path.insert(0, str(ROOT))
 from reachkit.links import launch_links  # noqa: E402
 
 BUILD, SITE, HANDOUTS = ROOT / "_build", ROOT / "_site", ROOT / "_handouts"
-NPM = {"html-manager": "@jupyter-widgets/html-manager@1.0.15", "requirejs": "requirejs@2.3.8"}
+NPM = {"html-manager": "@jupyter-widgets/html-manager@1.0.15", "requirejs": "requirejs@2.3.8",
+       "mathjax": "mathjax@3.2.2"}
+MATHJAX = "vendor/mathjax/tex-svg.js"
+# nbconvert's page configures MathJax 2; MathJax 3 reads this instead (the same delimiters as the notebook)
+MATHJAX_CONFIG = ("<script>window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], "
+                  "displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']], processEscapes: true, "
+                  "processEnvironments: true, tags: 'ams'}, svg: {fontCache: 'global'}};</script>")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -88,6 +95,14 @@ def to_html(nb, **exporter) -> str:
     return body
 
 
+def with_mathjax(nb, **exporter) -> str:
+    """The page with MathJax 3 from ``vendor/`` next to it (see :func:`vendor`)."""
+    page = to_html(nb, mathjax_url=MATHJAX, **exporter)
+    tag = f'<script src="{MATHJAX}"> </script>'
+    assert tag in page, "nbconvert's template no longer loads MathJax as expected"
+    return page.replace(tag, MATHJAX_CONFIG + tag, 1)
+
+
 def vendor(target: pathlib.Path):
     """html-manager and require.js from npm (pinned), anywidget's AMD module from the installed wheel."""
     import anywidget
@@ -105,6 +120,9 @@ def vendor(target: pathlib.Path):
                 (target / "html-manager" / name).write_bytes(tar.extractfile(member).read())
     with tarfile.open(next(cache.glob("requirejs-*.tgz"))) as tar:
         (target / "require.js").write_bytes(tar.extractfile("package/require.js").read())
+    (target / "mathjax").mkdir(exist_ok=True)
+    with tarfile.open(next(cache.glob("mathjax-*.tgz"))) as tar:
+        (target / "mathjax" / "tex-svg.js").write_bytes(tar.extractfile("package/es5/tex-svg.js").read())
     (target / "anywidget").mkdir(exist_ok=True)
     shutil.copy(pathlib.Path(anywidget.__file__).parent / "nbextension" / "index.js", target / "anywidget" / "index.js")
 
@@ -131,7 +149,8 @@ def site(folder: pathlib.Path = SITE):
     rows = []
     for path in notebooks():
         nb = executed(path)
-        page = to_html(nb, require_js_url="vendor/require.js", widget_renderer_url="vendor/html-manager/embed-amd.js")
+        page = with_mathjax(nb, require_js_url="vendor/require.js",
+                            widget_renderer_url="vendor/html-manager/embed-amd.js")
         require = '<script src="vendor/require.js"></script>'
         config = "<script>require.config({paths: {anywidget: 'vendor/anywidget/index'}});</script>"
         page = page.replace(require, require + config, 1)
@@ -153,15 +172,17 @@ def site(folder: pathlib.Path = SITE):
 def handout(out_dir: pathlib.Path = HANDOUTS, code: bool = False):
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
+        vendor(pathlib.Path(tmp) / "vendor")
         for path in notebooks():
             nb = executed(path)
             nb["metadata"].pop("widgets", None)  # no live views: the still pictures stand in
-            page = re.sub(r"<details(?![^>]*\bopen\b)", "<details open", to_html(nb, exclude_input=not code))
+            page = re.sub(r"<details(?![^>]*\bopen\b)", "<details open", with_mathjax(nb, exclude_input=not code))
             src = pathlib.Path(tmp) / (path.stem + ".html")
             src.write_text(page)
             out = out_dir / (path.stem + ".pdf")
             subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-                            "--virtual-time-budget=5000", f"--print-to-pdf={out}", src.as_uri()],
+                            "--virtual-time-budget=5000", "--host-resolver-rules=MAP * ~NOTFOUND",  # offline
+                            f"--print-to-pdf={out}", src.as_uri()],
                            check=True, capture_output=True, timeout=180)
     print(f"wrote {out_dir}: {sizes(out_dir, '*.pdf')}")
 
