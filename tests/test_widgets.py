@@ -21,6 +21,7 @@ import reachkit as rk  # noqa: E402
 from reachkit import analysis, landscapes, plotting  # noqa: E402
 from reachkit.explorers.dynamics_model import FAN_SIZE, DynamicsModel, explore  # noqa: E402
 from reachkit.explorers.explorer import Explorer  # noqa: E402
+from reachkit.explorers.model import CLOSED  # noqa: E402
 
 
 def plain_gd(grad, x0, a, n, gtol=1e-10):
@@ -543,6 +544,18 @@ def test_close_closes_every_widget_it_made():
     ex.close()
     assert set(_instances) - before == set()
     ex.close()  # twice is fine
+    assert ex._repr_mimebundle_() == {"text/plain": CLOSED}  # was "object has no attribute 'widget'"
+
+
+def test_save_names_the_missing_folder_and_the_formats_alike(tmp_path):
+    ex = explore(landscapes.smooth_double_well(), n_steps=20, background=False)
+    for name in ("a.png", "a.gif"):  # FileNotFoundError for .png, ValueError for .gif before
+        with pytest.raises(ValueError, match=f"the folder '.*missing' of filename '.*missing/{name}' does not exist"):
+            ex.save(tmp_path / "missing" / name)
+    with pytest.raises(ValueError, match=r"filename must end in one of \('.png', '.gif', '.mp4', '.html', '.htm'\)"):
+        ex.save(tmp_path / "a.txt")
+    assert ex.save(tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
+    ex.close()
 
 
 def test_explorer_takes_any_model_with_the_protocol():

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import pathlib
 
 import ipywidgets as W
 
@@ -251,24 +250,31 @@ class Explorer:
                                 self.lecture, frame, self.view.trail, dpi=dpi)
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-        """The live widget, plus the still picture (2x) and the status text for renderers without one."""
+        """The live widget, plus the still picture (2x) and the status text for renderers without one;
+        a closed explorer shows that it is closed."""
+        if self.view.comm is None:
+            return {"text/plain": CLOSED}
         return fallback_bundle(self.widget, self.png(dpi=200), self.describe())
 
     def _ipython_display_(self):
         """In IPython: the widget, then the still picture as an output of its own (an HTML export
         shows it whether or not the widget state was saved; where the view renders it is hidden)."""
+        if self.view.comm is None:
+            from IPython.display import display
+
+            display({"text/plain": CLOSED}, raw=True)
+            return
         display_view(self.widget, self.png(dpi=200), self.describe())
 
     def save(self, filename, **options):
         """``.png``: the still picture; ``.gif`` / ``.mp4`` / ``.html``: the current run animated
         (see :func:`reachkit.animation.save_animation`). Returns the path written."""
-        out = pathlib.Path(filename)
+        from ..animation import FORMATS, save_animation
+
+        out = checks.output_file("filename", filename, (".png", *FORMATS))
         if out.suffix.lower() == ".png":
-            if not out.parent.exists():
-                raise FileNotFoundError(f"folder {out.parent} does not exist")
             out.write_bytes(self.png())
             return out
-        from ..animation import save_animation
         options.setdefault("lecture", self.lecture)
         return save_animation(self.model.landscape, filename, paths=self.model.paths, **options)
 
