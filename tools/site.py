@@ -104,7 +104,7 @@ def with_mathjax(nb, **exporter) -> str:
 
 
 def vendor(target: pathlib.Path):
-    """html-manager and require.js from npm (pinned), anywidget's AMD module from the installed wheel."""
+    """html-manager, require.js and MathJax from npm (pinned), anywidget's AMD module from the installed wheel."""
     import anywidget
 
     cache = BUILD / "npm"
@@ -115,8 +115,11 @@ def vendor(target: pathlib.Path):
     (target / "html-manager").mkdir(parents=True, exist_ok=True)
     with tarfile.open(next(cache.glob("*html-manager-*.tgz"))) as tar:
         for member in tar.getmembers():
-            if member.isfile() and member.name.startswith("package/dist/") and not member.name.endswith(".map"):
-                name = pathlib.Path(member.name).name
+            name = pathlib.Path(member.name).name
+            # embed-amd.js holds libembed-amd (the pages load it alone); its icon font as woff2/woff,
+            # which every current browser takes first (not embed.js, the .map files, eot/ttf/svg fonts)
+            wanted = name == "embed-amd.js" or name.endswith((".woff2", ".woff"))
+            if member.name.startswith("package/dist/") and wanted:
                 (target / "html-manager" / name).write_bytes(tar.extractfile(member).read())
     with tarfile.open(next(cache.glob("requirejs-*.tgz"))) as tar:
         (target / "require.js").write_bytes(tar.extractfile("package/require.js").read())

@@ -131,7 +131,8 @@ def test_the_export_says_once_per_view_that_no_kernel_answers(export):
     for i in range(3):
         notes = _shown(views.nth(i).locator(".rk-nokernel"))
         assert [n.inner_text() for n in notes] == [NOTE]
-        assert "rk-clickable" not in views.nth(i).locator(".rk-figure").get_attribute("class")  # a click needs the kernel
+        figure = views.nth(i).locator(".rk-figure")
+        assert "rk-clickable" not in figure.get_attribute("class")  # a click on the plot needs the kernel
     assert _shown(page.locator(".rk-still")) == []
     assert not [u for u in blocked if "mathjax" not in u], blocked
 
@@ -167,7 +168,8 @@ def test_the_status_line_follows_the_saved_run_of_the_step_shown(export):
         slider.evaluate("(s, i) => { s.value = String(i); s.dispatchEvent(new Event('input', {bubbles: true})); }", i)
         a = float(box.input_value())
         fate = "diverges" if a > SHARP else "converges"
-        assert status.inner_text() == f"GD with step {a:.4g}: {fate}" + (" (a > 2/λ)" if a > SHARP else " to the minimum")
+        words = f"{fate} (a > 2/λ)" if a > SHARP else f"{fate} to the minimum"
+        assert status.inner_text() == f"GD with step {a:.4g}: {words}"
         seen.add(fate)
     assert seen == {"diverges", "converges"}
     box.fill("0.29")

@@ -96,13 +96,15 @@ def test_offline_the_site_page_replays_the_saved_runs_and_marks_the_rest_inactiv
         page.goto((site / "00_start_here.html").as_uri())
         view = page.locator(".rk-view").first
         view.locator(".rk-nokernel").wait_for(state="visible", timeout=30_000)
-        assert len([n for n in page.locator(".rk-nokernel").all() if n.is_visible()]) == page.locator(".rk-view").count()
+        notes = [n for n in page.locator(".rk-nokernel").all() if n.is_visible()]
+        assert len(notes) == page.locator(".rk-view").count()
         box = page.locator(".rk-explorer.rk-no-kernel").first
         inert = box.locator(":is(input, select, button):not(.rk-view *)")
         assert inert.count() >= 3 and all(c.get_attribute("aria-disabled") == "true" for c in inert.all())
         panel = box.locator(".rk-controls").first
         assert float(panel.evaluate("(p) => getComputedStyle(p.parentElement).opacity")) < 1
-        slider, status, readout = view.locator("input.rk-step"), view.locator(".rk-status"), view.locator(".rk-frame-readout")
+        slider, status = view.locator("input.rk-step"), view.locator(".rk-status")
+        readout = view.locator(".rk-frame-readout")
         seen = {}
         for end in ("0", slider.get_attribute("max")):
             slider.evaluate("(s, i) => { s.value = i; s.dispatchEvent(new Event('input', {bubbles: true})); }", end)
