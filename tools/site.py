@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from reachkit.links import launch_links  # noqa: E402
 
 BUILD, SITE, HANDOUTS = ROOT / "_build", ROOT / "_site", ROOT / "_handouts"
+STATE = "application/vnd.jupyter.widget-state+json"
 NPM = {"html-manager": "@jupyter-widgets/html-manager@1.0.15", "requirejs": "requirejs@2.3.8",
        "mathjax": "mathjax@3.2.2"}
 MATHJAX = "vendor/mathjax/tex-svg.js"
@@ -146,12 +147,42 @@ def sizes(folder: pathlib.Path, pattern: str) -> str:
     return ", ".join(f"{p.name} {p.stat().st_size / 1e6:.2f} MB" for p in sorted(folder.glob(pattern)))
 
 
+def half_png(b64: str) -> str:
+    """A base64 PNG at half its pixel size (the page shows it at its CSS size: 1x instead of 2x)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(base64.b64decode(b64)))
+    out = io.BytesIO()
+    image.resize((max(1, image.width // 2), max(1, image.height // 2)), Image.LANCZOS).save(out, "PNG", optimize=True)
+    return base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def lean(nb):
+    """The site's pages at 1x: each explorer's background and each still picture (made at 2x for HiDPI
+    screens and print) halved in pixels; the handouts keep 2x."""
+    for model in nb["metadata"].get("widgets", {}).get(STATE, {}).get("state", {}).values():
+        for buffer in model.get("buffers", []):
+            if buffer["path"] == ["background"] and buffer.get("encoding") == "base64":
+                buffer["data"] = half_png(buffer["data"])
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "image/png" in data and "rk-still" in str(data.get("text/html", "")):
+                small = half_png(data["image/png"])
+                data["text/html"] = "".join(data["text/html"]).replace(data["image/png"], small)
+                data["image/png"] = small
+    return nb
+
+
 def site(folder: pathlib.Path = SITE):
     folder.mkdir(parents=True, exist_ok=True)
     vendor(folder / "vendor")
     rows = []
     for path in notebooks():
-        nb = executed(path)
+        nb = lean(executed(path))
         page = with_mathjax(nb, require_js_url="vendor/require.js",
                             widget_renderer_url="vendor/html-manager/embed-amd.js")
         require = '<script src="vendor/require.js"></script>'

@@ -4,8 +4,11 @@ with JavaScript off the still picture and its caption stand in. Screenshot: resu
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 import re
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +49,25 @@ def test_pages_load_no_widget_script_from_a_cdn_and_pin_versions(site):
     index = (site / "index.html").read_text()
     assert "00_start_here.html" in index and "MB)" in index  # the sequence, with page sizes
     assert "colab.research.google.com/github/reachkit/reachkit/blob/main/notebooks/00_start_here.ipynb" in page
+
+
+
+def test_pages_carry_their_pictures_at_1x(site):
+    """Backgrounds and still pictures are made at 2x (HiDPI, print); the site halves them: each PNG's
+    pixel width is its CSS width (background_size, the still's style width)."""
+    page = (site / "00_start_here.html").read_text()
+    state = re.search(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', page, re.S)
+    models = [m["state"] | {"buffers": m.get("buffers", [])} for m in json.loads(state[1])["state"].values()]
+    views = [m for m in models if "background_size" in m]
+    assert views
+    for m in views:
+        png = base64.b64decode(next(b["data"] for b in m["buffers"] if b["path"] == ["background"]))
+        assert abs(struct.unpack(">I", png[16:20])[0] - m["background_size"][0]) <= 1
+    stills = re.findall(r"<figure[^>]*rk-still[^>]*>\s*<img([^>]*)>", page)  # nbconvert rewrites the quotes
+    assert stills
+    for img in stills:
+        b64, css = re.search(r"base64,([A-Za-z0-9+/=]+)", img)[1], re.search(r"width:(\d+)px", img)[1]
+        assert abs(struct.unpack(">I", base64.b64decode(b64)[16:20])[0] - int(css)) <= 1
 
 
 def test_offline_the_explorer_draws_and_the_still_hides(site, browser, results_dir):
