@@ -37,7 +37,7 @@ def _verdict(ok: bool) -> str:
 
 def _report(prefix: str) -> dict:
     out = {}
-    for kind in ("play", "drag", "latency"):
+    for kind in ("play", "drag", "latency", "typed-parameter"):
         path = RESULTS / f"{prefix}{kind}.json"
         if not path.exists():
             continue
@@ -57,6 +57,13 @@ def _report(prefix: str) -> dict:
                   f"target >= 30 ({_verdict(fps >= 30)}); mouse drag: {mo['new_frames']} new frames for "
                   f"{mo['positions_crossed']} positions in {mo['drag_s']:.1f} s")
             out["drag_fps"] = fps
+        elif kind == "typed-parameter":
+            ok = bool(d["samples"]) and d["median"] <= 60
+            med = d.get("median", float("nan"))
+            print(f"  typed {d['setting']!r} -> landscape and path redrawn: median {med:5.1f} ms, "
+                  f"p90 {d.get('p90', float('nan')):.1f} ms (n={len(d['samples'])}, {d['missed']} missed, "
+                  f"{d['split_frames']} split frames)   target median <= 60 ms ({_verdict(ok)})")
+            out["typed_parameter_median_ms"] = d.get("median")
         elif d.get("samples"):
             print(f"  arrow key -> new pixels: median {d['median']:5.1f} ms, p90 {d['p90']:.1f} ms "
                   f"(n={d['n']}, {d['missed']} missed)   target median <= 60 ms ({_verdict(d['median'] <= 60)})")

@@ -3,7 +3,8 @@ beside the naive way (ipywidgets ``interact`` drawing a fresh matplotlib figure 
 
 - a drag update (``model.update(final=False, ...)``): the run at the step in use for every
   ticked method and the landscape at the new parameters (target <= 10 ms for notebook 00's
-  first explorer; the landscape's value grid, 160 x 120, beside it);
+  first explorer; the landscape's value grid, 160 x 120, beside it), and the landscape data the
+  view draws (``explorers/scene.py``: target <= 5 ms) with the bytes sent per update (aim <= 100 KB);
 - the step fan computed after a release (target <= 50 ms);
 - per drag update of each explorer: explore (parameter, start), explore_reach (parameter
   preview, your start), explore_adaptive (start, learning rate);
@@ -42,6 +43,19 @@ def _median_ms(action, values) -> float:
         action(v)
         out.append(time.perf_counter() - t)
     return float(np.median(out) * 1e3)
+
+
+def _buffer_bytes(state) -> int:
+    """Bytes of a trait value as sent: its binary buffers plus the JSON of the rest."""
+    import json
+
+    if isinstance(state, (bytes, bytearray, memoryview)):
+        return len(state)
+    if isinstance(state, dict):
+        return sum(_buffer_bytes(v) + len(k) + 4 for k, v in state.items())
+    if isinstance(state, (list, tuple)):
+        return sum(_buffer_bytes(v) + 1 for v in state)
+    return len(json.dumps(state))
 
 
 def _naive_peer(sharps) -> float:
@@ -142,9 +156,12 @@ def main() -> dict:
         matplotlib.use("Agg")
 
     from reachkit import landscapes
+    from reachkit.explorers import scene
     from reachkit.explorers.adaptive_model import AdaptiveModel
     from reachkit.explorers.dynamics_model import DynamicsModel
     from reachkit.explorers.reach_model import ReachModel
+    from reachkit.explorers.runs import StaticLayer
+    from reachkit.explorers.view import encode_run
 
     rng = np.random.default_rng(0)
     ls = landscapes.sharp_flat_2d()
@@ -154,6 +171,11 @@ def main() -> dict:
     m = DynamicsModel(ls, start=(-0.7, 1.2), step=0.04, n_steps=300)  # notebook 00's first explorer
     drag_param = _median_ms(lambda s: m.update(final=False, sharp=float(s)), sharps)
     drag_start = _median_ms(lambda p: m.update(final=False, start=p), starts)
+    series = [(x["key"], x["name"], x["color"]) for x in m.series()]
+    scene_ms = _median_ms(lambda s: scene.build(StaticLayer(ls.with_params(sharp=float(s)), series, ls.name)), sharps)
+    scene_kb = _buffer_bytes(scene.build(m.static_layer())) / 1e3
+    runs_kb = _buffer_bytes(encode_run(m.current.step, [m.current.xy[k] for k in m.methods],
+                                       [m.current.info[k] for k in m.methods])) / 1e3
     xs, ys = np.linspace(*ls.bounds[0], 160), np.linspace(*ls.bounds[1], 120)
     grid = np.stack(np.meshgrid(xs, ys), -1)
     values = _median_ms(lambda s: ls.with_params(sharp=float(s)).value(grid), sharps)
@@ -169,6 +191,9 @@ def main() -> dict:
     drag_three = _median_ms(lambda s: m3.update(final=False, sharp=float(s)), sharps[:20])
     mb = DynamicsModel(ls, start=(-0.7, 1.2), step=0.04, n_steps=300, basins=True)
     drag_basins = _median_ms(lambda s: mb.update(final=False, sharp=float(s)), sharps[:20])
+    scene_basins = _median_ms(lambda s: (mb.update(final=False, sharp=float(s)), scene.build(mb.static_layer())),
+                              sharps[:10])
+    scene_basins -= drag_basins
 
     r = ReachModel(landscapes.sharp_flat_double_well(), step=0.04)
     reach_param = _median_ms(lambda s: r.update(final=False, sharp=float(s)), sharps[:20])
@@ -196,7 +221,9 @@ def main() -> dict:
 
     rows = [
         ("drag a parameter: run + landscape (model)", drag_param, "target <= 10 ms"),
-        ("  the landscape's values on 160 x 120", values, "target <= 5 ms"),
+        ("  the landscape's values on 160 x 120", values, ""),
+        ("  the landscape data sent (scene.build: grid, points, legend)", scene_ms, "target <= 5 ms"),
+        ("  the same with basins on (coarse map)", scene_basins, ""),
         ("drag the start (model)", drag_start, ""),
         ("drag a parameter, GD + SGD + flow", drag_three, ""),
         ("drag a parameter with basins (coarse map)", drag_basins, ""),
@@ -211,6 +238,8 @@ def main() -> dict:
     print("\n== live explorers v3, model side (median ms per update) ==")
     for name, ms, note in rows:
         print(f"{name:<50} {ms:8.2f} ms   {note}")
+    print(f"{'bytes per parameter update: scene + run':<50} {scene_kb + runs_kb:8.1f} KB   aim <= 100 KB "
+          f"(scene {scene_kb:.1f} KB, run {runs_kb:.1f} KB; float32)")
     print(f"{'500 mixed drags/releases: total':<50} {t_mixed:8.1f} s")
     print(f"{'500 mixed drags/releases: memory growth (RSS)':<50} {grown:8.1f} MB   target < 20 MB")
     print("the 220 s case (n_steps 100 000, GD + SGD + flow, a/(k+1)^p), set(exponent=1.5) in an event loop:")
@@ -219,7 +248,8 @@ def main() -> dict:
           f"peak RSS {big['peak_rss_mb']:.0f} MB (was 1.7 GB)")
     print(f"  {big['fan_note']}")
     print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs while measuring)")
-    return {"drag_param_ms": drag_param, "values_ms": values, "drag_start_ms": drag_start,
+    return {"drag_param_ms": drag_param, "values_ms": values, "scene_ms": scene_ms, "scene_basins_ms": scene_basins,
+            "update_kb": scene_kb + runs_kb, "drag_start_ms": drag_start,
             "drag_three_ms": drag_three, "drag_basins_ms": drag_basins, "fan_ms": fan, "fan_flow_ms": fan_flow,
             "reach_param_ms": reach_param, "reach_start_ms": reach_start, "adaptive_start_ms": adaptive_start,
             "adaptive_lr_ms": adaptive_lr, "naive_ms": naive, "mixed_500_s": t_mixed, "rss_growth_mb": grown,

@@ -23,7 +23,7 @@ import html
 import ipywidgets as W
 
 from .. import checks, plotting
-from . import background
+from . import background, scene
 from .controls import Controls
 from .model import CLOSED
 from .view import ExplorerView, display_view, encode_run, fallback_bundle
@@ -57,6 +57,7 @@ class Explorer:
         self.error: str | None = None
         self._initial = dict(model.values)
         self._static_key = None
+        self._frame_key = None
         self._last_frame = 0
         self._deferred = False  # a step from the view waits to be coalesced with the next ones
         self.view = ExplorerView(lecture=lecture, reduced_motion=reduced_motion, trail=trail,
@@ -162,8 +163,15 @@ class Explorer:
                 v.fan_steps = [float(a) for a in m.fan_steps]
                 v.fan = [_encode(r, keys) for r in m.fan]
             if "background" in what and m.static_key() != self._static_key:
-                for name, value in background.render(m.static_layer(), self.lecture).items():
-                    setattr(v, name, value)
+                # the scene (data, a few ms) in the same message as the runs below, so no frame shows a
+                # path and a landscape of different values; the frame PNG only when its axes change
+                layer = m.static_layer()
+                frame = background.frame_key(layer, self.lecture)
+                if frame != self._frame_key:
+                    for name, value in background.render(layer, self.lecture).items():
+                        setattr(v, name, value)
+                    self._frame_key = frame
+                v.scene = scene.build(layer, self.lecture)
                 self._static_key = m.static_key()
             if m.fan_index(m.step) is None or "fan" in what or not v.runs:
                 v.runs = _encode(m.current, keys)
@@ -247,7 +255,7 @@ class Explorer:
         """A still picture of the current run (whole paths; up to ``frame`` if given)."""
         m = self.model
         return background.still(m.static_layer(), m.current, [s["key"] for s in m.series()],
-                                self.lecture, frame, self.view.trail, dpi=dpi)
+                                self.lecture, frame, self.view.trail, dpi=dpi, start=m.start, step=m.step)
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
         """The live widget, plus the still picture (2x) and the status text for renderers without one;

@@ -94,7 +94,7 @@ class _Integer(T.Int):
 class ExplorerView(anywidget.AnyWidget):
     """The canvas, Play/Pause/Rewind, speed, scrubber, step slider with an exact number box, status line."""
 
-    _esm = _STATIC / "view.js"
+    _esm = (_STATIC / "scene.js").read_text() + (_STATIC / "view.js").read_text()  # one ES module
     _css = _STATIC / "view.css"
 
     background = T.Bytes(b"").tag(sync=True)
@@ -123,6 +123,7 @@ class ExplorerView(anywidget.AnyWidget):
     revealed = T.Bool(True).tag(sync=True)  # False: the start and controls only, until a question is answered
     step_line = T.Dict().tag(sync=True)  # {} or {"box", "limits", "log"}: a second axes with the step on x
     still_id = T.Unicode("").tag(sync=True)  # the data-rk-still of this view's still picture (still_bundle)
+    scene = T.Dict().tag(sync=True)  # {} or what the landscape picture is made of (explorers/scene.py)
 
     def __init__(self, **traits):
         super().__init__(**traits)
@@ -222,18 +223,19 @@ def _box(ax, height: float) -> list[float]:
     return [x0, height - y1, x1, height - y0]
 
 
-def background_traits(fig, ax, scale: float = 2.0, step_ax=None) -> dict:
+def background_traits(fig, ax, scale: float = 2.0, step_ax=None, transparent: bool = False) -> dict:
     """background, background_size, axes_box and limits of a matplotlib figure: the PNG rendered at
     ``scale`` x (HiDPI), its CSS size (figure inches x dpi) and the axes' data rectangle in CSS px;
     with ``step_ax`` (axes whose x is the step, e.g. a bifurcation diagram) also ``step_line``, where
-    the view draws a vertical line at the step in use."""
+    the view draws a vertical line at the step in use. ``transparent``: figure and axes backgrounds left
+    out (the view draws the ``scene`` under the PNG on white)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     canvas = FigureCanvasAgg(fig) if not isinstance(fig.canvas, FigureCanvasAgg) else fig.canvas
     canvas.draw()
     width, height = fig.bbox.width, fig.bbox.height
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=fig.dpi * scale)
+    fig.savefig(buf, format="png", dpi=fig.dpi * scale, transparent=transparent)
     xmin, xmax = ax.get_xlim()
     ymin, ymax = ax.get_ylim()
     step_line = {} if step_ax is None else {"box": _box(step_ax, height), "limits": list(step_ax.get_xlim()),

@@ -85,11 +85,12 @@ function noKernelUI(root, el, none) {
 function render({ model, el }) {
   const root = el_("div", "rk-view", { tabindex: "0" });
   const figure = el_("div", "rk-figure", { role: "img", "aria-label": "" });
-  const img = el_("img", "rk-background", { alt: "", draggable: "false" });
-  const canvas = el_("canvas", "rk-layer");
+  let img = el_("img", "rk-background", { alt: "", draggable: "false" });
+  const sceneCanvas = el_("canvas", "rk-layer rk-scene");   // the landscape, drawn from `scene` (scene.js)
+  const canvas = el_("canvas", "rk-layer rk-paths");
   const badge = el_("div", "rk-busy", { "aria-hidden": "true" });
   badge.textContent = "computing…";
-  figure.append(img, canvas, badge);
+  figure.append(sceneCanvas, img, canvas, badge);
 
   // icons as inline SVG (no font or CDN needed); the accessible name is the button's aria-label
   const ICONS = {
@@ -187,7 +188,7 @@ function render({ model, el }) {
     const dpr = window.devicePixelRatio || 1;
     scale = rect.width / model.get("background_size")[0];
     const cw = Math.round(rect.width * dpr), ch = Math.round(rect.height * dpr);
-    if (canvas.width !== cw || canvas.height !== ch) { canvas.width = cw; canvas.height = ch; }
+    if (canvas.width !== cw || canvas.height !== ch) { canvas.width = cw; canvas.height = ch; paintScene(); }
     draw();
     return true;
   }
@@ -198,12 +199,40 @@ function render({ model, el }) {
   let sizing = 0;
   const untilSized = () => { sizing = resize() ? 0 : requestAnimationFrame(untilSized); };
 
-  let url = null;
+  // A new background (axes, ticks, labels, title) arrives with the scene and runs drawn on it: it is
+  // decoded first, then the decoded image replaces the old one and scene and paths are drawn in the
+  // same task, so no frame shows the old axes under the new picture (`decoding` holds the drawing).
+  let url = null, decoding = 0;
   function background() {
     const bg = model.get("background");
-    if (url) URL.revokeObjectURL(url);
-    url = bg && bg.byteLength ? URL.createObjectURL(new Blob([bg], { type: "image/png" })) : null;
-    if (url) img.src = url; else img.removeAttribute("src");
+    const next = bg && bg.byteLength ? URL.createObjectURL(new Blob([bg], { type: "image/png" })) : null;
+    const fresh = el_("img", "rk-background", { alt: "", draggable: "false" });
+    const token = ++decoding;
+    const swap = () => {
+      if (token !== decoding) { if (next) URL.revokeObjectURL(next); return; }
+      img.replaceWith(fresh); img = fresh;
+      if (url) URL.revokeObjectURL(url);
+      url = next; decoding = 0;
+      paintScene(); draw();
+    };
+    if (!next) { swap(); return; }
+    fresh.src = next;
+    fresh.decode().then(swap, swap);
+  }
+
+  // -- the landscape from the kernel's data (scene.js), on its own canvas under the background ----------
+  function paintScene() {
+    if (decoding) return;
+    const dpr = window.devicePixelRatio || 1;
+    if (sceneCanvas.width !== canvas.width || sceneCanvas.height !== canvas.height) {
+      sceneCanvas.width = canvas.width; sceneCanvas.height = canvas.height;
+    }
+    const ctx = sceneCanvas.getContext("2d");
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, sceneCanvas.width, sceneCanvas.height);
+    ctx.setTransform(dpr * scale, 0, 0, dpr * scale, 0, 0);
+    drawScene(ctx, model.get("scene"), model.get("axes_box"), model.get("limits"), model.get("step_line"), dpr * scale);
+    sceneCanvas.dataset.scene = model.get("scene").dim ? "drawn" : "";
   }
 
   // -- drawing ----------------------------------------------------------------------------------------
@@ -222,6 +251,7 @@ function render({ model, el }) {
     ctx.fill(); ctx.stroke();
   }
   function draw() {
+    if (decoding) return;   // a new background is decoding: its scene and paths are drawn with it
     const ctx = canvas.getContext("2d");
     const dpr = window.devicePixelRatio || 1;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -271,7 +301,7 @@ function render({ model, el }) {
         ctx.globalAlpha = base;
         const xk = p[2 * k], yk = p[2 * k + 1];
         if (Number.isFinite(xk) && Number.isFinite(yk)) {
-          ctx.fillStyle = s.color; ctx.strokeStyle = "#ffffff"; ctx.lineWidth = 1.5 * big;
+          ctx.fillStyle = s.color; ctx.strokeStyle = "#000000"; ctx.lineWidth = 1.2 * big;   // as the exports: black edge
           marker(ctx, s.marker || "circle", px(xk), py(yk), 5 * big);
         }
       });
@@ -438,6 +468,7 @@ function render({ model, el }) {
   on("background", background);
   on("background_size lecture", layout);
   on("axes_box limits series trail busy reduced_motion step_line", draw);
+  on("scene axes_box limits step_line", paintScene);
   on("runs fan", () => { pendingStart = null; refreshEntry(); draw(); });
   on("fan_steps step step_min step_max step_label", () => { stepUI(); marksUI(); refreshEntry(); draw(); });
   on("step_marks", marksUI);

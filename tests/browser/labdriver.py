@@ -287,7 +287,8 @@ _JS_FIGURES = r"""
     figs.push({kind: 'ipympl', width: r.width, height: r.height, drawn: ok});
   });
   scope.querySelectorAll('.rk-figure').forEach((fig) => {
-    const img = fig.querySelector('img'), c = fig.querySelector('canvas');
+    const img = fig.querySelector('img'), c = fig.querySelector('canvas.rk-paths');
+    const sc = fig.querySelector('canvas.rk-scene');   // the landscape drawn from the kernel's scene data
     const r = fig.getBoundingClientRect();
     const painted = (cv) => {   // anything drawn on the transparent overlay (paths, markers)
       if (!cv || !cv.width || !cv.height) return false;
@@ -296,7 +297,8 @@ _JS_FIGURES = r"""
       return false;
     };
     figs.push({kind: 'view', width: r.width, height: r.height,
-               drawn: r.width > 0 && r.height > 0 && !!img && img.complete && img.naturalWidth > 0 && painted(c)});
+               drawn: r.width > 0 && r.height > 0 && !!img && img.complete && img.naturalWidth > 0 && painted(c)
+                      && (!sc || !sc.dataset.scene || painted(sc))});
   });
   scope.querySelectorAll('.widget-image').forEach((img) => {
     const r = img.getBoundingClientRect();
@@ -665,6 +667,33 @@ _JS_VIEW_HELPERS = r"""
 """
 
 
+# Armed before a typed value's Enter: resolves with the ms from the Enter keydown to the first animation
+# frame where both the scene canvas and the paths canvas differ from before, and the number of frames in
+# between where only one of them did.
+_JS_TYPED_WATCH = r"""
+(fig) => {
+  const scene = fig.querySelector('canvas.rk-scene'), paths = fig.querySelector('canvas.rk-paths');
+  const sum = window.__rkView.sum, s0 = sum(scene), p0 = sum(paths);
+  let t0 = null, split = 0;
+  window.addEventListener('keydown', (e) => { if (e.key === 'Enter') t0 = performance.now(); },
+                          {capture: true, once: true});
+  window.__rkTyped = new Promise((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      if (t0 !== null) {
+        const s = sum(scene) !== s0, p = sum(paths) !== p0;
+        if (s && p) { resolve({ms: now - t0, split_frames: split}); return; }
+        if (s !== p) split++;
+        if (now - t0 > 10000) { resolve({ms: null, split_frames: split}); return; }
+      }
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+}
+"""
+
+
 class ViewDriver:
     """One explorer view inside an output (``root``: a locator holding one ``.rk-view``)."""
 
@@ -673,7 +702,8 @@ class ViewDriver:
         self.output = root
         self.root = root.locator(".rk-view").first
         self.figure = self.root.locator(".rk-figure")
-        self.canvas = self.figure.locator("canvas")
+        self.canvas = self.figure.locator("canvas.rk-paths")
+        self.scene_canvas = self.figure.locator("canvas.rk-scene")
         self.status = self.root.locator(".rk-status")
         self.step_slider = self.root.locator("input.rk-step")
         self.step_box = self.root.locator("input.rk-stepbox")
@@ -738,6 +768,27 @@ class ViewDriver:
         time.sleep(0.2)
         self.settle()
         return self.status.text_content()
+
+    def measure_typed_parameter(self, label: str, values) -> dict:
+        """Type each of ``values`` into the control ``label`` and press Enter: the time (ms) from the Enter
+        key to the first animation frame in which BOTH the landscape (the scene canvas) and the paths
+        have changed, and the frames in which only one of them had (a path over a landscape of another
+        value: must be none)."""
+        samples, split = [], 0
+        self.page.evaluate(_JS_VIEW_HELPERS)
+        for value in values:
+            box = self.setting(label)
+            box.fill("")
+            box.press_sequentially(str(value))
+            self.figure.evaluate(_JS_TYPED_WATCH)
+            box.press("Enter")
+            got = self.page.evaluate("window.__rkTyped")
+            self.settle()
+            if got["ms"] is not None:
+                samples.append(got["ms"])
+            split += got["split_frames"]
+        return {"samples": samples, "missed": len(values) - len(samples), "split_frames": split,
+                "values": [str(v) for v in values], "setting": label}
 
     def set_speed(self, fps: int):
         self.speed.evaluate("(s, v) => { s.value = String(v); s.dispatchEvent(new Event('input', {bubbles: true}));"
@@ -873,10 +924,11 @@ def record_measurement(kind: str, data: dict, explorer: str):
 
 
 def measurement_lines(since: float = 0.0) -> list[str]:
-    """One line per measurement in results/browser/[synthetic-]{play,drag,latency}.json written after
+    """One line per measurement in results/browser/[synthetic-]{play,drag,latency}.json and
+    typed-parameter.json written after
     `since` (benchmarks/bench_browser.py has its own copy: it must not import the tests)."""
     lines = []
-    for name in ("play", "drag", "latency", "synthetic-play", "synthetic-drag", "synthetic-latency"):
+    for name in ("play", "drag", "latency", "typed-parameter", "synthetic-play", "synthetic-drag", "synthetic-latency"):
         path, kind = RESULTS / f"{name}.json", name.removeprefix("synthetic-")
         if not path.exists() or path.stat().st_mtime < since:
             continue
@@ -891,6 +943,10 @@ def measurement_lines(since: float = 0.0) -> list[str]:
             lines.append(f"step drag: {sw['new_frames_per_s']:.0f} new frames/s at {sw['slider_moves_per_s']:.0f} "
                          f"slider moves/s (display rate); mouse drag: {mo['new_frames']} new frames for "
                          f"{mo['positions_crossed']} positions crossed in {mo['drag_s']:.1f} s")
+        elif kind == "typed-parameter":
+            lines.append(f"typed parameter {d['setting']!r} -> landscape and path redrawn: median "
+                         f"{d.get('median', float('nan')):.0f} ms, p90 {d.get('p90', float('nan')):.0f} ms "
+                         f"(n={len(d['samples'])}, {d['missed']} missed, {d['split_frames']} split frames)")
         elif d.get("samples"):
             lines.append(f"arrow key on the step slider -> changed pixels: median {d['median']:.0f} ms, "
                          f"p90 {d['p90']:.0f} ms (n={d['n']}, {d['missed']} missed)")
