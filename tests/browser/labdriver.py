@@ -469,6 +469,28 @@ class LabNotebook:
         return {"websocket_frames": len(frames), "kernel_messages": len(msgs),
                 "message_types": sorted({f"{m[1]} {m[2]}" for m in msgs})}
 
+    @contextlib.contextmanager
+    def added_latency(self, one_way_ms: float):
+        """Every message on the kernel's websocket delayed by `one_way_ms` in each direction, in order
+        (setTimeout on send and on receive of Lab's socket): a round trip `2 * one_way_ms` longer.
+        Chromium's network emulation (CDP Network.emulateNetworkConditions) delays HTTP requests but
+        not the frames of an open WebSocket (measured here: a start drag drew 11.6 answers/s without
+        and 13.4/s with 1000 ms of emulated latency), so the delay is added here."""
+        self.page.evaluate("""(ms) => {
+          const ws = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel._ws;
+          ws.__rkSend = ws.send; ws.__rkOnMessage = ws.onmessage;
+          ws.send = (d) => setTimeout(() => ws.__rkSend(d), ms);
+          ws.onmessage = (e) => setTimeout(() => ws.__rkOnMessage.call(ws, e), ms);
+        }""", one_way_ms)
+        try:
+            yield
+        finally:
+            self.page.wait_for_timeout(3 * one_way_ms)  # what is delayed arrives first
+            self.page.evaluate("""() => {
+              const ws = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel._ws;
+              ws.send = ws.__rkSend; ws.onmessage = ws.__rkOnMessage;
+            }""")
+
     def append_and_run(self, code: str, timeout: float = 120):
         """Add a code cell at the end of the notebook, run it, wait for the kernel; return its index."""
         index = self.page.evaluate(_JS_APPEND_RUN, code)
@@ -662,7 +684,46 @@ _JS_VIEW_HELPERS = r"""
     };
     requestAnimationFrame(f);
   });
-  window.__rkView = {sum, count, latency, sweep};
+  // During a live drag (parameter or start): per animation frame, whether the canvas changed, whether a
+  // new kernel answer was drawn (the view's data-answers).
+  // With a scene canvas (the landscape drawn from data), also the answers drawn with a new path but the
+  // landscape unchanged since the answer before (`pathOnly`: a parameter drag must have none).
+  const live = (c, root, fig, ms) => new Promise((resolve) => {
+    window.__rkStop = false;
+    const sc = fig.querySelector('canvas.rk-scene');
+    let last = sum(c), lastA = root.dataset.answers || '0', changes = 0, answered = 0;
+    let lastScene = sc ? sum(sc) : 0, pathOnly = 0, lastPath = last;
+    const t0 = performance.now();
+    const f = () => {
+      const s = sum(c), a = root.dataset.answers || '0';
+      if (s !== last) { changes++; last = s; }
+      if (a !== lastA) {
+        answered++; lastA = a;
+        const sNow = sc ? sum(sc) : 0;
+        if (sc && s !== lastPath && sNow === lastScene) pathOnly++;
+        lastScene = sNow; lastPath = s;
+      }
+      if (performance.now() - t0 < ms && !window.__rkStop) requestAnimationFrame(f);
+      else resolve({changes, answered, pathOnly: sc ? pathOnly : null,
+                    seconds: (performance.now() - t0) / 1000});
+    };
+    requestAnimationFrame(f);
+  });
+  // A click at (x, y) on `fig` -> the first animation frame whose figure label (the alt text of the
+  // run drawn, "GD path from (x, y) ...") differs: the new path is drawn (ms), or null.
+  const clickToPath = (fig, timeoutMs) => new Promise((resolve) => {
+    const before = fig.getAttribute('aria-label');
+    let t0 = null;
+    fig.addEventListener('pointerdown', () => { t0 = performance.now(); }, {once: true, capture: true});
+    const start = performance.now();
+    const f = () => {
+      if (t0 !== null && fig.getAttribute('aria-label') !== before) { resolve(performance.now() - t0); return; }
+      if (performance.now() - start > timeoutMs) { resolve(null); return; }
+      requestAnimationFrame(f);
+    };
+    requestAnimationFrame(f);
+  });
+  window.__rkView = {sum, count, latency, sweep, live, clickToPath};
 }
 """
 
@@ -754,8 +815,17 @@ class ViewDriver:
         self.settle()
         return self.status.text_content()
 
+    def param(self, label: str):
+        """The row of the view's live slider labelled `label` (its .rk-paramslider and .rk-parambox)."""
+        name = self.page.locator(".rk-paramlabel", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+        return self.root.locator(".rk-param").filter(has=name)
+
     def setting(self, label: str):
-        """The input of the explorer's control labelled `label` ("start x0", "steps", "sharp"...)."""
+        """The input of the explorer's control labelled `label` ("start x0", "steps", "sharp"...):
+        a number box of the panel, or the exact box of one of the view's live sliders."""
+        live = self.param(label)
+        if live.count():
+            return live.locator(".rk-parambox")
         name = self.page.locator("label.widget-label", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
         return self.output.locator(".widget-inline-hbox").filter(has=name).locator("input").first
 
@@ -865,6 +935,56 @@ class ViewDriver:
                 "seconds": round(counted["seconds"], 2), "mouse_moves": moves,
                 "note": "new frames/s cannot exceed positions crossed/s: compare new_frames with positions_crossed"}
 
+    def answers(self) -> int:
+        """Kernel answers to live requests the view has drawn so far."""
+        return int(self.root.get_attribute("data-answers") or 0)
+
+    def measure_live_drag(self, press: tuple, to: tuple, seconds: float = 1.5, moves: int = 90) -> dict:
+        """Press at `press` (page px), move in a straight line to `to` in `seconds`, release: canvas
+        frames changed, kernel answers drawn (frames with a new path), answers whose path changed on an
+        unchanged landscape (scene canvas), per second of drag; then wait until it has settled."""
+        self.settle()
+        self.page.mouse.move(*press)
+        self.page.mouse.down()
+        self.canvas.evaluate("(c, [r, f]) => { window.__rkLive = window.__rkView.live(c, r, f, 60000); }",
+                             [self.root.element_handle(), self.figure.element_handle()])
+        t0 = time.monotonic()
+        for k in range(1, moves + 1):
+            self.page.mouse.move(press[0] + (to[0] - press[0]) * k / moves, press[1] + (to[1] - press[1]) * k / moves)
+            time.sleep(max(0.0, t0 + seconds * k / moves - time.monotonic()))
+        t_release = time.monotonic()
+        self.page.mouse.up()
+        self.page.evaluate("() => { window.__rkStop = true; }")
+        counted = self.page.evaluate("window.__rkLive")
+        # release -> the kernel's answer to the last request drawn (nothing in flight or waiting)
+        self.root.evaluate("(r) => new Promise((ok) => { const t0 = performance.now(); const f = () => "
+                           "r.dataset.pending === '0' ? ok() : performance.now() - t0 > 20000 ? ok() : "
+                           "requestAnimationFrame(f); requestAnimationFrame(f); })")
+        released_ms = (time.monotonic() - t_release) * 1000
+        sent = sum(1 for t, d in self.nb.kernel_frames if t0 <= t <= t_release and d == "sent")
+        self.settle()
+        s = counted["seconds"]
+        return {"changed_frames_per_s": round(counted["changes"] / s, 1),
+                "path_frames_per_s": round(counted["answered"] / s, 1), "paths_drawn": counted["answered"],
+                "new_path_on_unchanged_landscape": counted["pathOnly"],
+                "pointer_moves": moves, "websocket_frames_sent": sent, "seconds": round(s, 2),
+                "release_to_answer_drawn_ms": round(released_ms, 1)}
+
+    def measure_click_to_path(self, points: list) -> dict:
+        """Clicks on the plot at `points` (page px): click -> the new path drawn (ms) for each."""
+        samples, missed = [], 0
+        for x, y in points:
+            self.settle(quiet=0.15)
+            self.figure.evaluate("(f) => { window.__rkClick = window.__rkView.clickToPath(f, 10000); }")
+            self.page.mouse.click(x, y)
+            ms = self.page.evaluate("window.__rkClick")
+            if ms is None:
+                missed += 1
+            else:
+                samples.append(round(ms, 1))
+        self.settle()
+        return {"samples": samples, "missed": missed}
+
     def measure_sweep(self, seconds: float = 3.0) -> dict:
         """The step slider moved one position per animation frame for `seconds` (a drag at display
         rate, in the page): visibly new frames per second."""
@@ -953,4 +1073,10 @@ def measurement_lines(since: float = 0.0) -> list[str]:
         else:
             lines.append(f"arrow key on the step slider -> changed pixels: no sample ({d['missed']} missed)")
         lines[-1] += f"   [{d.get('explorer', '?')}; load {d.get('load_average', '?')}]"
+    for name in ("live-param-drag", "live-start-drag", "live-slow-connection"):
+        path = RESULTS / f"{name}.json"
+        if path.exists() and path.stat().st_mtime >= since:
+            d = json.loads(path.read_text())
+            lines.append(f"{name}: {d['path_frames_per_s']:.0f} answers drawn/s, {d['websocket_frames_sent']} requests "
+                         f"for {d['paths_drawn']} answers, release -> answer {d['release_to_answer_drawn_ms']:.0f} ms")
     return lines

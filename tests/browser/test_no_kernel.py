@@ -99,9 +99,9 @@ def test_in_foreign_markup_exactly_one_picture_shows(pages, browser):
     blocked = []
     context, page = _open(browser, pages / "foreign.html", pages / "vendor", blocked)
     try:
-        page.locator(".rk-view canvas").first.wait_for(state="visible", timeout=30_000)
+        page.locator(".rk-view canvas.rk-paths").first.wait_for(state="visible", timeout=30_000)
         page.wait_for_timeout(300)
-        assert len(_shown(page.locator(".rk-view canvas"))) == 1
+        assert len(_shown(page.locator(".rk-view canvas.rk-paths"))) == 1
         assert _shown(page.locator(".rk-still")) == [], "the still picture shows beside the live view"
         assert page.locator(".rk-still").count() == 1 and page.locator("h1").is_visible()  # hidden, not removed
         assert not [u for u in blocked if "mathjax" not in u], blocked
@@ -146,7 +146,7 @@ def test_the_export_plays_offline(export):
     view.get_by_role("button", name="Rewind", exact=True).click()
     view.get_by_role("button", name="Play", exact=True).click()
     page.wait_for_timeout(300)
-    counted = view.locator("canvas").evaluate("(c, label) => window.__rkView.count(c, 3000, label)",
+    counted = view.locator("canvas.rk-paths").evaluate("(c, label) => window.__rkView.count(c, 3000, label)",
                                               view.locator(".rk-frame-readout").element_handle())
     m = record_measurement("no-kernel-play", {
         "new_frames_per_s": round(counted["changes"] / counted["seconds"], 1),

@@ -76,7 +76,7 @@ def test_offline_the_explorer_draws_and_the_still_hides(site, browser, results_d
     try:
         _offline(page, blocked)
         page.goto((site / "00_start_here.html").as_uri())
-        canvas = page.locator(".rk-view canvas").first
+        canvas = page.locator(".rk-view canvas.rk-paths").first
         canvas.wait_for(state="visible", timeout=30_000)
         page.wait_for_timeout(500)
         shot = canvas.screenshot()
@@ -147,7 +147,7 @@ def test_offline_the_site_page_replays_the_saved_runs_and_marks_the_rest_inactiv
         view.get_by_role("button", name="Rewind", exact=True).click()
         view.get_by_role("button", name="Play", exact=True).click()
         page.wait_for_timeout(300)
-        counted = view.locator("canvas").evaluate("(c) => window.__rkView.count(c, 3000)")
+        counted = view.locator("canvas.rk-paths").evaluate("(c) => window.__rkView.count(c, 3000)")
         m = record_measurement("site-play", {"new_frames_per_s": round(counted["changes"] / counted["seconds"], 1),
                                              "display_frames_per_s": round(counted["ticks"] / counted["seconds"], 1),
                                              "speed_setting": 60}, "notebook 00 on the course website, offline")

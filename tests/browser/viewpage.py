@@ -1,7 +1,7 @@
 """An explorer's view in a plain page, without JupyterLab: the widget state as the widget manager would
 deliver it (binary buffers as DataViews at their paths), a minimal model (get / on / set / save_changes)
 and the view's ES module (scene.js + view.js) with its CSS. Used for the screen-versus-export pictures
-(test_scene.py): the same drawing code as in Lab, with no kernel, so a picture costs well under a second.
+(test_screen_vs_export.py): the same drawing code as in Lab, with no kernel, so a picture costs well under a second.
 """
 
 from __future__ import annotations
