@@ -186,7 +186,8 @@ def test_fallback_bundle_is_the_widget_view_plus_the_still():
     png = _fake_png(640, 480)
     bundle = fallback_bundle(view, png, "GD: converged")
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == view.model_id
-    assert {k: bundle[k] for k in ("text/html", "image/png", "text/plain")} == still_bundle(png, "GD: converged")
+    assert {k: bundle[k] for k in ("text/html", "image/png", "text/plain")} == \
+        still_bundle(png, "GD: converged", owner=view.model_id)
 
 
 def test_display_view_shows_the_widget_then_the_still(monkeypatch):
@@ -199,13 +200,31 @@ def test_display_view_shows_the_widget_then_the_still(monkeypatch):
     assert raw1 and raw2
     assert first["application/vnd.jupyter.widget-view+json"]["model_id"] == view.model_id
     assert first["text/plain"] == "" and "text/html" not in first
-    assert second == still_bundle(png, "GD: converged")
+    assert second == still_bundle(png, "GD: converged", owner=view.still_id)
 
 
-def test_view_css_hides_the_still_only_where_a_view_renders():
-    """The rule lives in the view's own stylesheet, which only a rendered view loads."""
+def test_the_still_names_the_view_that_hides_it_in_any_front_end():
+    """The still carries data-rk-still = the view's still_id (a synced trait), found inside boxes too;
+    no stylesheet names a front end's output classes (they differ outside JupyterLab)."""
+    import ipywidgets as W
+
+    view = ExplorerView()
+    assert view.still_id == view.model_id and view.get_state()["still_id"] == view.model_id
+    box = W.VBox([W.HTML("question"), W.Box([view, W.VBox()])])
+    page = fallback_bundle(box, _fake_png(640, 480), "GD")["text/html"]
+    assert f"data-rk-still='{view.model_id}'" in page
+    assert "data-rk-still" not in still_bundle(_fake_png(640, 480), "GD")["text/html"]
     css = (Path(reachkit.explorers.view.__file__).parent.parent / "static" / "view.css").read_text()
-    assert ".jp-OutputArea-child:has(.rk-still)" in css
+    assert "jp-OutputArea" not in css and "output_area" not in css
+
+
+def test_the_view_answers_a_ping_so_the_page_knows_a_kernel_is_there():
+    view = ExplorerView()
+    sent = []
+    view.send = lambda content, buffers=None: sent.append(content)
+    view._handle_custom_msg({"type": "rk-ping"}, [])
+    view._handle_custom_msg({"type": "something else"}, [])
+    assert sent == [{"type": "rk-pong"}]
 
 
 def test_demo_paths_are_gd_on_the_quadratic():

@@ -176,6 +176,7 @@ class ExplorerView(anywidget.AnyWidget):
     lecture = T.Bool(False).tag(sync=True)
     revealed = T.Bool(True).tag(sync=True)  # False: the start and controls only, until a question is answered
     step_line = T.Dict().tag(sync=True)  # {} or {"box", "limits", "log"}: a second axes with the step on x
+    still_id = T.Unicode("").tag(sync=True)  # the data-rk-still of this view's still picture (still_bundle)
     params = T.List(T.Dict()).tag(sync=True)  # live sliders (live_param): a drag sends requests
     ack = T.Int(-1).tag(sync=True)  # seq of the last request answered (sent with what it changed)
     scene = T.Dict().tag(sync=True)  # {} or what the landscape picture is made of (explorers/scene.py)
@@ -183,6 +184,7 @@ class ExplorerView(anywidget.AnyWidget):
     def __init__(self, **traits):
         super().__init__(**traits)
         self.add_class("rk-view-widget")
+        self.still_id = self.still_id or self.model_id
         self.on_request = None  # callback(changes, final) for a checked request from the view
         self.on_refused = None  # callback(message) for a value or request the kernel refused
         self.on_msg(self._on_front_msg)
@@ -210,6 +212,9 @@ class ExplorerView(anywidget.AnyWidget):
     def _on_front_msg(self, _widget, content, _buffers):
         """A request from the view (a drag of a live slider or of the start, or its release): checked,
         handed to ``on_request``, then answered by ``ack`` in the same sync message as its result."""
+        if isinstance(content, dict) and content.get("type") == "rk-ping":
+            self.send({"type": "rk-pong"})  # a kernel is here (a page with saved state only never answers)
+            return
         seq = content.get("seq") if isinstance(content, dict) else None
         with self.hold_sync():
             try:
@@ -294,6 +299,7 @@ class ExplorerView(anywidget.AnyWidget):
         return self.runs if self.runs.get("step") == self.step else {}
 
 
+
 def _numbers(name: str, value, n: int) -> list[float]:
     if len(value) != n:
         raise ValueError(f"{name} must hold {n} numbers; got {value!r}")
@@ -331,41 +337,52 @@ def _widget_bundle(widget) -> dict:
     return dict(shown[0] if isinstance(shown, tuple) else shown)  # anywidget returns (data, metadata)
 
 
+def _first(widget, kind):
+    """The first widget of class ``kind`` in ``widget`` or its children (breadth first), else None."""
+    queue = [widget]
+    while queue:
+        w = queue.pop(0)
+        if isinstance(w, kind):
+            return w
+        queue.extend(getattr(w, "children", ()))
+    return None
+
+
 def widget_metadata(widget) -> dict:
     """The display metadata for an output showing ``widget``: what anywidget puts on its own bundle,
     taken from the first anywidget inside ``widget``. In Colab that names the custom widget manager
     to load; an outer ipywidgets Box carries none of its own, so without this Colab may not draw it."""
-    import anywidget
+    inner = _first(widget, anywidget.AnyWidget)
+    shown = inner._repr_mimebundle_() if inner is not None else {}
+    return dict(shown[1]) if isinstance(shown, tuple) else {}
 
-    queue = [widget]
-    while queue:
-        w = queue.pop(0)
-        if isinstance(w, anywidget.AnyWidget):
-            shown = w._repr_mimebundle_()
-            return dict(shown[1]) if isinstance(shown, tuple) else {}
-        queue.extend(getattr(w, "children", ()))
-    return {}
+
+def _still_id(widget) -> str:
+    view = _first(widget, ExplorerView)
+    return view.still_id if view is not None else ""
 
 
 def fallback_bundle(widget, png: bytes, text: str) -> dict:
     """One output: the widget's view plus the still picture and status text (:func:`still_bundle`) for
     renderers without a widget manager. Enough while no widget state is saved; when it is (``nbconvert
     --execute`` saves it), an HTML export shows the widget view, which needs a CDN: use :func:`display_view`."""
-    return {**_widget_bundle(widget), **still_bundle(png, text)}
+    return {**_widget_bundle(widget), **still_bundle(png, text, owner=_still_id(widget))}
 
 
-def still_bundle(png: bytes, text: str, scale: float = 2.0) -> dict:
+def still_bundle(png: bytes, text: str, scale: float = 2.0, owner: str = "") -> dict:
     """The still picture and the status text, inline (no script, no CDN), as an output of its own;
     the PNG is shown at 1/``scale`` of its pixel width (HiDPI renders are made at 2x).
 
     A notebook exported to HTML keeps it whether or not the widget state was saved (a saved state
-    needs the widget manager from a CDN, so offline the widget's own output stays empty); wherever
-    a view renders, view.css hides it (``.jp-OutputArea-child:has(.rk-still)``), so it never shows twice."""
+    needs the widget manager from a CDN, so offline the widget's own output stays empty); the view
+    whose ``still_id`` is ``owner`` hides it when it renders (``data-rk-still``; view.js, hideOwnStill),
+    in any front end, so it never shows twice."""
     b64 = base64.b64encode(png).decode("ascii")
     width = int.from_bytes(png[16:20], "big") / scale if png[:8] == b"\x89PNG\r\n\x1a\n" else None
     size = f"width:{width:.0f}px;" if width else ""
     alt = html.escape(text, quote=True)
-    return {"text/html": (f"<figure class='rk-still' style='margin:0'><img src='data:image/png;base64,{b64}' "
+    mark = f" data-rk-still='{html.escape(owner, quote=True)}'" if owner else ""
+    return {"text/html": (f"<figure class='rk-still'{mark} style='margin:0'><img src='data:image/png;base64,{b64}' "
                           f"alt='{alt}' style='{size}max-width:100%;height:auto'/><figcaption><pre>"
                           f"{html.escape(text)}</pre></figcaption></figure>"),
             "image/png": b64, "text/plain": text}
@@ -377,7 +394,7 @@ def display_view(widget, png: bytes, text: str):
     from IPython.display import display
 
     display({**_widget_bundle(widget), "text/plain": ""}, metadata=widget_metadata(widget), raw=True)
-    display(still_bundle(png, text), raw=True)
+    display(still_bundle(png, text, owner=_still_id(widget)), raw=True)
 
 
 def demo(n_steps: int = 60, dim: int = 2, lecture: bool = False) -> ExplorerView:

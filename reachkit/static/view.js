@@ -24,6 +24,65 @@ function points(buf) {
   return out;
 }
 
+// -- the view's own still picture (still_bundle, data-rk-still = the still_id trait) ---------------------
+// Hidden once the view renders, in any front end (no front-end class names): the still and each wrapper
+// around it that holds nothing else (the output it sits in), up to the first one that holds the view too.
+const MEDIA = "img, canvas, svg, video, iframe, input, button, select, textarea";
+function hideOwnStill(root, id) {
+  if (!id || !root.isConnected) return;   // not in the page yet: the next try
+  for (const still of document.querySelectorAll(`[data-rk-still="${CSS.escape(id)}"]`)) {
+    const words = still.textContent.trim(), media = still.querySelectorAll(MEDIA).length + 1;
+    let box = still;
+    for (let up = box.parentElement; up && up !== document.body && !up.contains(root); up = up.parentElement) {
+      if (up.textContent.trim() !== words || up.querySelectorAll(MEDIA).length !== media - 1) break;
+      box = up;
+    }
+    box.style.display = "none";
+  }
+}
+
+// -- no kernel: a page with the saved widget state only (an HTML export, the course website) -------------
+// The view pings; the kernel's ExplorerView answers (view.py, ExplorerView._on_front_msg). No answer within PING_MS from a
+// widget manager that reports no busy kernel -> `verdict(true)`; an answer, even late, -> `verdict(false)`.
+// Why a ping: a kernel answering is what the user needs; anywidget's model exposes no comm, and each front
+// end's widget manager names its kernel differently (Lab/Voila: manager.kernel; html-manager: none).
+const PING_MS = 2500;
+const NO_KERNEL = "no kernel: the sliders of this picture replay the saved runs; run the notebook to change the rest";
+function watchKernel(model, verdict) {
+  let timer = 0, none = false;
+  const decide = (v) => { if (v !== none) { none = v; verdict(v); } };
+  const answer = (msg) => { if (msg && msg.type === "rk-pong") { clearTimeout(timer); decide(false); } };
+  model.on("msg:custom", answer);
+  const wait = () => {
+    const k = model.widget_manager && model.widget_manager.kernel;
+    if (k && /busy|starting|restarting/.test(k.status || "")) timer = setTimeout(wait, PING_MS);   // it will answer
+    else decide(true);
+  };
+  try { model.send({ type: "rk-ping" }); } catch (e) { /* no comm channel */ }
+  timer = setTimeout(wait, PING_MS);
+  return { none: () => none, dispose: () => { clearTimeout(timer); model.off("msg:custom", answer); } };
+}
+// With no kernel: the note (once), the figure no longer takes clicks, and the controls of the explorer around
+// the view (the Python panel and read-outs: they need the kernel) are marked inactive.
+function noKernelUI(root, el, none) {
+  let note = root.querySelector(".rk-nokernel");
+  if (!note) {
+    note = el_("div", "rk-nokernel", { role: "note" });
+    note.textContent = NO_KERNEL;
+    root.querySelector(".rk-status").before(note);
+  }
+  note.hidden = !none;
+  root.classList.toggle("rk-no-kernel", none);
+  for (const c of root.querySelectorAll(".rk-param input")) c.disabled = none;   // live sliders ask the kernel
+  const box = el.closest(".rk-explorer");
+  if (!box) return;
+  box.classList.toggle("rk-no-kernel", none);
+  for (const c of box.querySelectorAll("input, select, button, textarea")) {
+    if (el.contains(c)) continue;
+    if (none) c.setAttribute("aria-disabled", "true"); else c.removeAttribute("aria-disabled");
+  }
+}
+
 // -- back-pressure for live requests (a drag of a parameter or of the start) ---------------------------
 // One request in flight at a time: `want(changes, final)` keeps only the latest value of each setting
 // (latest wins; nothing queues on a slow connection); the next request goes out when the kernel's
@@ -116,6 +175,11 @@ function render({ model, el }) {
   veil.append(`${WAIT} `, anyway);
   status.after(veil);
   const hiding = () => !model.get("revealed");
+  const kernel = watchKernel(model, (none) => {   // no kernel: see noKernelUI
+    noKernelUI(root, el, none);
+    figure.classList.toggle("rk-clickable", model.get("clickable") && !none);
+    refreshEntry();
+  });
 
   // -- state kept in the browser --------------------------------------------------------------------
   let frame = model.get("frame");
@@ -431,7 +495,12 @@ function render({ model, el }) {
   });
   const typed = () => {
     const v = Number(stepBox.value.trim());
-    if (Number.isFinite(v) && v > 0) { stepBox.classList.remove("rk-invalid"); if (v !== model.get("step")) setStep(v); }
+    if (Number.isFinite(v) && v > 0) {
+      stepBox.classList.remove("rk-invalid");
+      const a = kernel.none() ? grid()[gridIndex(v)] : v;   // no kernel: the nearest saved step, shown as used
+      if (a !== model.get("step")) setStep(a);
+      if (kernel.none()) stepBox.value = String(a);
+    }
     else stepBox.classList.add("rk-invalid");
   };
   stepBox.addEventListener("change", typed);
@@ -460,7 +529,7 @@ function render({ model, el }) {
   // (drag requests); the release sends exactly the point under the pointer (final). A press released
   // without moving is a click: the start trait, as before (the model may read it as a target).
   figure.addEventListener("pointerdown", (ev) => {
-    if (!model.get("clickable") || ev.button !== 0) return;
+    if (!model.get("clickable") || kernel.none() || ev.button !== 0) return;
     const st = dataPoint(ev, false);
     if (!st) return;
     ev.preventDefault();
@@ -580,6 +649,7 @@ function render({ model, el }) {
     if (e) lastEntry = e;
     const alt = hiding() ? WAIT : (e || lastEntry || {}).alt || "";
     if (figure.getAttribute("aria-label") !== alt) figure.setAttribute("aria-label", alt);
+    if (kernel.none()) status.textContent = (e || lastEntry || {}).status || model.get("status");   // the shown run's
   }
   const on = (names, fn) => names.split(" ").forEach((n) => model.on(`change:${n}`, fn));
   on("background", background);
@@ -626,9 +696,13 @@ function render({ model, el }) {
   status.textContent = model.get("status");
   figure.classList.toggle("rk-clickable", model.get("clickable"));
   background(); paramsUI(); layout(); stepUI(); marksUI(); reveal(); untilSized();
+  const stillHidden = [0, 500, 2000].map((ms) => setTimeout(() => hideOwnStill(root, model.get("still_id")), ms));
   if (model.get("playing")) start();
 
-  return () => { stop(false); cancelAnimationFrame(sizing); observer.disconnect(); paramsObserver.disconnect(); if (url) URL.revokeObjectURL(url); };
+  return () => {
+    stop(false); cancelAnimationFrame(sizing); observer.disconnect(); paramsObserver.disconnect();
+    if (url) URL.revokeObjectURL(url); kernel.dispose(); stillHidden.forEach(clearTimeout);
+  };
 }
 
 export default { render };

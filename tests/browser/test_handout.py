@@ -67,3 +67,10 @@ def test_no_blank_page_and_no_code_by_default(pages):
     assert all(len(t.strip()) > 40 or images for t, images in pages), [len(t) for t, _ in pages]
     assert sum(images for _, images in pages) >= 2  # the still pictures and figures are printed
     assert "import reachkit as rk" not in " ".join(t for t, _ in pages)
+
+
+def test_formulas_are_typeset_not_printed_as_tex(pages):
+    """MathJax comes from the vendored copy (no network needed): the PDF holds no TeX source."""
+    text = " ".join(t for t, _ in pages)
+    assert "\\lambda" in "".join(_markdown()) and "\\frac" in "".join(_markdown())
+    assert "\\lambda" not in text and "\\frac" not in text and "$" not in text

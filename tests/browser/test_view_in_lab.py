@@ -50,6 +50,10 @@ def test_every_view_draws_and_the_stills_stay_hidden(demo_page):
     assert len(views) == 3 and all(f["drawn"] for f in views), figs
     stills = demo_page.page.locator(".rk-still")
     assert stills.count() == 1 and not stills.first.is_visible(), "the still picture shows beside a live view"
+    demo_page.page.wait_for_timeout(3000)  # longer than the view waits for the kernel's answer (view.js, PING_MS)
+    taken_for_none = demo_page.page.locator(".rk-view.rk-no-kernel, .rk-nokernel:visible")
+    assert demo_page.page.locator(".rk-view").count() == 3
+    assert taken_for_none.count() == 0, "a live kernel taken for none"
     assert not demo_page.background_errors(), demo_page.background_errors()
 
 
