@@ -8,6 +8,7 @@ The machinery is in labdriver.py.
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -22,6 +23,28 @@ from labdriver import (
 )
 
 _SESSION_START = time.time()
+
+
+def _notebook_of(item) -> str:
+    """The notebook prefix ("03") a test of test_instructions.py works on: its `prefix` parameter or
+    its name (test_03_...); "~" (last) for a test that names none (it uses the last notebook)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "prefix" in callspec.params:
+        return callspec.params["prefix"]
+    m = re.match(r"test_(\d\d)_", item.name)
+    return m.group(1) if m else "~"
+
+
+def pytest_collection_modifyitems(items):
+    """test_instructions.py's `opened` fixture keeps one notebook open and run at a time: order its
+    tests notebook by notebook (the page checks of the fresh Run All first, then the instructions
+    typed into the explorers, then the tests that name no notebook), so each notebook is opened and
+    run once instead of once per test function."""
+    users = [i for i, item in enumerate(items) if "opened" in getattr(item, "fixturenames", ())]
+    ordered = sorted((items[i] for i in users),
+                     key=lambda item: (_notebook_of(item), getattr(item, "callspec", None) is None))
+    for i, item in zip(users, ordered, strict=True):
+        items[i] = item
 
 
 @pytest.fixture(scope="session")
