@@ -40,8 +40,12 @@ lab: $(STAMP)
 
 # Every notebook in notebooks/ runs under nbval (lax: only cells marked
 # with "# NBVAL_CHECK_OUTPUT" compare outputs) in this venv's own kernel.
+# TEST_WORKERS pytest-xdist processes share the tests, a file at a time (each notebook in one kernel);
+# conftest.py keeps the browser suite and the hub suite whole. PYTEST_ARGS="-n 0": one process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -p no:cacheprovider \
+		-n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # One notebook as an app (Voila): prose and explorers, no code, large type for a projector.
 # The template lives in share/jupyter/voila/templates/reachkit-lecture (found through JUPYTER_PATH).

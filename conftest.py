@@ -1,8 +1,13 @@
 """Hooks of the whole test session (tests/ and notebooks/).
 
-The browser and hub reports are printed here, from a conftest that every pytest process loads (under
-pytest-xdist the controlling process collects no test, so it never loads tests/browser/conftest.py
-or tests/hub/conftest.py).
+`make test` runs the tests in pytest-xdist worker processes with ``--dist loadfile``: each file's
+tests run in one worker, in order (so the cells of a notebook run one after another in one kernel,
+as nbval needs), and the scheduler below keeps each real-browser suite, tests/browser and
+tests/hub, whole in one worker: its files share the results folder it clears and reports from.
+(xdist's ``xdist_group`` marks do not group on pytest 9.2: pytest-xdist issue 1386.)
+
+The browser and hub reports are printed here: under xdist the controlling process collects no test,
+so it never loads tests/browser/conftest.py or tests/hub/conftest.py.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 sys.path[:0] = [str(Path(__file__).resolve().parent / "tests" / d) for d in ("browser", "hub")]
 
 from hubdriver import RESULTS as HUB_RESULTS  # noqa: E402
@@ -19,6 +26,22 @@ from labdriver import RESULTS as BROWSER_RESULTS  # noqa: E402
 from labdriver import ROOT, measurement_lines  # noqa: E402
 
 _SESSION_START = time.time()
+SUITES = ("tests/browser/", "tests/hub/")  # each runs whole in one worker
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)  # the hook exists when pytest-xdist is installed
+def pytest_xdist_make_scheduler(config, log):
+    """With ``--dist loadfile``: a work unit per file, except one per browser suite."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SuiteScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = super()._split_scope(nodeid)
+            return next((suite for suite in SUITES if path.startswith(suite)), path)
+
+    return SuiteScheduling(config, log)
 
 
 def _fresh(path: Path) -> bool:
