@@ -28,10 +28,10 @@ from .schedules import armijo, constant, polyak, power
 
 __version__ = "0.1.0"
 
-_LAZY_MODULES = ("explorers", "plotting", "animation", "network", "optimizers", "eos_explorer", "notebook")
+_LAZY_MODULES = ("explorers", "questions", "plotting", "animation", "network", "optimizers", "eos_explorer", "notebook")
 _LAZY_NAMES = {"explore": "explorers.dynamics_model", "save_animation": "animation", "lecture_style": "plotting",
                "explore_reach": "explorers.reach_model", "folded_output": "notebook",
-               "explore_network": "explorers.network_model"}
+               "explore_network": "explorers.network_model", "predict": "questions", "check": "selfcheck"}
 
 
 def __getattr__(name):
@@ -47,5 +47,5 @@ __all__ = [
     "gradient_descent", "gradient_flow", "sgd", "subgradient_method", "constant", "power",
     "armijo", "polyak", "basin_map", "bifurcation", "classify", "find_critical_points",
     "minima_thresholds", "reach", "sharpness", "stability_threshold", "summarize_limits",
-    "explore", "save_animation", "lecture_style", "folded_output", "explore_network",
+    "explore", "save_animation", "lecture_style", "folded_output", "explore_network", "predict", "check",
 ]

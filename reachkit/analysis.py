@@ -13,8 +13,25 @@ from functools import partial
 import numpy as np
 
 from . import checks
-from .dynamics import Path, concatenate_paths, gradient_descent, gradient_flow, label_limits
-from .landscapes import CriticalPoint, Landscape, _as_points, _fmt, finite_points, newton_critical_points, real_array
+from .dynamics import (
+    Path,
+    as_path,
+    concatenate_paths,
+    flow_bytes,
+    gradient_descent,
+    gradient_flow,
+    label_limits,
+    run_bytes,
+)
+from .landscapes import (
+    CriticalPoint,
+    Landscape,
+    _as_points,
+    _fmt,
+    as_landscape,
+    finite_points,
+    newton_critical_points,
+)
 from .schedules import Constant, as_schedule
 
 
@@ -26,6 +43,7 @@ def sharpness(landscape: Landscape, x) -> np.ndarray:
 
     A ValueError for NaN or inf coordinates, where the Hessian overflows float64, and where a
     finite-difference Hessian does not settle (a kink: f is not twice differentiable there)."""
+    landscape = as_landscape(landscape)
     x = finite_points(x, landscape.dim)
     H = landscape.hess(x)
     if not np.all(np.isfinite(H)):
@@ -43,6 +61,7 @@ def stability_threshold(landscape: Landscape, x) -> np.ndarray:
     flips sign without shrinking: a period-2 orbit, not convergence). Returns inf where the
     sharpness is <= 0. The same errors as :func:`sharpness`.
     """
+    landscape = as_landscape(landscape)
     lam = np.asarray(sharpness(landscape, x), dtype=float)
     with np.errstate(all="ignore"):
         return np.where(lam > 0, 2.0 / np.where(lam > 0, lam, 1.0), np.inf)
@@ -51,6 +70,7 @@ def stability_threshold(landscape: Landscape, x) -> np.ndarray:
 def minima_thresholds(landscape: Landscape) -> list[tuple[str, float, float]]:
     """For each listed minimum: (label, sharpness, 2 / sharpness). None for a nonsmooth landscape:
     at a kink there is no Hessian, and no 2/sharpness threshold."""
+    landscape = as_landscape(landscape)
     if not landscape.smooth:
         return []
     out = []
@@ -67,6 +87,7 @@ def classify(landscape: Landscape, x, tol: float = 1e-8, *, gtol: float = 1e-6):
     x must be finite (a ValueError otherwise). A point that is not critical is answered
     "not critical (|grad f| = 0.0123)": critical means |grad f(x)| <= gtol max(1, |H(x)|) (1 + |x|),
     i.e. x is within about gtol (relative) of a zero of the gradient."""
+    landscape = as_landscape(landscape)
     tol = checks.real("tol", tol, positive=True)
     gtol = checks.real("gtol", gtol, positive=True)
     pts = finite_points(x, landscape.dim)
@@ -88,6 +109,7 @@ def find_critical_points(landscape: Landscape, n_starts: int = 400, seed: int = 
     """Critical points found numerically: Newton on grad f = 0 from many random starts in the
     plotting bounds (least-squares steps where the Hessian is singular), deduplicated, classified,
     labelled as the listed critical point they match (else by their kind)."""
+    landscape = as_landscape(landscape)
     pts = newton_critical_points(
         landscape, checks.integer("n_starts", n_starts, low=1), checks.seed("seed", seed),
         checks.integer("newton_steps", newton_steps, low=1), checks.real("gtol", gtol, positive=True))
@@ -117,6 +139,9 @@ class BasinMap:
     path: Path
 
     def fraction(self, name: str) -> float:
+        """The fraction of starts that end at ``name`` (one of ``names``)."""
+        if not isinstance(name, str) or name not in self.names:
+            raise ValueError(f"unknown outcome {name!r}; known: {self.names}")
         return float(np.mean(self.labels == self.names.index(name)))
 
     def shares(self, min_fraction: float = 0.0) -> list[tuple[str, float]]:
@@ -136,6 +161,7 @@ def basin_map(landscape: Landscape, step=0.04, n: int = 256, n_steps: int = 1000
     One batched run over all grid points (not a Python loop over pixels), keeping only the
     final points.
     """
+    landscape = as_landscape(landscape)
     if landscape.dim not in (1, 2):
         raise ValueError(f"basin_map is for 1-D and 2-D landscapes; this one has dim={landscape.dim}")
     n = checks.integer("n", n, low=2, high=MAX_BASIN_N[landscape.dim])
@@ -143,6 +169,10 @@ def basin_map(landscape: Landscape, step=0.04, n: int = 256, n_steps: int = 1000
     method = checks.choice("method", method, ("gd", "flow"))
     t_max = checks.real("t_max", t_max, positive=True)
     gtol = checks.real("gtol", gtol, positive=True)
+    B, dim = n**landscape.dim, landscape.dim
+    run = run_bytes(B, dim, n_steps) if method == "gd" else flow_bytes(B, dim, 2, "DOP853")
+    checks.memory(f"basin_map with n={n} ({B} starts, {method})", run + 8 * B * (2 * dim + 4),  # grid, labels
+                  f"use a smaller n (memory grows as n^{dim})")
     grid = landscape.grid(n, bounds)
     pts = grid[-1].reshape(-1, landscape.dim)
     if method == "gd":
@@ -188,10 +218,11 @@ def bifurcation(landscape: Landscape, steps, starts=(-0.95,), n_transient: int =
                 n_keep: int = 64) -> Bifurcation:
     """Orbit diagram of the 1-D GD map x -> x - a f'(x): for each step a, the iterates after
     ``n_transient`` steps, one batched run over all (step, start) pairs."""
+    landscape = as_landscape(landscape)
     if landscape.dim != 1:
         raise ValueError(f"bifurcation is for 1-D landscapes; this one has dim={landscape.dim}")
-    a = real_array("steps", steps).ravel()
-    x0 = real_array("starts", starts).ravel()
+    a = checks.array("steps", steps, max_ndim=1).ravel()
+    x0 = checks.array("starts", starts).ravel()  # (n,) or (n, 1) for this 1-D map
     if not a.size or np.any(a <= 0):
         raise ValueError(f"steps must be a non-empty list of positive step sizes; got {steps!r}")
     if not x0.size:
@@ -201,6 +232,11 @@ def bifurcation(landscape: Landscape, steps, starts=(-0.95,), n_transient: int =
     if a.size * x0.size * n_keep > MAX_BIFURCATION_POINTS:
         raise ValueError(f"bifurcation would keep {a.size * x0.size * n_keep} points (len(steps) x len(starts) "
                          f"x n_keep); at most {MAX_BIFURCATION_POINTS}: use fewer steps, starts or n_keep")
+    B = a.size * x0.size
+    orbits = run_bytes(B, 1, n_keep, n_rec=n_keep + 1) + 16 * B * n_keep  # + the points, twice
+    checks.memory(f"bifurcation of {a.size} steps x {x0.size} starts keeping {n_keep} points each",
+                  max(orbits, run_bytes(B, 1, n_transient) if n_transient else 0),
+                  "use fewer steps, starts or n_keep")
     A = Constant(np.repeat(a, x0.size))
     X = np.tile(x0, a.size)[:, None]
     diverged = np.zeros(X.shape[0], bool)
@@ -224,6 +260,8 @@ class LimitSummary:
 
 
 def summarize_limits(landscape: Landscape, path: Path) -> LimitSummary:
+    landscape = as_landscape(landscape)
+    path = as_path(path)
     conv = path.status == "converged"
     lam = sharpness(landscape, path.final[conv]) if conv.any() else np.empty(0)
     return LimitSummary(path.fractions(), np.asarray(lam), path.batch)
@@ -391,6 +429,7 @@ def reach(landscape: Landscape, target, step=None, *, method: str = "gd", radius
     refused (at a = 2/sharpness exactly GD does not converge: a period-2 orbit). Arguments are
     checked: ``tol`` > 0, ``max_steps`` an integer >= 1, ``radius`` None or > 0.
     """
+    landscape = as_landscape(landscape)
     if not landscape.smooth:
         raise ValueError("reach needs a smooth landscape (for |x| with a constant step, the starts "
                          "that reach 0 are the lattice points x* + a Z)")
@@ -631,18 +670,18 @@ def interpolation_stability(weights, step: float, batch_size: int = 1) -> Interp
     drawn without replacement, all equally likely)."""
     from itertools import combinations
 
-    a = real_array("weights", getattr(weights, "weights", weights)).ravel()
+    a = checks.array("weights", getattr(weights, "weights", weights), max_ndim=1).ravel()
     n = a.size
     if not n:
         raise ValueError(f"weights must be a non-empty list of numbers; got {weights!r}")
     batch_size = checks.integer("batch_size", batch_size, low=1, high=n)
     eta = checks.real("step", step, positive=True)
     batches = np.array([a[list(c)].mean() for c in combinations(range(n), batch_size)])
-    m = 1 - eta * batches
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):  # huge factors overflow to inf: unstable
+        m = 1 - eta * batches
         log_growth = float(np.mean(np.log(np.abs(m))))
-    return InterpolationStability(eta, int(batch_size), abs(1 - eta * a.mean()),
-                                  float(np.mean(m**2)), log_growth)
+        return InterpolationStability(eta, int(batch_size), abs(1 - eta * a.mean()),
+                                      float(np.mean(m**2)), log_growth)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -681,6 +720,8 @@ class SGDOutcomes:
 
 def outcome_indices(landscape: Landscape, path: Path) -> tuple[np.ndarray, list[str]]:
     """Per start, the index into ``names`` of where it ended (names as in :class:`BasinMap`)."""
+    landscape = as_landscape(landscape)
+    path = as_path(path)
     names = [c.label for c in landscape.critical_points()] + list(OUTCOMES)
     k = len(landscape.critical_points())
     idx = np.where(path.limit_index >= 0, path.limit_index, k + len(OUTCOMES) - 1)
@@ -689,21 +730,29 @@ def outcome_indices(landscape: Landscape, path: Path) -> tuple[np.ndarray, list[
     return idx, names
 
 
+def start_seeds(seed: int, n: int) -> np.ndarray:
+    """n integer seeds in [0, 2**32) drawn from ``seed`` (numpy's SeedSequence): one per start."""
+    return np.random.SeedSequence(seed).generate_state(n, np.uint32).astype(np.int64)
+
+
 def sgd_outcomes(landscape, steps, batch_sizes, starts, n_steps: int = 2000, *, seed: int = 0,
                  gtol: float = 1e-10) -> SGDOutcomes:
     """Run SGD from every start for every (step, batch size) pair and count where runs end.
 
     One batched :func:`~reachkit.dynamics.sgd` run per batch size covers all (step, start)
-    pairs at once (one step per run). Every cell uses the same starts and the same ``seed``.
+    pairs at once (one step per run). Common random numbers: start j draws the same random
+    stream in every (step, batch size) cell (the integer seed ``start_seeds(seed, n)[j]``), so a
+    cell does not depend on which other steps are listed and cells differ only by their setting.
     Use it on a finite sum with interpolation (e.g. ``sharp_flat_2d_sum()``), where runs can
     settle at a minimum; without interpolation constant-step SGD keeps moving.
     """
+    landscape = as_landscape(landscape)
     from .dynamics import sgd
     from .landscapes import FiniteSum
 
     if not isinstance(landscape, FiniteSum):
         raise ValueError(f"sgd_outcomes needs a finite-sum landscape; got {landscape!r}")
-    a = real_array("steps", steps).ravel()
+    a = checks.array("steps", steps, max_ndim=1).ravel()
     if a.size == 0 or np.any(a <= 0):
         raise ValueError(f"steps must be a non-empty list of finite positive numbers; got {steps!r}")
     n = landscape.n_samples
@@ -717,9 +766,10 @@ def sgd_outcomes(landscape, steps, batch_sizes, starts, n_steps: int = 2000, *, 
     x0 = _as_points(starts, landscape.dim, "starts").reshape(-1, landscape.dim)
     S = np.repeat(a, x0.shape[0])
     X = np.tile(x0, (a.size, 1))
+    seeds = np.tile(start_seeds(seed, x0.shape[0]), a.size)
     fr = None
     for j, b in enumerate(bs.tolist()):
-        path = sgd(landscape, X, Constant(S), n_steps, batch_size=int(b), seed=seed,
+        path = sgd(landscape, X, Constant(S), n_steps, batch_size=int(b), seed=seeds,
                    record_every=None, gtol=gtol)
         idx, names = outcome_indices(landscape, path)
         counts = np.stack([np.bincount(row, minlength=len(names))

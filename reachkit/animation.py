@@ -57,9 +57,12 @@ def run_paths(landscape: Landscape, *, start=None, step=0.05, methods=("gd",), n
     except TypeError:
         raise TypeError(f"methods must be a list of {tuple(_methods.METHODS)}; got {methods!r}") from None
     given = dict(options, batch_size=batch_size, seed=seed)
-    known = {o.name for m in _methods.METHODS.values() for o in m.options}
-    if set(options) - known:
-        raise TypeError(f"unknown option(s) {sorted(set(options) - known)}; the methods' options are {sorted(known)}")
+    known = {o.name: o for m in _methods.METHODS.values() for o in m.options}
+    if set(options) - set(known):
+        raise TypeError(f"unknown option(s) {sorted(set(options) - set(known))}; the methods' options are "
+                        f"{sorted(known)}")
+    for name, value in given.items():  # the kind of every option, used or not: seed="x" without SGD too
+        known[name].check(value)
     out = {}
     for key in methods:
         m = _methods.METHODS[checks.choice("methods", key, tuple(_methods.METHODS))]
@@ -117,6 +120,9 @@ def _caption(landscape, paths) -> str:
 
 
 MAX_FPS, MAX_FRAMES, MAX_HOLD, MAX_PIXELS = 100, 600, 500, 4000  # MAX_PIXELS: per side
+MIN_INCHES = 1.5  # per side of figsize: smaller leaves no room for the axes' labels (in lecture style too)
+_HTML_COPIES = 7  # the HTML page's encoded frames are held about this many times over (measured: 5 to 6)
+_HTML_PIXEL_BYTES = 160  # and the figures, canvases and image buffers, per pixel of a frame (measured: 145)
 
 
 def save_animation(landscape: Landscape, filename, paths=None, *, start=None, step=0.05,
@@ -129,29 +135,22 @@ def save_animation(landscape: Landscape, filename, paths=None, *, start=None, st
     ``paths`` is a Path (drawn as the method that made it) or a dict {method key: Path}, e.g. an explorer's
     ``paths``; without it the runs are computed from ``start``, ``step`` (number or schedule),
     ``methods`` and ``n_steps``. At most ``max_frames`` frames (evenly spaced iterates, <= 600)
-    at ``fps`` frames per second (1 to 100); the last one is held for ``hold_last`` more frame
-    times (default half a second, at most 500; a GIF shows it once for longer, so held frames cost
-    no memory; the HTML player repeats it, at most one second's worth). Frames are rendered one
-    at a time and streamed to the writer. The folder of ``filename`` must exist; an existing
-    file is overwritten. Returns the file path. MP4 needs the ``video`` extra (imageio-ffmpeg);
-    without it a ModuleNotFoundError names it.
+    at ``fps`` frames per second (1 to 100), ``figsize`` at least 1.5 x 1.5 inches; the last one is
+    held for ``hold_last`` more frame times (default half a second, at most 500; a GIF shows it once
+    for longer, so held frames cost no memory; the HTML player repeats it, at most one second's
+    worth). Frames are rendered one at a time and streamed to the writer. The folder of
+    ``filename`` must exist; an existing file is overwritten. Returns the file path. MP4 needs the
+    ``video`` extra (imageio-ffmpeg); without it a ModuleNotFoundError names it.
     """
-    if not isinstance(filename, (str, os.PathLike)):
-        raise TypeError(f"filename must be a path (str or pathlib.Path); got {filename!r}")
-    out = pathlib.Path(filename)
+    out = checks.output_file("filename", filename, FORMATS)
     ext = out.suffix.lower()
-    if ext not in FORMATS:
-        raise ValueError(f"unknown animation format {out.suffix!r}; use one of {FORMATS}")
-    if not out.parent.is_dir():
-        raise ValueError(f"the folder {str(out.parent)!r} of filename {str(filename)!r} does not exist; "
-                         "create it first")
     if landscape.dim not in (1, 2):
         raise ValueError(f"only 1-D and 2-D landscapes can be animated; this one has dim={landscape.dim}")
     fps = checks.integer("fps", fps, low=1, high=MAX_FPS)
     max_frames = checks.integer("max_frames", max_frames, low=1, high=MAX_FRAMES)
     hold = max(1, fps // 2) if hold_last is None else checks.integer("hold_last", hold_last, low=0, high=MAX_HOLD)
     dpi = checks.real("dpi", dpi, low=10, high=600)
-    size = [checks.real(f"figsize[{i}]", v, positive=True) for i, v in enumerate(_pair("figsize", figsize))]
+    size = [checks.real(f"figsize[{i}]", v, low=MIN_INCHES) for i, v in enumerate(_pair("figsize", figsize))]
     if max(size) * dpi > MAX_PIXELS:
         raise ValueError(f"figsize x dpi = {size[0] * dpi:.0f} x {size[1] * dpi:.0f} pixels; at most "
                          f"{MAX_PIXELS} per side: lower dpi or figsize")
@@ -178,7 +177,7 @@ def save_animation(landscape: Landscape, filename, paths=None, *, start=None, st
     elif ext == ".mp4":
         _write_mp4(out, (render(k) for k in ks), fps, hold, ffmpeg)
     else:
-        _write_html(out, [render(k) for k in ks], fps, min(hold, fps), loop, _caption(landscape, paths))
+        _write_html(out, render, ks, fps, min(hold, fps), loop, _caption(landscape, paths))
     return out
 
 
@@ -233,28 +232,46 @@ def _write_mp4(out, frames, fps, hold, ffmpeg):
     writer.close()
 
 
-def _write_html(out, frames, fps, hold, loop, caption):
+def _write_html(out, render, ks, fps, hold, loop, caption):
     """A self-contained page: matplotlib's JavaScript player (``to_jshtml``) with JPEG frames.
 
-    The frames are already rendered, so the player's figure is a single image, cheap to redraw.
+    Each frame is rendered when the player encodes it (one RGB frame in memory at a time), onto
+    a figure that is a single image, cheap to redraw. The page holds every encoded frame and is
+    built from them in a few copies (:data:`_HTML_COPIES`): from the last frame's JPEG size (it
+    shows the whole path, the fullest picture) the page's size is estimated and, with the
+    figures' buffers, refused above the memory budget before the other frames are encoded.
     """
+    import io
+
     import matplotlib as mpl
     from matplotlib.animation import FuncAnimation
 
-    frames = frames + [frames[-1]] * hold  # references to one array, encoded once each by the player
-    h, w = frames[0].shape[:2]
+    last = render(ks[-1])
+    h, w = last.shape[:2]
     fig, (ax,) = plotting.new_figure(figsize=(w / 100, h / 100), dpi=100)
     ax.set_position([0, 0, 1, 1])
     ax.set_axis_off()
-    im = ax.imshow(frames[0], interpolation="nearest")
+    im = ax.imshow(last, interpolation="nearest")
+    n_frames = len(ks) + hold  # the last frame is repeated for the hold
+    with io.BytesIO() as jpeg:
+        fig.savefig(jpeg, format="jpeg")
+        page = n_frames * 4 / 3 * jpeg.tell()  # base64
+    checks.memory(f"an HTML player of {n_frames} frames of {w} x {h} pixels (about {page / 2**20:.0f} MB "
+                  f"of JPEG frames, built in {_HTML_COPIES} copies)", _HTML_COPIES * page + _HTML_PIXEL_BYTES * w * h,
+                  "fewer frames (max_frames, hold_last), a smaller dpi or figsize, or save a .gif or .mp4")
 
-    def show(k):
-        im.set_data(frames[k])
+    def show(j):
+        if j < len(ks):
+            im.set_data(render(ks[j]))  # held frames: the last one stays
         return (im,)
 
-    anim = FuncAnimation(fig, show, frames=len(frames), interval=1000 / fps, repeat=loop)
-    with mpl.rc_context({"animation.frame_format": "jpeg"}):
+    anim = FuncAnimation(fig, show, frames=n_frames, interval=1000 / fps, repeat=loop)
+    limit_mb = checks.MEMORY_BUDGET / _HTML_COPIES / 2**20  # matplotlib drops frames above it
+    with mpl.rc_context({"animation.frame_format": "jpeg", "animation.embed_limit": limit_mb}):
         player = anim.to_jshtml(fps=fps, default_mode="loop" if loop else "once")
+    if player.count("data:image/jpeg;base64,") != n_frames:
+        raise ValueError(f"the HTML player's frames passed {limit_mb:.0f} MB, above the estimate from the last "
+                         "frame: save fewer frames (max_frames), a smaller dpi or figsize, or a .gif or .mp4")
     page = (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(caption[:80])}</title></head><body>\n"

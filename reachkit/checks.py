@@ -6,6 +6,7 @@ message names the argument, the value received and what is allowed::
     step = checks.real("step", step, positive=True)        # 0.1, np.float32(0.1); not True, "0.1"
     n_steps = checks.integer("n_steps", n_steps, low=1)     # 5, np.int64(5); not 5.0, True
     seed = checks.seed("seed", seed)                        # 0 <= seed < 2**32
+    x = checks.array("starts", starts, finite=True)         # [0.5, 1]; not [True, 0.5], ["1"]
 
 Each returns the value as a plain ``float`` / ``int`` or raises ``TypeError`` (wrong kind) or
 ``ValueError`` (right kind, value not allowed).
@@ -14,19 +15,34 @@ Each returns the value as a plain ``float`` / ``int`` or raises ``TypeError`` (w
 from __future__ import annotations
 
 import numbers
+import os
+import pathlib
 
 import numpy as np
 
-__all__ = ["real", "integer", "seed", "flag", "choice", "interval", "ndim"]
+#: the memory one call may use (a hub pod has 1-2 GB): larger work is refused before it starts
+MEMORY_BUDGET = 2**30
+
+__all__ = ["real", "integer", "seed", "flag", "choice", "interval", "ndim", "array", "instance", "label",
+           "output_file", "ode_tolerances", "MEMORY_BUDGET", "memory"]
+
+
+def _number(v) -> str:
+    return str(v) if isinstance(v, numbers.Integral) else f"{v:g}"  # 4294967295, not 4.29497e+09
 
 
 def _describe(low, high, low_open, high_open) -> str:
     parts = []
     if low is not None:
-        parts.append(f"{'>' if low_open else '>='} {low:g}")
+        parts.append(f"{'>' if low_open else '>='} {_number(low)}")
     if high is not None:
-        parts.append(f"{'<' if high_open else '<='} {high:g}")
+        parts.append(f"{'<' if high_open else '<='} {_number(high)}")
     return " and ".join(parts)
+
+
+def _short(value, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + " ..."
 
 
 def real(name: str, value, *, positive: bool = False, low: float | None = None,
@@ -71,9 +87,12 @@ def flag(name: str, value) -> bool:
 
 
 def choice(name: str, value, allowed):
-    """``value`` if it is one of ``allowed`` (compared with ==), else a ValueError listing them."""
+    """``value`` if it is one of ``allowed`` (compared with ==), else a ValueError listing them.
+    A bool is not one of the integers (True == 1), a non-string not one of the strings."""
     allowed = tuple(allowed)
-    if not isinstance(value, str) and any(isinstance(a, str) for a in allowed):
+    is_bool = isinstance(value, (bool, np.bool_))
+    if (is_bool and not any(isinstance(a, (bool, np.bool_)) for a in allowed)) or (
+            not isinstance(value, str) and any(isinstance(a, str) for a in allowed)):
         raise TypeError(f"{name} must be one of {allowed}; got {value!r} ({type(value).__name__})")
     if value not in allowed:
         raise ValueError(f"{name} must be one of {allowed}; got {value!r}")
@@ -99,3 +118,86 @@ def ndim(name: str, value) -> int:
     except ValueError:
         raise ValueError(f"{name} must be a number or a rectangular array of numbers; "
                          f"got a ragged list {value!r}") from None
+
+
+def array(name: str, value, *, finite: bool = True, max_ndim: int | None = None) -> np.ndarray:
+    """``value`` as a float array of real numbers, finite unless ``finite=False``, with at most
+    ``max_ndim`` axes. Bools and strings are refused, inside a list too ([True, 0.5] would become
+    [1.0, 0.5]); a TypeError for the wrong kind, a ValueError for NaN/inf or too many axes."""
+    try:
+        arr = None if isinstance(value, (str, bytes)) else np.asarray(value)
+        if arr is not None and not isinstance(value, np.ndarray) and arr.dtype.kind in "iuf" and any(
+                isinstance(v, (bool, np.bool_)) for v in np.asarray(value, dtype=object).ravel()):
+            arr = None
+    except (TypeError, ValueError):  # ragged nesting
+        arr = None
+    if arr is None or arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be real numbers (not bools or strings); got {_short(value)}")
+    if max_ndim is not None and arr.ndim > max_ndim:
+        raise ValueError(f"{name} must be {'a number' if max_ndim == 0 else 'a list of numbers'}; got an "
+                         f"array of shape {arr.shape}")
+    arr = arr.astype(float)
+    if finite and not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite numbers (no NaN or inf); got {_short(value)}")
+    return arr
+
+
+def instance(name: str, value, kind: type, what: str):
+    """``value`` if it is a ``kind`` (described as ``what``), else a TypeError naming the argument."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} must be {what}; got {_short(value)} ({type(value).__name__})")
+    return value
+
+
+def label(name: str, value) -> str:
+    """A string shown in figures: with an even number of unescaped $ (matplotlib's rule for math)
+    its $...$ parts must parse as matplotlib mathtext ("$x^2$", not "$x^$")."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string; got {_short(value)} ({type(value).__name__})")
+    dollars = value.count("$") - value.count(r"\$")
+    if dollars and dollars % 2 == 0:
+        from matplotlib.mathtext import MathTextParser
+
+        try:
+            MathTextParser("path").parse(value)
+        except ValueError as err:  # its message: "", the formula, a caret under the error, the parser's words
+            lines = str(err).splitlines() + ["", ""]
+            where = f" (matplotlib stops at column {lines[2].find('^') + 1} of {lines[1]!r})" if "^" in lines[2] else ""
+            raise ValueError(f"{name} {value!r} is not valid mathtext between its $ signs{where}; fix the "
+                             r"formula, or write \$ for a dollar sign") from None
+    return value
+
+
+def output_file(name: str, value, formats) -> pathlib.Path:
+    """A file to write: a str or pathlib.Path ending in one of ``formats`` (".png", ...), in a
+    folder that exists."""
+    if not isinstance(value, (str, os.PathLike)) or not str(value):
+        raise TypeError(f"{name} must be a path (str or pathlib.Path); got {_short(value)}")
+    out = pathlib.Path(value)
+    if out.suffix.lower() not in formats:
+        raise ValueError(f"{name} must end in one of {tuple(formats)}; got {str(value)!r}")
+    if not out.parent.is_dir():
+        raise ValueError(f"the folder {str(out.parent)!r} of {name} {str(value)!r} does not exist; create it first")
+    return out
+
+
+def ode_tolerances(rtol, atol) -> tuple[float, float]:
+    """(rtol, atol) of an ODE solver: 1e-13 <= rtol <= 1e-3 and 1e-100 <= atol <= 1e-3.
+
+    A looser tolerance is no longer the flow (and overflows inside the solver's error norm); a
+    tighter rtol is below float64's resolution; below atol = 1e-100 LSODA's squared error norm,
+    with weights 1 / atol, overflows and the solver never finishes."""
+    return (real("rtol", rtol, low=1e-13, high=1e-3),
+            real("atol", atol, low=1e-100, high=1e-3))
+
+
+def memory(what: str, nbytes: float, lower: str) -> None:
+    """Refuse, before it starts, work that needs more than :data:`MEMORY_BUDGET` bytes; the
+    message says what needs how much, and ``lower``: how to ask for less."""
+    if nbytes > MEMORY_BUDGET:
+        raise ValueError(f"{what} needs about {_bytes(nbytes)}, above the memory budget of "
+                         f"{_bytes(MEMORY_BUDGET)} per call (reachkit.checks.MEMORY_BUDGET): {lower}")
+
+
+def _bytes(n: float) -> str:
+    return f"{n / 2**30:.3g} GiB" if n >= 2**30 else f"{n / 2**20:.3g} MiB"

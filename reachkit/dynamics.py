@@ -14,17 +14,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import checks
-from .landscapes import FiniteSum, Landscape, _as_points
+from .landscapes import FiniteSum, Landscape, _as_points, as_landscape
 from .schedules import Constant, as_schedule
 
 STATUSES = ("converged", "diverged", "cycling", "stalled", "moving")
-#: a recorded Path (iterates, values and step sizes in float64) above this many bytes is refused
-MAX_RECORD_BYTES = 2**30
 _TAIL = 64  # trailing iterates kept to detect cycles
 _CHUNK_POINTS = 2**16  # points per call when the values along a path are evaluated
 _BLOCK_POINTS = 2**12  # iterates (times dim) held per block of steps
 _FLOAT = np.dtype(float)
 _ODE_METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
+_IMPLICIT = ("Radau", "BDF", "LSODA")  # they form a dense Jacobian of the whole batch
 
 
 @dataclass
@@ -115,6 +114,11 @@ def concatenate_paths(parts: list[Path]) -> Path:
                 first.critical_points, cat("grad_norm", 0), cat("reason", 0))
 
 
+def as_path(value, name: str = "path") -> "Path":
+    """``value`` if it is a Path, else a TypeError naming the argument."""
+    return checks.instance(name, value, Path, "a Path (what gradient_descent, sgd, gradient_flow, ... return)")
+
+
 def as_starts(starts, dim: int) -> np.ndarray:
     """Starts as a (batch, dim) array of finite numbers (one start (dim,) becomes a batch of 1)."""
     try:
@@ -126,8 +130,8 @@ def as_starts(starts, dim: int) -> np.ndarray:
     x = _as_points(starts, dim, "starts")
     if x.ndim == 1:
         x = x[None, :]
-    if x.ndim != 2:
-        raise ValueError(f"starts must have shape (batch, {dim}) or ({dim},); got {x.shape}")
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"starts must have shape (batch, {dim}) with batch >= 1, or ({dim},); got {x.shape}")
     if not np.all(np.isfinite(x)):
         raise ValueError("starts must be finite numbers (no NaN or inf)")
     return x.copy()
@@ -142,6 +146,12 @@ def _escape_radius(landscape: Landscape, radius) -> float:
 
 def _gtol(gtol) -> float:
     return checks.real("gtol", gtol, low=0.0)
+
+
+def gtol_squared(gtol) -> float:
+    """gtol^2 for the test |g|^2 <= gtol^2 (inf above 1e154, where the square overflows a float)."""
+    g = _gtol(gtol)
+    return g * g if g < 1e154 else np.inf
 
 
 def _record_every(record_every) -> int | None:
@@ -216,17 +226,41 @@ def _record_rows(n_steps: int, every: int) -> np.ndarray:
     return rows if rows[-1] == n_steps else np.append(rows, n_steps)
 
 
-def check_record_size(n_rec: int, batch: int, dim: int, also: tuple[str, ...] = ()) -> None:
-    """Refuse a record above MAX_RECORD_BYTES: iterates, values, step sizes and the arrays of
-    shape (n_rec, batch, dim) named in ``also`` (an optimizer's preconditioner), in float64."""
-    size = n_rec * batch * ((1 + len(also)) * dim + 2) * 8
-    if size > MAX_RECORD_BYTES:
-        raise ValueError(
-            f"recording {n_rec} iterates of {batch} starts in {dim}-D needs {size / 2**30:.2f} GiB "
-            f"({', '.join(('iterates', 'values', 'step sizes') + also)}), above the "
-            f"{MAX_RECORD_BYTES / 2**30:g} GiB limit "
-            "(dynamics.MAX_RECORD_BYTES): record fewer points (a larger record_every, or "
-            "record_every=None to keep only the final points), or run fewer steps or starts")
+def _tail_rows(n_steps: int) -> int:
+    """How many trailing iterates a run of ``n_steps`` steps keeps to detect cycles."""
+    return min(_TAIL, n_steps + 1)
+
+
+def run_bytes(batch: int, dim: int, n_steps: int, n_rec: int = 0, n_also: int = 0) -> int:
+    """Peak bytes of an :func:`iterate` run, in float64: ``n_rec`` records of iterates, values,
+    step sizes and ``n_also`` more arrays of the iterates' shape (an optimizer's preconditioner),
+    the trailing iterates kept for cycle detection, and the loop's and the Path's working
+    arrays: 32 + 12 dim numbers per start (measured: 28 + 9 dim), and the chunks in which values
+    along the records and cycles are computed (:data:`_CHUNK_POINTS` points, dim + 8 numbers each)."""
+    per_start = n_rec * ((1 + n_also) * dim + 2) + _tail_rows(n_steps) * dim + 32 + 12 * dim
+    return 8 * (batch * per_start + _CHUNK_POINTS * (dim + 8))
+
+
+def flow_bytes(batch: int, dim: int, n_times: int, method: str) -> int:
+    """Peak bytes of :func:`gradient_flow`, in float64: per start, three copies of the sampled
+    iterates (scipy's samples, their stacking, the Path) with values and step sizes, and the
+    solver's stages, 16 + 40 dim numbers (measured for DOP853: 39 dim); an implicit method adds
+    10 numbers per entry of the (batch dim)^2 Jacobian (measured for BDF: 9.7)."""
+    jacobian = 10 * (batch * dim) ** 2 if method in _IMPLICIT else 0
+    return 8 * (batch * (n_times * (3 * dim + 2) + 16 + 40 * dim) + jacobian)
+
+
+def check_run_size(n_rec: int, n_steps: int, batch: int, dim: int, also: tuple[str, ...] = ()) -> None:
+    """Refuse a run above the memory budget (:func:`checks.memory`, :func:`run_bytes`)."""
+    kept = (f"{n_rec} records ({', '.join(('iterates', 'values', 'step sizes') + also)})" if n_rec
+            else "only the final points")
+    checks.memory(
+        f"a run of {batch} starts in {dim}-D keeping {kept} and "
+        f"{_tail_rows(n_steps)} trailing iterates (for cycle detection)",
+        run_bytes(batch, dim, n_steps, n_rec, len(also)),
+        ("record fewer points (a larger record_every, or record_every=None to keep only the final "
+         "points), or " if n_rec else "") + "run fewer starts: a start's run does not depend on "
+        "the others, so a batch can be run in parts")
 
 
 def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_every=1, gtol=1e-10,
@@ -247,7 +281,7 @@ def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_e
     x0 = as_starts(starts, landscape.dim)
     n_steps = checks.integer("n_steps", n_steps, low=0)
     record = _Record(n_steps, _record_every(record_every), *x0.shape)
-    gtol2 = _gtol(gtol) ** 2
+    gtol2 = gtol_squared(gtol)
     r2max = _escape_radius(landscape, escape_radius) ** 2
     B, dim = x0.shape
     a_run = schedule.a if isinstance(schedule, Constant) else None  # fixed step(s) of running starts
@@ -377,10 +411,10 @@ class _Record:
         self.times = (np.array([np.nan]) if every is None else
                       np.append(np.arange(0, n_steps + 1, every), [n_steps] * (n_steps % every > 0)))
         n_rec = 0 if every is None else len(self.times)
-        check_record_size(n_rec, batch, dim)
+        check_run_size(n_rec, n_steps, batch, dim)
         self.iterates = np.empty((n_rec, batch, dim))
         self.steps = np.full((n_rec, batch), np.nan)
-        self.tail = np.empty((min(_TAIL, n_steps + 1), batch, dim))
+        self.tail = np.empty((_tail_rows(n_steps), batch, dim))
         self.tail_start = n_steps + 1 - self.tail.shape[0]
 
     def write(self, k0, J, S, ids, X, A) -> None:
@@ -485,6 +519,7 @@ def gradient_descent(landscape: Landscape, starts, step, n_steps: int = 500, *,
     stops when |grad f| <= gtol (converged) or leaves ``escape_radius`` (diverged).
     ``record_every=None`` keeps only the final points (for basin maps over many starts).
     """
+    landscape = as_landscape(landscape)
     grad, params = landscape._grad_fn, landscape.params
     return iterate(landscape, starts, n_steps, step, lambda k, x, ids: grad(x, **params),
                    method="gradient descent", record_every=record_every, gtol=gtol,
@@ -494,6 +529,7 @@ def gradient_descent(landscape: Landscape, starts, step, n_steps: int = 500, *,
 def subgradient_method(landscape: Landscape, starts, step, n_steps: int = 200, *,
                        record_every: int | None = 1, escape_radius: float | None = None) -> Path:
     """x_{k+1} = x_k - a v_k with v_k a subgradient (``landscape.grad``); stops only where v_k = 0."""
+    landscape = as_landscape(landscape)
     grad, params = landscape._grad_fn, landscape.params
     return iterate(landscape, starts, n_steps, step, lambda k, x, ids: grad(x, **params),
                    method="subgradient method", record_every=record_every, gtol=0.0,
@@ -560,12 +596,13 @@ def sgd(landscape: FiniteSum, starts, step, n_steps: int = 500, *, batch_size: i
     where every sample's gradient is <= gtol, so without interpolation constant-step SGD keeps
     moving.
     """
+    landscape = as_landscape(landscape)
     if not isinstance(landscape, FiniteSum):
         raise ValueError("sgd needs a finite-sum landscape (e.g. interpolating_quadratics(), "
                          f"sharp_flat_2d_sum()); got {landscape!r}")
     n = landscape.n_samples
     b = checks.integer("batch_size", batch_size, low=1, high=n)
-    gtol2 = _gtol(gtol) ** 2
+    gtol2 = gtol_squared(gtol)
     streams = StartStreams(seed, as_starts(starts, landscape.dim).shape[0])
     # scaled copies c_i g: the minibatch gradient is the full one times a factor; any other
     # finite sum (e.g. shifted_quadratics) supplies its own per-sample gradients
@@ -611,8 +648,9 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
     inf is diverged (with that reason) at the first time the solver evaluated it there, and is
     held from where its gradient became undefined (up to one solver step); one the solver fails
     on is stalled (with the solver's message). ``times`` has ``n_times`` points in [0, t_max].
-    Tolerances: 1e-13 <= rtol <= 1e-3, 0 < atol <= 1e-3.
+    Tolerances: 1e-13 <= rtol <= 1e-3, 1e-100 <= atol <= 1e-3 (:func:`checks.ode_tolerances`).
     """
+    landscape = as_landscape(landscape)
     from scipy.integrate import solve_ivp
 
     if not getattr(landscape, "smooth", True):  # x' = -sign(x) chatters: the solver would never end
@@ -622,13 +660,21 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
     t_max = checks.real("t_max", t_max, positive=True)
     n_times = checks.integer("n_times", n_times, low=2)
     gtol = _gtol(gtol)  # 0: never stop early
-    # a looser tolerance is no longer the flow (and overflows inside the solver's error norm)
-    rtol = checks.real("rtol", rtol, low=1e-13, high=1e-3)
-    atol = checks.real("atol", atol, positive=True, high=1e-3)
+    rtol, atol = checks.ode_tolerances(rtol, atol)
     method = checks.choice("method", method, _ODE_METHODS)
     radius = _escape_radius(landscape, escape_radius)
     B, dim = x0.shape
+    implicit = method in _IMPLICIT
+    checks.memory(f"the flow of {B} starts in {dim}-D sampled at {n_times} times"
+                  + (f" with {method} (a dense {B * dim} x {B * dim} Jacobian)" if implicit else ""),
+                  flow_bytes(B, dim, n_times, method),
+                  "sample fewer times (n_times), " + ("use an explicit method (DOP853, RK45), " if implicit else "")
+                  + "or run fewer starts: a start's flow does not depend on the others, so a batch can be "
+                  "run in parts")
     times = np.linspace(0.0, t_max, n_times)
+    if not np.all(np.diff(times) > 0):
+        raise ValueError(f"t_max must be large enough for {n_times} distinct times (n_times) in [0, t_max]; "
+                         f"got {t_max!r}")
     Y = np.empty((n_times, B, dim))
     status = np.full(B, "moving", dtype=object)
     reason = np.full(B, "", dtype=object)
@@ -675,7 +721,7 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
             sol = solve(ids, t0, y0, j0)
             n = len(sol.t)  # (a list, not an array, when an event came before the first sample)
             j = j0 + n
-            Y[j0:j, ids] = np.reshape(sol.y, (ids.size * dim, n)).T.reshape(n, ids.size, dim)
+            Y[j0:j, ids] = np.reshape(sol.y, (ids.size, dim, n)).transpose(2, 0, 1)  # a view: no copy
             if sol.status == 1 and sol.t_events[0].size:  # a start left the escape radius
                 te, ze = sol.t_events[0][0], sol.y_events[0][0].reshape(-1, dim)
                 reach = np.abs(ze).max(axis=1)

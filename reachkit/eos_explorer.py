@@ -113,10 +113,10 @@ def draw_basin_panels(fig, landscape, maps: dict, *, ncols: int = 3) -> list:
 # ----------------------------------------------------------------------------------------------
 # The explorer
 # ----------------------------------------------------------------------------------------------
-def explore_adaptive(landscape, *, lecture=None, reduced_motion=False, trail=20, speed=20, **options):
+def explore_adaptive(landscape, *, lecture=None, reduced_motion=False, trail=20, speed=20, predict=None, **options):
     """A live explorer of GD / momentum / RMSProp / Adam on a 2-D landscape (see AdaptiveModel)."""
     from .explorers.adaptive_model import AdaptiveModel
     from .explorers.explorer import Explorer, display_options
 
-    display = display_options(lecture, reduced_motion, trail, speed)
+    display = display_options(lecture, reduced_motion, trail, speed, predict)
     return Explorer(AdaptiveModel(landscape, **options), **display)

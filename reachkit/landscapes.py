@@ -10,6 +10,7 @@ Build your own with :func:`from_functions`; it is usable everywhere a built-in l
 
 from __future__ import annotations
 
+import keyword
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
@@ -36,6 +37,20 @@ class Param:
     description: str = ""
     log: bool = False  # a log-scale slider suits it
 
+    def __post_init__(self):
+        """The name is a Python identifier (it becomes a keyword of value(x, **params)); low <= default
+        <= high are finite reals; a log-scale slider needs low > 0."""
+        if not isinstance(self.name, str) or not self.name.isidentifier() or keyword.iskeyword(self.name):
+            raise ValueError(f"Param name must be a Python identifier (letters, digits and _, not starting "
+                             f"with a digit, not a keyword): it becomes a keyword argument; got {self.name!r}")
+        what = f"Param {self.name!r}"
+        low, high = checks.interval(f"{what} (low, high)", (self.low, self.high))
+        checks.real(f"{what} default", self.default, low=low, high=high)
+        if checks.flag(f"{what} log", self.log) and not low > 0:
+            raise ValueError(f"{what} with log=True (a log-scale slider) needs low > 0; got low={self.low!r}")
+        if not isinstance(self.description, str):
+            raise TypeError(f"{what} description must be a string; got {self.description!r}")
+
 
 @dataclass(frozen=True)
 class CriticalPoint:
@@ -50,33 +65,9 @@ class CriticalPoint:
         return f"CriticalPoint(({coords}), {self.kind!r}, {self.label!r})"
 
 
-def real_array(name: str, value) -> np.ndarray:
-    """``value`` as a float array of finite real numbers; bools, strings and NaN/inf are refused
-    (TypeError for the wrong kind, ValueError for non-finite numbers), naming the argument."""
-    try:
-        arr = None if isinstance(value, str) else np.asarray(value)
-        if arr is not None and not isinstance(value, np.ndarray) and any(
-                isinstance(v, (bool, np.bool_, str)) for v in np.asarray(value, dtype=object).ravel()):
-            arr = None  # [True, 1.0] would silently become [1.0, 1.0]
-    except (TypeError, ValueError):  # ragged nesting
-        arr = None
-    if arr is None or arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be real numbers (not bools or strings); got {value!r}")
-    arr = arr.astype(float)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite numbers (no NaN or inf); got {value!r}")
-    return arr
-
-
 def _as_points(x, dim: int, name: str = "x") -> np.ndarray:
     """Check ``x`` has shape ``(..., dim)`` of real numbers (a scalar is accepted when dim == 1)."""
-    try:
-        arr = None if isinstance(x, str) else np.asarray(x)
-    except (TypeError, ValueError):
-        arr = None
-    if arr is None or arr.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be an array of real numbers (not bools or strings); got {x!r}")
-    arr = arr.astype(float, copy=False)
+    arr = x if isinstance(x, np.ndarray) and x.dtype == float else checks.array(name, x, finite=False)
     if dim == 1 and arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.ndim == 0 or arr.shape[-1] != dim:
@@ -123,15 +114,11 @@ class Landscape:
         smooth: bool = True,
         formula: str = "",
     ):
-        if not isinstance(name, str):
-            raise TypeError(f"name must be a string; got {name!r}")
-        self.name = name
+        self.name = checks.label("name", name)  # the figures' title
         self.dim = checks.integer("dim", dim, low=1)
         self._value_fn, self._grad_fn, self._hess_fn = value_fn, grad_fn, hess_fn
         self.bounds = _checked_bounds(bounds, self.dim)
-        if not all(isinstance(p, Param) for p in params):
-            raise TypeError(f"params must be a list of Param(name, default, low, high); got {params!r}")
-        self.param_specs = tuple(params)
+        self.param_specs = _checked_param_specs(params)
         self._critical_fn = critical_fn
         self._lipschitz_fn = lipschitz_fn
         self.smooth = checks.flag("smooth", smooth)
@@ -269,6 +256,38 @@ class Landscape:
         return f"<Landscape {self.name}({ps}) dim={self.dim}>"
 
 
+def _checked_param_specs(params) -> tuple[Param, ...]:
+    """``params`` as a tuple of Params with distinct names."""
+    if isinstance(params, (str, Param)) or not isinstance(params, (list, tuple)) or not all(
+            isinstance(p, Param) for p in params):
+        raise TypeError(f"params must be a list of Param(name, default, low, high); got {params!r}")
+    names = [p.name for p in params]
+    if len(set(names)) != len(names):
+        raise ValueError(f"params must have distinct names; got {names}")
+    return tuple(params)
+
+
+def _check_unreserved(params: Sequence[Param]) -> None:
+    """No parameter named like an explorer's setting or keyword (see
+    :func:`reachkit.explorers.settings.reserved_names`: a parameter becomes a setting beside them)."""
+    from .explorers.settings import reserved_names
+
+    taken = sorted({p.name for p in params} & reserved_names())
+    if taken:
+        raise ValueError(f"parameter name(s) {taken} are reserved: explore(), explore_reach() and "
+                         f"value(x, ...) use them (all reserved: {', '.join(sorted(reserved_names()))}); "
+                         "rename the parameter")
+
+
+def as_landscape(value, name: str = "landscape") -> Landscape:
+    """``value`` if it is a Landscape or has its interface (dim, value, grad, hess: a network's
+    NetworkLandscape), else a TypeError naming the argument."""
+    if not isinstance(value, Landscape) and all(hasattr(value, a) for a in ("dim", "value", "grad", "hess")):
+        return value
+    return checks.instance(name, value, Landscape, "a landscape (a reachkit.landscapes function's result, "
+                           "or from_functions(...))")
+
+
 def _fmt(x) -> str:
     return "(" + ", ".join(f"{v:.6g}" for v in np.atleast_1d(x)) + ")"
 
@@ -287,16 +306,22 @@ def _checked_bounds(bounds, dim: int) -> np.ndarray:
     return np.array([checks.interval(f"bounds[{i}]", r) for i, r in enumerate(rows)], dtype=float)
 
 
+def central_differences(fn: Callable, x: np.ndarray, eps) -> np.ndarray:
+    """(fn(x + eps e_j) - fn(x - eps e_j)) / (2 eps) for each coordinate j, stacked on a new last
+    axis: the gradient of a value function, the Jacobian of a gradient. ``eps`` has shape x.shape[:-1]."""
+    eps = np.asarray(eps, dtype=float)
+    cols = []
+    for j in range(x.shape[-1]):
+        step = np.zeros(x.shape)
+        step[..., j] = eps
+        diff = np.asarray(fn(x + step), dtype=float) - np.asarray(fn(x - step), dtype=float)
+        cols.append(diff / (2 * eps.reshape(eps.shape + (1,) * (diff.ndim - eps.ndim))))
+    return np.stack(cols, axis=-1)
+
+
 def finite_difference_hessian(grad_fn: Callable, x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
     """Central differences of the gradient, symmetrised: H_ij = (d_j g_i + d_i g_j) / 2."""
-    dim = x.shape[-1]
-    cols = []
-    for j in range(dim):
-        e = np.zeros(dim)
-        e[j] = 1.0
-        step = np.asarray(eps)[..., None] * e
-        cols.append((np.asarray(grad_fn(x + step)) - np.asarray(grad_fn(x - step))) / (2 * np.asarray(eps)[..., None]))
-    H = np.stack(cols, axis=-1)
+    H = central_differences(grad_fn, x, np.broadcast_to(eps, x.shape[:-1]))
     return 0.5 * (H + np.swapaxes(H, -1, -2))
 
 
@@ -359,6 +384,8 @@ def from_functions(
         lipschitz = lambda **_: L  # noqa: E731
     ls = Landscape(name, dim, value, grad, hess, bounds=bounds, params=params,
                    lipschitz_fn=lipschitz, smooth=smooth)
+    if ls.param_specs:  # (the built-in landscapes' names are checked by the tests)
+        _check_unreserved(ls.param_specs)
     typical_grad = _probe_user_functions(ls)
     if lipschitz is not None:
         checks.real("lipschitz (its value at the default parameters)", ls.lipschitz, positive=True)
@@ -417,7 +444,38 @@ def _probe_user_functions(ls: Landscape) -> float:
                                  f"{_fmt(pts.reshape(-1, ls.dim)[0])})")
             if name == "grad":
                 typical = float(np.median(np.linalg.norm(out, axis=-1)))
+    _check_derivative(ls, x, "grad", "value", ls._grad_fn, ls._value_fn)
+    if ls._hess_fn is not None:
+        _check_derivative(ls, x, "hess", "grad", ls._hess_fn, ls._grad_fn)
     return typical
+
+
+def _check_derivative(ls: Landscape, x: np.ndarray, name: str, of: str, fn: Callable, base: Callable) -> None:
+    """``fn`` (grad or hess) against central differences of ``base`` (value or grad) at the probe
+    points x, with the two steps ``FD_STEPS`` times 1 + |x|. Where the two differences agree to
+    ``FD_AGREEMENT`` (no kink within the step), ``fn`` must agree with them to ``FD_AGREEMENT`` of
+    the larger of the two, plus the rounding error of the differences (1e3 eps |base| / h)."""
+    with np.errstate(all="ignore"):
+        h = FD_STEPS[0] * (1 + np.abs(x).max(axis=-1))
+        d1 = central_differences(lambda y: base(y, **ls.params), x, h)
+        d2 = central_differences(lambda y: base(y, **ls.params), x, 2 * h)
+        given = np.asarray(fn(x.copy(), **ls.params), dtype=float)
+        size = np.abs(base(x.copy(), **ls.params)).reshape(x.shape[0], x.shape[1], -1).max(axis=-1)
+    axes = tuple(range(2, d1.ndim))
+    rounding = 1e3 * np.finfo(float).eps * (1 + size) / h
+    scale = np.maximum(np.abs(d1).max(axis=axes), np.abs(given).max(axis=axes)) + rounding
+    settled = np.abs(d1 - d2).max(axis=axes) <= FD_AGREEMENT * scale
+    wrong = settled & (np.abs(given - d1).max(axis=axes) > FD_AGREEMENT * scale)
+    if wrong.any():
+        hint = "the gradient of x**2 / 2 is x" if name == "grad" else "the Hessian is the derivative of grad"
+        i = np.argwhere(wrong)[0]
+        where = np.unravel_index(np.argmax(np.abs(given - d1)[tuple(i)]), given.shape[2:])
+        entry = f"{name}(x)[{', '.join(map(str, where))}]"
+        raise ValueError(
+            f"{name} does not match {of}: at x = {_fmt(x[tuple(i)])} inside the bounds, {entry} = "
+            f"{given[tuple(i)][where]:.6g} but central differences of {of} give {d1[tuple(i)][where]:.6g}. "
+            f"Check {name}'s signs and factors ({hint}), "
+            f"or {of} itself.")
 
 
 def _check_critical(ls: Landscape, points, typical_grad: float) -> None:
@@ -512,7 +570,7 @@ def _eye_like(x, dim):
 # ----------------------------------------------------------------------------------------------
 def quadratic(curvatures: Sequence[float] = (1.0, 10.0)) -> Landscape:
     """f(x) = sum_i c_i x_i^2 / 2: Hessian diag(c), the simplest model of a minimum (c_i > 0)."""
-    c = real_array("curvatures", curvatures).ravel()
+    c = checks.array("curvatures", curvatures, max_ndim=1).ravel()
     if c.size == 0:
         raise ValueError(f"curvatures must be a non-empty list of finite numbers; got {curvatures!r}")
     dim = c.size
@@ -933,7 +991,7 @@ class FiniteSum(Landscape):
     """
 
     def __init__(self, base: Landscape, weights: Sequence[float], name: str):
-        w = real_array("weights", weights).ravel()
+        w = checks.array("weights", weights, max_ndim=1).ravel()
         if w.size < 1 or np.any(w < 0):
             raise ValueError(f"weights must be a non-empty list of nonnegative numbers; got {weights!r}")
         with np.errstate(over="ignore"):
@@ -1033,7 +1091,7 @@ class ShiftedQuadratics(FiniteSum):
     """
 
     def __init__(self, shifts):
-        s = real_array("shifts", shifts)
+        s = checks.array("shifts", shifts)
         if s.ndim == 1:
             s = s[:, None]
         if s.ndim != 2 or s.shape[0] < 1 or s.shape[1] < 1:
@@ -1252,16 +1310,15 @@ def mexican_hat_flow(start=(0.5, 0.0), turns: float = 10.0, n_points: int = 400,
 
     from scipy.integrate import solve_ivp
 
-    z0 = np.asarray(start, dtype=float).reshape(-1)
-    if z0.shape != (2,) or not np.all(np.isfinite(z0)):
+    z0 = checks.array("start", start).reshape(-1)
+    if z0.shape != (2,):
         raise ValueError(f"start must be a point (x, y); got {start!r}")
-    r0sq = float(z0 @ z0)
+    r0sq = float(z0[0]) ** 2 + float(z0[1]) ** 2  # Python floats: a tiny start underflows to 0 quietly
     if not 1e-4 <= r0sq <= 1.0 - 1e-3:
         raise ValueError(f"start must lie inside the disc, with 0.01 <= r <= 0.9995; got r = {np.sqrt(r0sq):.6g}")
-    if not (np.isfinite(turns) and 0 < turns <= 100):
-        raise ValueError(f"turns must be in (0, 100]; got {turns!r}")
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 2:
-        raise ValueError(f"n_points must be an integer >= 2; got {n_points!r}")
+    turns = checks.real("turns", turns, positive=True, high=100)
+    n_points = checks.integer("n_points", n_points, low=2)
+    rtol, atol = checks.ode_tolerances(rtol, atol)  # as gradient_flow: LSODA gets plain floats
     u0 = 1.0 / (1.0 - r0sq)
     theta0 = float(np.arctan2(z0[1], z0[0]))
     psi0 = (theta0 - u0 - np.pi / 2 + np.pi) % (2 * np.pi) - np.pi

@@ -46,9 +46,12 @@ class Option:
     high: float | Callable | None = None
 
     def upper(self, landscape):
-        return self.high(landscape) if callable(self.high) else self.high
+        if callable(self.high):
+            return None if landscape is None else self.high(landscape)
+        return self.high
 
     def check(self, value, landscape=None):
+        """``value`` checked by kind and range; without a landscape, a bound that depends on it is open."""
         if self.kind == "real":
             return checks.real(self.name, value, low=self.low, high=self.upper(landscape))
         if self.kind == "seed":

@@ -99,29 +99,22 @@ def make_dataset(
     are the ones used by :func:`eos_defaults`). Everything is drawn from
     ``numpy.random.default_rng(seed)``: the same arguments give the same arrays.
     """
-    for name, val in (
-        ("n_samples", n_samples),
-        ("n_features", n_features),
-        ("n_outputs", n_outputs),
-        ("teacher_width", teacher_width),
-    ):
-        if not isinstance(val, (int, np.integer)) or isinstance(val, bool) or val < 1:
-            raise ValueError(f"{name} must be a positive integer; got {val!r}")
-    for name, val in (
-        ("teacher_gain", teacher_gain),
-        ("target_scale", target_scale),
-        ("noise", noise),
-    ):
-        if not np.isfinite(val) or val < 0:
-            raise ValueError(f"{name} must be a finite number >= 0; got {val!r}")
-    rng = np.random.default_rng(seed)
+    n_samples, n_features, n_outputs, teacher_width = (
+        checks.integer(name, val, low=1)
+        for name, val in (("n_samples", n_samples), ("n_features", n_features),
+                          ("n_outputs", n_outputs), ("teacher_width", teacher_width)))
+    teacher_gain, target_scale, noise = (
+        checks.real(name, val, low=0.0)
+        for name, val in (("teacher_gain", teacher_gain), ("target_scale", target_scale), ("noise", noise)))
+    rng = np.random.default_rng(checks.seed("seed", seed))
     X = rng.standard_normal((n_samples, n_features))
     A = rng.standard_normal((n_features, teacher_width))
     B = rng.standard_normal((teacher_width, n_outputs))
-    H = np.tanh(teacher_gain * (X @ A) / np.sqrt(n_features))
-    Y = target_scale * (H @ B) / np.sqrt(teacher_width)
-    if noise > 0:
-        Y = Y + noise * rng.standard_normal(Y.shape)
+    with np.errstate(under="ignore"):  # a tiny gain or scale: values round to subnormals or 0
+        H = np.tanh(teacher_gain * (X @ A) / np.sqrt(n_features))
+        Y = target_scale * (H @ B) / np.sqrt(teacher_width)
+        if noise > 0:
+            Y = Y + noise * rng.standard_normal(Y.shape)
     return X, Y
 
 
@@ -420,19 +413,18 @@ class NetworkLandscape:
 
     def init(self, seed=0, scale=1.0):
         """LeCun-normal initial point: ``W_l ~ N(0, scale^2 / d_{l-1})``, ``b_l = 0``."""
-        return self._init(np.random.default_rng(seed), scale)
+        return self._init(np.random.default_rng(checks.seed("seed", seed)), checks.real("scale", scale, low=0.0))
 
     def _init(self, rng, scale=1.0):
         theta = np.zeros(self.dim)
-        for w, _b, (dout, din) in self._slices:
-            theta[w] = scale * rng.standard_normal(dout * din) / np.sqrt(din)
+        with np.errstate(under="ignore"):  # a tiny scale: weights round to subnormals or 0
+            for w, _b, (dout, din) in self._slices:
+                theta[w] = scale * rng.standard_normal(dout * din) / np.sqrt(din)
         return theta
 
     def sharpness(self, theta, **kwargs):
         """Largest Hessian eigenvalue at ``theta`` (see :func:`top_eigenvalue`)."""
-        t = self._check(theta, "theta")
-        if t.ndim != 1:
-            raise ValueError(f"theta must have shape ({self.dim},); got shape {t.shape}")
+        t = _point(self, theta)
         return top_eigenvalue(lambda v: self.hvp(t, v), self.dim, **kwargs)[0]
 
 
@@ -461,20 +453,18 @@ def top_eigenvalue(hvp, dim, n_iter=200, tol=1e-6, seed=0, v0=None, ncv=None):
     """
     if not callable(hvp):
         raise ValueError("hvp must be a callable v -> H v")
-    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool) or dim < 1:
-        raise ValueError(f"dim must be a positive integer; got {dim!r}")
-    if not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
-        raise ValueError(f"n_iter must be a positive integer; got {n_iter!r}")
-    if not (tol >= 0):
-        raise ValueError(f"tol must be >= 0; got {tol!r}")
+    dim = checks.integer("dim", dim, low=1)
+    n_iter = checks.integer("n_iter", n_iter, low=1)
+    tol = checks.real("tol", tol, low=0.0)  # 0: machine precision
+    ncv = min(dim, 20) if ncv is None else checks.integer("ncv", ncv, low=1)
     if v0 is None:
-        v0 = np.random.default_rng(seed).standard_normal(dim)
+        v0 = np.random.default_rng(checks.seed("seed", seed)).standard_normal(dim)
     else:
-        v0 = np.asarray(v0, dtype=float)
+        v0 = checks.array("v0", v0)
         if v0.shape != (dim,):
             raise ValueError(f"v0 must have shape ({dim},); got shape {v0.shape}")
-        if not np.all(np.isfinite(v0)) or not np.any(v0):
-            raise ValueError("v0 must be finite and non-zero")
+        if not np.any(v0):
+            raise ValueError("v0 must be non-zero")
 
     def mv(v):
         return np.asarray(hvp(np.asarray(v, dtype=float).ravel()), dtype=float).ravel()
@@ -484,9 +474,7 @@ def top_eigenvalue(hvp, dim, n_iter=200, tol=1e-6, seed=0, v0=None, ncv=None):
         w, U = np.linalg.eigh(0.5 * (H + H.T))
         return float(w[-1]), U[:, -1]
 
-    if ncv is None:
-        ncv = min(dim, 20)
-    ncv = int(min(max(ncv, 3), dim))
+    ncv = min(max(ncv, 3), dim)
     op = LinearOperator((dim, dim), matvec=mv, dtype=float)
     try:
         w, U = eigsh(op, k=1, which="LA", v0=v0, ncv=ncv, maxiter=int(n_iter), tol=tol)
@@ -552,20 +540,13 @@ def edge_of_stability(
     """
     if not hasattr(landscape, "value_and_grad") or not hasattr(landscape, "hvp"):
         raise ValueError("landscape must provide value_and_grad(theta) and hvp(theta, v)")
-    theta = np.array(theta0, dtype=float)
-    if theta.shape != (landscape.dim,):
-        raise ValueError(f"theta0 must have shape ({landscape.dim},); got shape {np.shape(theta0)}")
-    step = float(step)
-    if not (np.isfinite(step) and step > 0):
-        raise ValueError(f"step must be a positive finite number; got {step!r}")
-    if not isinstance(n_steps, (int, np.integer)) or isinstance(n_steps, bool) or n_steps < 0:
-        raise ValueError(f"n_steps must be a non-negative integer; got {n_steps!r}")
-    if (
-        not isinstance(sharpness_every, (int, np.integer))
-        or isinstance(sharpness_every, bool)
-        or sharpness_every < 1
-    ):
-        raise ValueError(f"sharpness_every must be a positive integer; got {sharpness_every!r}")
+    theta = _point(landscape, theta0, "theta0")
+    step = checks.real("step", step, positive=True)
+    n_steps = checks.integer("n_steps", n_steps, low=0)
+    sharpness_every = checks.integer("sharpness_every", sharpness_every, low=1)
+    seed = checks.seed("seed", seed)
+    eig_tol = checks.real("eig_tol", eig_tol, low=0.0)
+    eig_ncv = checks.integer("eig_ncv", eig_ncv, low=1)
 
     t0 = time.process_time()
     loss = np.full(n_steps + 1, np.nan)
@@ -710,7 +691,6 @@ def run_eos_experiment(d: EoSDefaults | None = None, steps=None, **kwargs):
 # minima of a network's loss
 # ---------------------------------------------------------------------------
 DENSE_MAX_DIM = 100  # up to this many parameters, Hessians are formed and factorised densely
-MAX_RECORD_BYTES = 2**30  # recorded iterates above this are refused (as reachkit.dynamics does)
 _BLAS = {"controller": None, "depth": 0}
 
 
@@ -740,11 +720,9 @@ def _one_blas_thread(fn):
 
 def _point(landscape, theta, name="theta"):
     """``theta`` as one finite parameter vector of ``landscape``."""
-    t = np.asarray(theta, dtype=float)
+    t = checks.array(name, theta)
     if t.shape != (landscape.dim,):
         raise ValueError(f"{name} must have shape ({landscape.dim},); got shape {np.shape(theta)}")
-    if not np.all(np.isfinite(t)):
-        raise ValueError(f"{name} must be finite")
     return t
 
 
@@ -1065,10 +1043,8 @@ def descend_many(landscape, starts, step, n_steps, record_every=None, *, record_
         n_rec = n_steps // every + 1 + (n_steps % every != 0)
     else:
         n_rec = 0 if record_at is None else np.size(record_at)
-    if n_rec * X.size * 8 > MAX_RECORD_BYTES:
-        raise ValueError(f"recording {n_rec} iterates of {X.shape[0]} starts x {X.shape[1]} parameters would take "
-                         f"{n_rec * X.size * 8 / 2**20:.0f} MB (at most {MAX_RECORD_BYTES / 2**20:.0f} MB): record "
-                         "fewer iterates (a larger record_every, a shorter record_at)")
+    checks.memory(f"recording {n_rec} iterates of {X.shape[0]} starts x {X.shape[1]} parameters", n_rec * X.size * 8,
+                  "record fewer iterates (a larger record_every, a shorter record_at)")
     rows = _recorded(n_steps, record_every, record_at)
     rec, r = (None, 0) if rows is None else (np.empty((len(rows), *X.shape)), 0)
     bad = np.zeros(X.shape[0], dtype=bool)

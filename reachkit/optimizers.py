@@ -33,6 +33,7 @@ import numpy as np
 from . import checks, dynamics
 from . import methods as _methods
 from .dynamics import Path
+from .landscapes import as_landscape
 from .schedules import Schedule, as_schedule
 
 __all__ = ["OptimizerPath", "METHODS", "momentum", "rmsprop", "adam", "run", "basin_map",
@@ -108,13 +109,13 @@ def _run(landscape, starts, lr, n_steps, update, init_state, *, method, stabilit
     starts ``ids`` and updates their rows of ``state`` in place."""
     sched = _lr(lr)
     x0 = dynamics.as_starts(starts, landscape.dim)
-    gtol2 = checks.real("gtol", gtol, low=0.0) ** 2
+    gtol2 = dynamics.gtol_squared(gtol)
     n = checks.integer("n_steps", n_steps, low=0)
     every = None if record_every is None else checks.integer("record_every", record_every, low=1)
     state = {name: np.zeros_like(x0) for name in init_state}
     pinv = np.ones_like(x0)  # diag P^{-1} of each start, as last used
     n_rec = 0 if every is None else n // every + 1 + (n % every > 0)  # the rows dynamics records
-    dynamics.check_record_size(n_rec, *x0.shape, also=("preconditioner",))
+    dynamics.check_run_size(n_rec, n, *x0.shape, also=("preconditioner",))
     pre = np.empty((n_rec,) + x0.shape)
     written = [0]  # rows of pre filled so far
     grad, params = landscape._grad_fn, landscape.params
@@ -148,6 +149,7 @@ def momentum(landscape, starts, lr, n_steps: int = 500, *, mu: float = 0.9,
     Linearly stable at a minimum of sharpness lambda iff a lambda < 2 (1 + mu). A start stops
     (converged) once |grad f| <= gtol; ``lr``: a number, one per start, or a fixed schedule.
     """
+    landscape = as_landscape(landscape)
     mu = _unit(mu, "mu", closed=True)
 
     def update(k, g, s, ids):
@@ -171,6 +173,7 @@ def rmsprop(landscape, starts, lr, n_steps: int = 500, *, rho: float = 0.99, eps
     a_0 / sqrt(1 - rho) = 10 a_0 per coordinate for rho = 0.99 (a known surprise in practice).
     ``lr``: a number, one per start, or a fixed schedule; a start stops once |grad f| <= gtol.
     """
+    landscape = as_landscape(landscape)
     rho, eps = _unit(rho, "rho"), _eps(eps)
 
     def update(k, g, s, ids):
@@ -198,6 +201,7 @@ def adam(landscape, starts, lr, n_steps: int = 500, betas=(0.9, 0.999), eps: flo
     A start stops (converged) once |grad f| <= gtol; with a constant lr Adam usually keeps
     oscillating near a minimum instead (its preconditioned sharpness hovers near 38 / lr).
     """
+    landscape = as_landscape(landscape)
     try:
         b1, b2 = betas
     except (TypeError, ValueError):
@@ -226,6 +230,7 @@ def run(landscape, starts, method: str = "adam", lr=0.1, n_steps: int = 1000, **
     ``escape_radius``). For "gd", ``lr`` may also be an adaptive schedule (``reachkit.armijo()``,
     ``reachkit.polyak()``) and the result is a plain :class:`reachkit.Path`.
     """
+    landscape = as_landscape(landscape)
     if method == "gd":
         return dynamics.gradient_descent(landscape, starts, lr, n_steps, **options)
     funcs = {"momentum": momentum, "rmsprop": rmsprop, "adam": adam}
@@ -241,6 +246,7 @@ def basin_map(landscape, method: str = "adam", lr=0.1, n: int = 48, n_steps: int
     The same result type as :func:`reachkit.basin_map` (a :class:`reachkit.analysis.BasinMap`),
     so :func:`reachkit.plotting.draw_basins` draws it. One batched run over all grid points.
     """
+    landscape = as_landscape(landscape)
     from .analysis import OUTCOMES, BasinMap
 
     if landscape.dim != 2:
@@ -261,6 +267,7 @@ def basin_map(landscape, method: str = "adam", lr=0.1, n: int = 48, n_steps: int
 def limits_table(landscape, paths: dict) -> str:
     """A plain-text table: for each named run (a Path over many starts), the share of starts per
     outcome and the sharpness of the limits reached (:func:`reachkit.summarize_limits`)."""
+    landscape = as_landscape(landscape)
     from .analysis import summarize_limits
 
     sums = {name: summarize_limits(landscape, p) for name, p in paths.items()}
@@ -288,6 +295,7 @@ def preconditioned_sharpness(landscape, x, preconditioner, **eig_options) -> flo
     Small landscapes (with ``hess``) use the dense Hessian; networks (with ``hvp``) use Lanczos
     on Hessian-vector products (:func:`reachkit.network.top_eigenvalue`, options passed on).
     """
+    landscape = as_landscape(landscape)
     x = np.asarray(x, dtype=float)
     d = np.asarray(preconditioner, dtype=float)
     if x.shape != (landscape.dim,) or d.shape != (landscape.dim,):
@@ -295,12 +303,15 @@ def preconditioned_sharpness(landscape, x, preconditioner, **eig_options) -> flo
                          f"got {x.shape} and {d.shape}")
     if not (np.all(np.isfinite(d)) and np.all(d > 0)):
         raise ValueError("preconditioner must be finite and positive")
-    r = np.sqrt(d)
+    scale = float(d.max())  # lambda_max(D^1/2 H D^1/2) = scale lambda_max((D/scale)^1/2 H (D/scale)^1/2):
+    r = np.sqrt(d / scale)  # no overflow inside; a huge result is inf, not NaN
     if hasattr(landscape, "hvp"):
         from .network import top_eigenvalue
-        return top_eigenvalue(lambda v: r * landscape.hvp(x, r * v), landscape.dim, **eig_options)[0]
-    H = landscape.hess(x)
-    return float(np.linalg.eigvalsh(r[:, None] * H * r[None, :])[-1])
+        lam = top_eigenvalue(lambda v: r * landscape.hvp(x, r * v), landscape.dim, **eig_options)[0]
+    else:
+        lam = np.linalg.eigvalsh(r[:, None] * landscape.hess(x) * r[None, :])[-1]
+    with np.errstate(over="ignore"):
+        return float(scale * lam)
 
 
 @dataclass
@@ -321,6 +332,7 @@ def track_sharpness(landscape, path: OptimizerPath, every: int = 10, i: int = 0,
 
     For networks each Lanczos call is warm-started from the previous eigenvector.
     """
+    landscape = as_landscape(landscape)
     if not isinstance(path, OptimizerPath) or path.preconditioner is None:
         raise ValueError("path must be an OptimizerPath with a recorded preconditioner "
                          "(run with record_every set)")

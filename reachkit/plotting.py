@@ -20,6 +20,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import LinearSegmentedColormap, to_rgba
 from matplotlib.figure import Figure
 
+from . import checks
 from . import methods as _methods
 from .landscapes import Landscape
 
@@ -53,6 +54,7 @@ class lecture_style:  # noqa: N801 (used like a function)
     _before: dict | None = None  # rcParams before the first global switch-on
 
     def __init__(self, on: bool = True):
+        on = checks.flag("on", on)  # "no" would be truthy
         self._saved = {k: mpl.rcParams[k] for k in LECTURE_RC}
         if on:
             if lecture_style._before is None:

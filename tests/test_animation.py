@@ -89,7 +89,7 @@ def test_run_paths_matches_the_dynamics():
 
 def test_bad_requests_raise_clear_errors(tmp_path):
     ls = landscapes.saddle()
-    with pytest.raises(ValueError, match="unknown animation format"):
+    with pytest.raises(ValueError, match=r"filename must end in one of \(.\.gif., .\.mp4., .\.html., .\.htm.\)"):
         save_animation(ls, tmp_path / "x.avi")
     with pytest.raises(ValueError, match="finite-sum"):
         save_animation(ls, tmp_path / "x.gif", methods=("sgd",))
@@ -116,6 +116,9 @@ def test_held_last_frame_is_one_frame_shown_longer(tmp_path):
     (dict(max_frames=10**6), ValueError, "max_frames"), (dict(dpi=0), ValueError, "dpi"),
     (dict(dpi=True), TypeError, "dpi"), (dict(figsize=(0.0, 3.0)), ValueError, "figsize"),
     (dict(figsize=(100.0, 3.0)), ValueError, "figsize"), (dict(loop="yes"), TypeError, "loop"),
+    (dict(figsize=(0.5, 0.5)), ValueError, r"figsize\[0\] must be >= 1.5; got 0.5"),  # tight layout failed
+    (dict(seed="x"), TypeError, "seed must be an integer; got 'x'"),  # without SGD among the methods
+    (dict(batch_size=0), ValueError, "batch_size must be an integer >= 1"),
 ])
 def test_bad_arguments_are_refused_before_any_work(tmp_path, kwargs, exc, name):
     with pytest.raises(exc, match=name):
@@ -133,3 +136,40 @@ def test_a_missing_folder_is_refused_and_an_existing_file_is_overwritten(tmp_pat
     save_animation(ls, target, n_steps=3, **SMALL)
     with Image.open(target) as im:
         assert im.format == "GIF"
+
+
+def test_the_html_player_renders_each_frame_when_it_encodes_it(tmp_path, monkeypatch):
+    """Issue 16 R5: the HTML export rendered every RGB frame first (600 frames at 1000 px:
+    1.9 GB). Now at most the frame being encoded (and the last, kept for the hold) is alive."""
+    import weakref
+
+    import reachkit.animation as A
+
+    alive, most = [], [0]
+    make = A._frame_renderer
+
+    def counting(*args, **kwargs):
+        render = make(*args, **kwargs)
+
+        def tracked(k):
+            frame = render(k)
+            alive.append(weakref.ref(frame))
+            most[0] = max(most[0], sum(r() is not None for r in alive))
+            return frame
+        return tracked
+
+    monkeypatch.setattr(A, "_frame_renderer", counting)
+    save_animation(landscapes.sharp_flat_2d(), tmp_path / "gd.html", step=0.05, start=(0.2, 0.9),
+                   n_steps=20, max_frames=20, dpi=20, figsize=(2.0, 1.5), hold_last=0)
+    assert most[0] <= 3
+
+
+def test_an_html_player_above_the_memory_budget_is_refused_with_its_size(tmp_path, monkeypatch):
+    from reachkit import checks
+
+    monkeypatch.setattr(checks, "MEMORY_BUDGET", 8 * 2**20)  # the run itself needs about 5 MiB
+    with pytest.raises(ValueError, match=r"HTML player of 60 frames of 600 x 440 pixels .* needs about .* MiB.*"
+                                         r"memory budget of 8 MiB.*max_frames"):
+        save_animation(landscapes.sharp_flat_2d(), tmp_path / "gd.html", step=0.05, start=(0.2, 0.9),
+                       n_steps=59, max_frames=60, dpi=100, hold_last=0)
+    assert not (tmp_path / "gd.html").exists()

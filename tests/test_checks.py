@@ -72,3 +72,40 @@ def test_ndim_names_the_argument_of_a_ragged_list():
     assert checks.ndim("step", [0.1, 0.2]) == 1
     with pytest.raises(ValueError, match=r"step must be a number or a rectangular array.*ragged"):
         checks.ndim("step", [[0.0], [0.0, 0.0]])
+
+
+def test_seed_message_prints_the_integer_bound():
+    with pytest.raises(ValueError, match=r"seed must be an integer >= 0 and <= 4294967295; got 8589934592$"):
+        checks.seed("seed", 2**33)
+
+
+def test_a_bool_is_not_one_of_integer_choices():
+    with pytest.raises(TypeError, match=r"target must be one of \(0, 1, 2\); got True"):
+        checks.choice("target", True, (0, 1, 2))
+    assert checks.choice("target", np.int64(1), (0, 1, 2)) == 1
+
+
+# -- silent coercions (issue 16, R15): bools are not coordinates, an array is not a list --------
+def test_bools_inside_coordinates_starts_and_targets_are_refused():
+    import reachkit as rk
+    from reachkit import landscapes as L
+
+    q, well = L.quadratic(), L.smooth_double_well()
+    with pytest.raises(TypeError, match=r"x must be real numbers \(not bools or strings\); got \[True, 0.5\]"):
+        q.value([True, 0.5])  # was 1.75, the value at (1, 0.5)
+    with pytest.raises(TypeError, match="starts must be real numbers"):
+        rk.gradient_descent(q, [True, 0.5], 0.1, 2)
+    with pytest.raises(TypeError, match="starts must be real numbers"):
+        rk.gradient_descent(q, [[0.2, 0.5], [np.True_, 0.5]], 0.1, 2)
+    from reachkit.explorers.reach_model import ReachModel
+
+    model = ReachModel(well, background=False)  # targets 0 and 2 (1 is the local maximum)
+    with pytest.raises(TypeError, match=r"target must be one of \(0, 2\); got True"):
+        model.update(target=True)  # True == 1 would have passed as "is one of them" for (0, 1, ...)
+    with pytest.raises(ValueError, match="target must be a label"):
+        rk.explore_reach(well, target=True)
+    assert q.value([1, 0.5]) == pytest.approx(0.5 * 1 + 0.5 * 10 * 0.25)  # integers are numbers
+    with pytest.raises(ValueError, match=r"curvatures must be a list of numbers; got an array of shape \(2, 2, 2\)"):
+        L.quadratic(np.zeros((2, 2, 2)))  # was an 8-D landscape
+    with pytest.raises(ValueError, match=r"steps must be a list of numbers"):
+        rk.analysis.sgd_outcomes(L.sharp_flat_2d_sum(), [[0.1, 0.2]], [1], [[0.1, 0.2]], 5)

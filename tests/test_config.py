@@ -336,7 +336,8 @@ def test_ci_run_is_executable_and_runs_make_test():
 # (d) -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("target", ["lab", "test", "demo", "bench", "lint", "clean"])
+@pytest.mark.parametrize("target", ["lab", "test", "test-oldest", "test-colab", "site", "handout", "demo", "bench",
+                                    "lint", "clean"])
 def test_makefile_defines_target(target):
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(rf"^{target}\s*:", makefile, re.M), f"Makefile has no '{target}' target"
@@ -394,3 +395,21 @@ def test_readme_binder_badge_points_to_notebook():
     if not (ROOT / path).exists():
         pytest.skip(f"{path} is not written yet (notebooks come later)")
     assert (ROOT / path).is_file()
+
+
+def test_oldest_constraints_pin_exactly_the_pyproject_floors():
+    """constraints/oldest.txt (`make test-oldest`) is the lower bound of every runtime dependency."""
+    floors = {}
+    for dep in _pyproject()["project"]["dependencies"]:
+        m = re.fullmatch(r"([A-Za-z0-9_.-]+)>=([0-9.]+)", dep.split(";")[0].strip())
+        assert m, f"runtime dependency without a plain >= floor: {dep!r}"
+        floors[m[1].lower()] = m[2]
+    pins = dict(line.split("==") for line in (ROOT / "constraints" / "oldest.txt").read_text().splitlines()
+                if line.strip() and not line.startswith("#"))
+
+    def same(a, b):  # 1.26 == 1.26.0
+        return [int(p) for p in a.split(".")] + [0] * (3 - a.count(".") - 1) == \
+            [int(p) for p in b.split(".")] + [0] * (3 - b.count(".") - 1)
+
+    assert set(pins) == set(floors)
+    assert all(same(pins[name], floors[name]) for name in floors), (pins, floors)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import reachkit as rk
-from reachkit import dynamics, optimizers
+from reachkit import checks, optimizers
 from reachkit import landscapes as L
 from reachkit import schedules as S
 
@@ -156,7 +156,7 @@ def test_flow_arguments_are_checked(name, value, error):
 
 
 def test_a_flow_with_a_nan_gradient_says_so():
-    ls = L.from_functions(lambda x: 0.5 * (x**2).sum(-1), lambda x: np.where(x > 1.0, np.nan, -x),
+    ls = L.from_functions(lambda x: -0.5 * (x**2).sum(-1), lambda x: np.where(x > 1.0, np.nan, -x),
                           dim=1, bounds=[(-2, 2)])  # gradient ascent away from 0: x = x0 e^t
     path = rk.gradient_flow(ls, [[0.5], [-0.001]], 2.0, 21)
     assert path.status[0] == "diverged" and "returned nan" in path.describe(0)
@@ -185,10 +185,13 @@ def test_a_long_run_that_converges_early_stops_working_and_repeats_its_limit():
 
 def test_a_record_above_the_memory_budget_is_refused_with_its_size(monkeypatch):
     ls = L.sharp_flat_2d()
-    with pytest.raises(ValueError, match=r"2001 iterates of 3 starts in 2-D needs .*record_every"):
-        monkeypatch.setattr(dynamics, "MAX_RECORD_BYTES", 2001 * 3 * 4 * 8 - 1)
+    # 2001 records of 3 starts (iterate: 2 numbers, value, step), 64 trailing iterates, and
+    # 32 + 12 * 2 working numbers per start, and chunks of 2**16 points of 2 + 8 numbers, in float64
+    need = 8 * 3 * (2001 * 4 + 64 * 2 + 32 + 12 * 2) + 8 * 2**16 * (2 + 8)
+    with pytest.raises(ValueError, match=r"3 starts in 2-D keeping 2001 records .* needs .*record_every"):
+        monkeypatch.setattr(checks, "MEMORY_BUDGET", need - 1)
         rk.gradient_descent(ls, np.zeros((3, 2)), 0.1, 2000)
-    monkeypatch.setattr(dynamics, "MAX_RECORD_BYTES", 2001 * 3 * 4 * 8)
+    monkeypatch.setattr(checks, "MEMORY_BUDGET", need)
     assert rk.gradient_descent(ls, np.zeros((3, 2)), 0.1, 2000).iterates.shape == (2001, 3, 2)
     with pytest.raises(ValueError, match=r"iterates, values, step sizes, preconditioner\)"):
         optimizers.adam(ls, np.zeros((3, 2)), 0.1, 2000)  # also keeps (2001, 3, 2) preconditioners
@@ -196,9 +199,33 @@ def test_a_record_above_the_memory_budget_is_refused_with_its_size(monkeypatch):
     assert long.status[0] == "converged" and long.iterates.shape == (1, 1, 2)
 
 
+def test_runs_that_keep_only_final_points_count_their_trailing_iterates():
+    """Issue 16 R3: record_every=None kept 64 trailing iterates per start that no budget
+    counted (10**6 starts x 100 steps took 1.3 GB more). 64 * 2 * 8 bytes alone for each of
+    2**20 starts is 1 GiB: refused before it starts, with how to lower it."""
+    starts = np.zeros((2**20, 2))
+    with pytest.raises(ValueError, match=r"1048576 starts .* 64 trailing iterates.* needs about 1\.\d\d GiB.*"
+                                         r"memory budget of 1 GiB.*run fewer starts"):
+        rk.gradient_descent(L.sharp_flat_2d(), starts, 0.04, 100, record_every=None)
+    with pytest.raises(ValueError, match=r"basin_map with n=2000 .* needs .*smaller n"):
+        rk.basin_map(L.sharp_flat_2d(), n=2000, n_steps=50)
+    with pytest.raises(ValueError, match=r"bifurcation .* needs .*fewer steps"):
+        rk.bifurcation(L.smooth_double_well(), np.linspace(0.05, 0.1, 5 * 10**6), n_keep=1)
+
+
+def test_the_flow_is_held_to_the_same_budget():
+    """Issue 16 R4: 1000 starts x 100 000 times peaked at 7.7 GB; an implicit method on many
+    starts forms a dense Jacobian of the whole batch."""
+    ls = L.sharp_flat_2d()
+    with pytest.raises(ValueError, match=r"flow of 1000 starts in 2-D sampled at 100000 times needs .*n_times"):
+        rk.gradient_flow(ls, np.full((1000, 2), 0.5), 1.0, 100_000)
+    with pytest.raises(ValueError, match=r"BDF \(a dense 8000 x 8000 Jacobian\) needs .*explicit method"):
+        rk.gradient_flow(ls, np.full((4000, 2), 0.5), 1.0, 2, method="BDF")
+
+
 # -- B8, B9: their own words -----------------------------------------------------------------------
 def test_a_nan_gradient_is_reported_at_the_step_and_point_where_it_happened(no_warnings):
-    ls = L.from_functions(lambda x: 0.5 * (x**2).sum(-1), lambda x: np.where(x > 2.0, np.nan, -x),
+    ls = L.from_functions(lambda x: -0.5 * (x**2).sum(-1), lambda x: np.where(x > 2.0, np.nan, -x),
                           dim=1, bounds=[(-3, 3)])  # x_k = 0.1 * 1.5^k until x > 2
     path = rk.gradient_descent(ls, [[0.1], [-0.1]], 0.5, 20)
     k = int(np.argmax(0.1 * 1.5 ** np.arange(20) > 2.0))
@@ -302,3 +329,32 @@ def test_nothing_in_the_dynamics_prints_a_warning():
         rk.gradient_flow(L.cubic(), [[-0.5], [0.5]], 5.0, 11)
         rk.sgd(L.interpolating_quadratics(), np.ones((50, 1)), 5.0, 200)
         optimizers.adam(L.cubic(), [[-0.5]], 10.0, 100)
+
+
+# -- issue 16, R14: clear errors where there were obscure ones ---------------------------------
+def test_an_empty_batch_a_non_landscape_and_a_non_path_are_named():
+    from reachkit import optimizers
+
+    q = L.quadratic()
+    for run in (lambda s: rk.gradient_descent(q, s, 0.1, 5), lambda s: rk.sgd(L.sharp_flat_2d_sum(), s, 0.1, 5),
+                lambda s: optimizers.momentum(q, s, 0.1, 5), lambda s: rk.gradient_flow(q, s, 1.0, 3)):
+        with pytest.raises(ValueError, match=r"starts must have shape \(batch, 2\) with batch >= 1.*got \(0, 2\)"):
+            run(np.zeros((0, 2)))  # was ZeroDivisionError
+    for call in (lambda: rk.gradient_descent("q", [1.0, 1.0], 0.1, 5), lambda: rk.sharpness(None, [0.0, 0.0]),
+                 lambda: optimizers.adam({}, [1.0, 1.0], 0.1, 5), lambda: rk.basin_map(3)):
+        with pytest.raises(TypeError, match="landscape must be a landscape"):
+            call()
+    with pytest.raises(TypeError, match=r"path must be a Path .*got 5 \(int\)"):
+        rk.summarize_limits(q, 5)  # was AttributeError: 'int' object has no attribute 'status'
+    with pytest.raises(ValueError, match="unknown outcome 'x'; known: "):
+        rk.basin_map(L.sharp_flat_2d(), n=4, n_steps=2).fraction("x")  # was "'x' is not in list"
+    with pytest.raises(ValueError, match="t_max must be large enough for 201 distinct times"):
+        rk.gradient_flow(q, [1.0, 1.0], t_max=5e-324)  # was "t_eval not properly sorted"
+
+
+def test_a_huge_gtol_stops_every_start_at_once():
+    """gtol = 1e300 squared overflowed a Python float (OverflowError): it stops at step 0."""
+    ls = L.sharp_flat_2d()
+    for run in (rk.gradient_descent, optimizers.adam):
+        path = run(ls, [[-0.7, 0.2]], 0.04, 20, gtol=1e300)
+        assert path.status[0] == "converged" and path.stopped_at[0] == 0

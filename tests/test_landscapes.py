@@ -159,6 +159,67 @@ def test_custom_landscape_with_finite_difference_hessian(rng):
     assert ls.critical_points()[0].label == "origin"
 
 
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_the_derivative_check_passes_every_built_in_landscape_rebuilt_from_its_functions(name):
+    ls = ALL[name]  # right derivatives (checked against finite differences above), kinks and all
+    from_functions(ls.value, ls.grad, None if ls._hess_fn is None else ls.hess, dim=ls.dim, bounds=ls.bounds,
+                   smooth=ls.smooth, critical_points=())
+
+
+def test_a_gradient_or_hessian_that_does_not_match_the_function_is_refused_with_the_point():
+    half_square = lambda x: 0.5 * (x**2).sum(-1)  # noqa: E731  f = |x|^2 / 2: grad x, Hessian I
+    with pytest.raises(ValueError, match=r"grad does not match value: at x = \(.*grad\(x\)\[0\] = -.* give "):
+        from_functions(half_square, lambda x: -x, dim=1, bounds=[(-1, 1)])  # the sign typo
+    with pytest.raises(ValueError, match=r"grad does not match value.*grad\(x\)\[1\]"):
+        from_functions(half_square, lambda x: x * [1.0, 2.0], dim=2, bounds=[(-1, 1), (-1, 1)])
+    with pytest.raises(ValueError, match=r"hess does not match grad: .*hess\(x\)\[0, 0\] = -1 but central "
+                                         r"differences of grad give 1\b"):
+        from_functions(half_square, lambda x: x, lambda x: -np.ones(x.shape + (1,)), dim=1, bounds=[(-1, 1)])
+    ls = from_functions(half_square, lambda x: x, lambda x: np.ones(x.shape + (1,)), dim=1, bounds=[(-1, 1)])
+    assert [c.kind for c in ls.critical_points()] == ["minimum"]
+    # a subgradient of |x| away from its kink, and a steep but right gradient, pass
+    from_functions(lambda x: np.abs(x).sum(-1), np.sign, dim=1, bounds=[(-1, 2)], smooth=False)
+    from_functions(lambda x: np.exp(30 * x[..., 0]), lambda x: 30 * np.exp(30 * x), dim=1, bounds=[(-1, 1)])
+
+
+@pytest.mark.parametrize("name", ["step", "seed", "start", "methods", "n_steps", "schedule", "basins", "target",
+                                  "dynamics", "bifurcation", "mu", "batch_size", "x", "self", "landscape"])
+def test_a_parameter_named_like_an_explorer_setting_or_keyword_is_refused_by_name(name):
+    with pytest.raises(ValueError, match=rf"parameter name\(s\) \['{name}'\] are reserved"):
+        from_functions(lambda x, **p: 0.5 * x[..., 0] ** 2, lambda x, **p: x, dim=1, bounds=[(-1, 1)],
+                       params=[Param(name, 1.0, 0.5, 2.0)])
+
+
+def test_every_setting_explore_declares_is_reserved_and_bad_param_declarations_are_refused():
+    from reachkit.explorers import dynamics_model
+    from reachkit.explorers.settings import reserved_names
+
+    ls = L.smooth_double_well()
+    own = {s.name for s in dynamics_model.declarations(ls)} - set(ls.params)
+    assert own <= reserved_names() and "sharp" not in reserved_names()
+    assert all(not set(ls.params) & reserved_names() for ls in ALL.values())  # nor a built-in's
+    for bad in ("5", "lambda", "a b", ""):
+        with pytest.raises(ValueError, match=f"Param name must be a Python identifier.*got '{bad}'"):
+            Param(bad, 1.0, 0.5, 2.0)
+    with pytest.raises(ValueError, match="log=True .* needs low > 0; got low=0.0"):
+        Param("a", 1.0, 0.0, 2.0, log=True)
+    with pytest.raises(ValueError, match=r"Param 'a' default must be >= 0.5 and <= 2"):
+        Param("a", 3.0, 0.5, 2.0)
+    with pytest.raises(TypeError, match=r"params must be a list of Param\(name, default, low, high\); got 3"):
+        from_functions(lambda x: x[..., 0], np.ones_like, dim=1, bounds=[(-1, 1)], params=3)
+    with pytest.raises(ValueError, match=r"distinct names; got \['a', 'a'\]"):
+        from_functions(lambda x, a: a * x[..., 0], lambda x, a: a * np.ones_like(x), dim=1, bounds=[(-1, 1)],
+                       params=[Param("a", 1.0, 0.5, 2.0)] * 2)
+
+
+def test_a_name_with_malformed_mathtext_is_refused_where_the_landscape_is_made():
+    make = lambda name: from_functions(lambda x: x[..., 0], np.ones_like, dim=1, bounds=[(-1, 1)], name=name)  # noqa: E731
+    with pytest.raises(ValueError, match=r"name '\$x\^\$' is not valid mathtext between its \$ signs \(matplotlib "
+                                         r"stops at column 3 of 'x\^'\)"):
+        make("$x^$")  # was a ParseSyntaxException when the explorer drew its title
+    assert [make(n).name for n in ("$x^2$ well", "costs $5", "plain")] == ["$x^2$ well", "costs $5", "plain"]
+
+
 def test_wrong_shapes_and_values_raise():
     ls = L.sharp_flat_2d()
     with pytest.raises(ValueError, match=r"shape \(\.\.\., 2\)"):
@@ -168,7 +229,7 @@ def test_wrong_shapes_and_values_raise():
     with pytest.raises(ValueError, match="t must be"):
         L.curve_point(0.0)
     with pytest.raises(ValueError, match="kind must be one of"):
-        from_functions(lambda x: x[..., 0], lambda x: x, dim=1, bounds=[(0, 1)],
+        from_functions(lambda x: x[..., 0], np.ones_like, dim=1, bounds=[(0, 1)],
                        critical_points=[((0,), "valley", "v")])
 
 

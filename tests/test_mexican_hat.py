@@ -5,6 +5,9 @@ flow that notebooks/05_beyond_smoothness.ipynb relies on, against an independent
 (reachkit.gradient_flow in Cartesian coordinates) where that one can still follow it.
 """
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -168,3 +171,34 @@ def test_bad_starts_raise():
         mexican_hat_flow((0.5, 0.0), turns=0)
     with pytest.raises(ValueError, match="n_points"):
         mexican_hat_flow((0.5, 0.0), n_points=1)
+
+
+BAD_SOLVER_ARGUMENTS = """
+import gc
+from fractions import Fraction
+import numpy as np
+from reachkit.landscapes import mexican_hat_flow
+bad = [("atol", 10**30), ("atol", 1j), ("atol", Fraction(1, 2)), ("atol", 5e-324), ("atol", 0.0),
+       ("rtol", np.zeros((2, 2, 2))), ("rtol", [1e-10, 1e-10]), ("rtol", np.inf), ("rtol", True),
+       ("rtol", 1e-300), ("turns", True), ("turns", "3"), ("n_points", 2.0), ("start", "ab")]
+for name, value in bad:
+    try:
+        mexican_hat_flow(**{name: value})
+    except (TypeError, ValueError) as err:
+        assert name in str(err), (name, str(err))
+    else:
+        raise AssertionError(f"{name}={value!r} was accepted")
+    gc.collect()
+flow = mexican_hat_flow(n_points=50)
+print(round(float(flow.turns[-1]), 9))
+"""
+
+
+def test_bad_solver_arguments_are_refused_and_the_next_call_still_works():
+    """Issue 16 R1: a cast error inside LSODA left its Fortran state broken (the next call
+    segfaulted), tiny atol hung, inf / bool rtol gave ZeroDivisionError. Each is refused by
+    name before LSODA starts, and a good call in the same process then winds its 10 turns."""
+    out = subprocess.run([sys.executable, "-c", BAD_SOLVER_ARGUMENTS], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["10.0"]

@@ -250,7 +250,7 @@ def test_input_validation():
         NetworkLandscape(np.full_like(X, np.nan), Y, (3, 4, 1))
     with pytest.raises(ValueError, match="n_samples"):
         make_dataset(0, 3)
-    with pytest.raises(ValueError, match="n_features"):
+    with pytest.raises(TypeError, match="n_features"):
         make_dataset(5, 2.5)
     with pytest.raises(ValueError, match="noise"):
         make_dataset(5, 2, noise=-1.0)
@@ -273,6 +273,35 @@ def test_input_validation():
         edge_of_stability(land, good, 0.1, -1)
     with pytest.raises(ValueError, match="sharpness_every"):
         edge_of_stability(land, good, 0.1, 10, sharpness_every=0)
+
+
+def test_arguments_follow_the_checks_rule():
+    """Issue 16 R13: strings, bools, NaN and inf were taken (or failed deep inside numpy or
+    ARPACK); each is now refused by name, bools and strings as TypeError."""
+    land = tiny()
+    good = land.init(0)
+    cases = [
+        (lambda: make_dataset(teacher_gain="3"), TypeError, "teacher_gain"),
+        (lambda: make_dataset(5, 2, seed=-1), ValueError, "seed"),
+        (lambda: edge_of_stability(land, good, "0.1", 10), TypeError, "step"),
+        (lambda: edge_of_stability(land, good, True, 10), TypeError, "step"),
+        (lambda: edge_of_stability(land, good, 0.1, 10.0), TypeError, "n_steps"),
+        (lambda: edge_of_stability(land, good, 0.1, 10, eig_tol=np.nan), ValueError, "eig_tol"),
+        (lambda: edge_of_stability(land, np.full(land.dim, np.nan), 0.1, 10), ValueError, "theta0"),
+        (lambda: land.init(scale=np.nan), ValueError, "scale"),
+        (lambda: land.init(seed=0.5), TypeError, "seed"),
+        (lambda: land.init(scale=1e300 * np.inf), ValueError, "scale"),
+        (lambda: top_eigenvalue(lambda v: v, 5, tol=np.inf), ValueError, "tol"),
+        (lambda: top_eigenvalue(lambda v: v, 5, n_iter=True), TypeError, "n_iter"),
+        (lambda: top_eigenvalue(lambda v: v, 5, v0=[1, 2, np.nan, 0, 0]), ValueError, "v0"),
+        (lambda: land.sharpness(np.full(land.dim, np.nan)), ValueError, "theta"),
+        (lambda: land.sharpness("abc"), TypeError, "theta"),
+    ]
+    for call, error, word in cases:
+        with pytest.raises(error, match=word):
+            call()
+    with np.errstate(all="raise"):  # a tiny scale or gain underflows quietly
+        assert np.abs(land.init(scale=5e-324)).max() < 1e-322 and make_dataset(teacher_gain=5e-324)[1].shape == (64, 1)
 
 
 # ------------------------------------------------------------ GD and the EoS

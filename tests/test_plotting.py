@@ -197,3 +197,9 @@ def test_bifurcation_dots_are_visible():
     ink = (inside.mean(axis=2) < 200).sum()
     # below 2/20 every step converges to -1: 12 distinct points on one line, each at least 2x2 pixels
     assert np.allclose(bif.points, -1, atol=1e-6) and ink >= 12 * 4, ink
+
+
+def test_lecture_style_takes_only_true_or_false():
+    with pytest.raises(TypeError, match="on must be True or False; got 'no'"):
+        plotting.lecture_style("no")  # a string was truthy: it switched the style on
+    assert not plotting.is_lecture_style()

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import reachkit as rk
 from reachkit import dynamics
 from reachkit import landscapes as L
+from reachkit import network as N
 from reachkit.analysis import BasinMap, Bifurcation, ReachResult
 
 SPECIAL = [np.nan, np.inf, -np.inf, 0.0, -0.0, -1.0, 1e300, -1e300, 5e-324, 1e-300, True, False,
@@ -37,8 +38,12 @@ SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=N
 
 
 def _check_sane(result):
-    """Numbers finite (NaN only where documented: a bifurcation's diverged orbits), statuses known."""
-    if isinstance(result, dynamics.Path):
+    """Numbers finite (NaN only where documented: a bifurcation's diverged orbits, the loss after
+    an EoS run diverged), statuses known."""
+    if isinstance(result, N.EoSResult):
+        assert np.all(np.isfinite(result.loss)) or result.diverged
+        assert np.all(np.isfinite(result.theta)) and np.isfinite(result.threshold)
+    elif isinstance(result, dynamics.Path):
         assert np.all(np.isfinite(result.iterates)) and np.all(np.isfinite(result.final))
         assert set(result.status) <= set(dynamics.STATUSES)
     elif isinstance(result, ReachResult):
@@ -137,6 +142,20 @@ CALLS = {
     "sharp_flat_2d_sum": (L.sharp_flat_2d_sum, dict(n_samples=4, spread=0.5, seed=0)),
 }
 
+_X, _Y = N.make_dataset(8, 2, 0)
+NET = N.NetworkLandscape(_X, _Y, (2, 3, 1))  # 13 parameters
+
+CALLS.update({
+    "make_dataset": (N.make_dataset, dict(n_samples=8, n_features=2, seed=0, n_outputs=1, teacher_width=4,
+                                          teacher_gain=3.0, target_scale=2.5, noise=0.0)),
+    "network_init": (NET.init, dict(seed=0, scale=1.0)),
+    "network_sharpness": (NET.sharpness, dict(theta=NET.init(0))),
+    "top_eigenvalue": (N.top_eigenvalue, dict(hvp=lambda v: np.arange(1.0, len(v) + 1) * v, dim=5, n_iter=50,
+                                              tol=1e-6, seed=0, v0=None, ncv=None)),
+    "edge_of_stability": (N.edge_of_stability, dict(landscape=NET, theta0=NET.init(0), step=0.1, n_steps=5,
+                                                    sharpness_every=2, seed=0, eig_tol=1e-4, eig_ncv=5)),
+})
+
 EVALUATIONS = {"value": SF2.value, "grad": SF2.grad, "hess": L.mexican_hat().hess}  # hess: finite differences
 
 
@@ -196,6 +215,18 @@ def test_landscape_parameters_through_with_params(values):
     _check_sane(ls.critical_points())
 
 
+SPIRAL = dict(start=(0.5, 0.0), turns=1.0, n_points=20, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("arg", sorted(SPIRAL))
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(value=JUNK)
+def test_mexican_hat_flow_arguments(arg, value):
+    """Its ODE solver (LSODA) gets only checked numbers: a bad one left it broken (issue 16 R1)."""
+    _call(L.mexican_hat_flow, SPIRAL, arg, value)
+
+
 ANIMATION = dict(fps=10, max_frames=4, hold_last=1, dpi=30, figsize=(2.0, 1.5), trail=3, methods=("gd",),
                  n_steps=3, step=0.05, start=(0.2, 0.9), lecture=False, loop=True)
 
@@ -207,3 +238,38 @@ ANIMATION = dict(fps=10, max_frames=4, hold_last=1, dpi=30, figsize=(2.0, 1.5), 
 def test_save_animation_arguments(tmp_path_factory, arg, value):
     out = tmp_path_factory.mktemp("anim") / "a.gif"
     _call(lambda **kw: rk.save_animation(SF2, out, **kw), ANIMATION, arg, value)
+
+
+LINK_TEXT = st.one_of(JUNK, st.text(max_size=30), st.sampled_from([
+    "https://hub.example.edu", "HTTPS://h.org/a b", "https://h.org/?q#f", "javascript:alert(1)", "file:///etc",
+    "--upload-pack=x", "../../etc", "a/./b", "https://h.org/<script>", 'https://h.org/"x', "git://h/r.git",
+    "https://h.org\n/x", "03", "03_x.ipynb", "../x.ipynb"]))
+LINK = dict(hub="https://hub.example.edu/j", repo="https://github.com/o/reachkit.git", branch="main",
+            notebook=None, folder="reachkit", app="lab")
+
+
+@pytest.mark.parametrize("arg", sorted(LINK))
+@SETTINGS
+@given(value=LINK_TEXT)
+def test_hub_links_are_well_formed_urls_or_a_clear_error(arg, value):
+    """A link parses back (urlsplit / parse_qs) to the hub's own address and exactly the values given:
+    http(s), no spaces, quotes or < in it, a repository on http(s)/git/ssh, a folder inside the home."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from reachkit.links import hub_link
+
+    kwargs = dict(LINK, **{arg: value})
+    try:
+        link = hub_link(**kwargs)
+    except (TypeError, ValueError) as err:
+        assert arg in str(err), str(err)
+        return
+    parts = urlsplit(link)
+    assert parts.scheme in ("http", "https") and parts.hostname and not parts.fragment
+    assert not any(c in link for c in ' "<>\\\n\t'), link
+    assert parts.path.endswith("/hub/user-redirect/git-pull")
+    q = {k: v[0] for k, v in parse_qs(parts.query, strict_parsing=True).items()}
+    assert set(q) == {"repo", "branch", "targetpath", "urlpath"}
+    assert urlsplit(q["repo"]).scheme in ("http", "https", "git", "ssh") and not q["repo"].startswith("-")
+    assert ".." not in q["targetpath"].split("/") and ".." not in q["urlpath"].split("/")
+    assert q["branch"] == kwargs["branch"].strip() and not q["branch"].startswith("-")

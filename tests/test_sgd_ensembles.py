@@ -134,6 +134,15 @@ def test_sgd_outcomes_shapes_and_full_batch_is_gd():
     assert "batch 8" in out.table("flat minimum") and "0.12" in out.table("flat minimum")
 
 
+def test_sgd_outcomes_uses_common_random_numbers_a_cell_does_not_depend_on_the_other_steps():
+    fs = L.sharp_flat_2d_sum()
+    x0 = np.random.default_rng(1).uniform(fs.bounds[:, 0], fs.bounds[:, 1], (60, 2))
+    alone = analysis.sgd_outcomes(fs, [0.09], [1], x0, 200, seed=3).fractions[0]
+    listed = analysis.sgd_outcomes(fs, [0.02, 0.09], [1, 2], x0, 200, seed=3).fractions
+    np.testing.assert_array_equal(listed[1, :1], alone)  # start j drew stream 60 + j here before
+    assert 0 < alone[0].max() < 1  # starts end in different places: the draws matter
+
+
 def test_sgd_outcomes_almost_sure_convergence_beyond_the_gd_threshold():
     """a_i in {0.5, 1.5}: at eta = 2.2 GD diverges (|1 - 2.2| > 1) but batch-1 SGD converges
     almost surely (E log|1 - eta a_i| < 0)."""

@@ -191,7 +191,7 @@ def test_fallback_bundle_is_the_widget_view_plus_the_still():
 
 def test_display_view_shows_the_widget_then_the_still(monkeypatch):
     shown = []
-    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append((obj, raw)))
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False, metadata=None: shown.append((obj, raw)))
     view = ExplorerView()
     png = _fake_png(640, 480)
     display_view(view, png, "GD: converged")

@@ -21,6 +21,7 @@ import reachkit as rk  # noqa: E402
 from reachkit import analysis, landscapes, plotting  # noqa: E402
 from reachkit.explorers.dynamics_model import FAN_SIZE, DynamicsModel, explore  # noqa: E402
 from reachkit.explorers.explorer import Explorer  # noqa: E402
+from reachkit.explorers.model import CLOSED  # noqa: E402
 
 
 def plain_gd(grad, x0, a, n, gtol=1e-10):
@@ -417,7 +418,12 @@ def test_reduced_motion_lecture_and_layout():
     assert {"rk-explorer", "rk-lecture"} <= set(box._dom_classes)
     assert box.children[0] is ex.view  # view.css lays out .rk-explorer (wrapping flex row)
     side = box.children[1]
-    assert isinstance(side.children[1], W.Accordion) and side.children[1].children[0] is ex.readout
+    fold, readout = side.children[1].children  # no Accordion: Colab's widget manager breaks it
+    assert readout is ex.readout and not any(isinstance(w, W.Accordion) for w in _descendants(box))
+    fold.value = False  # the toggle folds the read-outs away and back
+    assert ex.readout.layout.display == "none"
+    fold.value = True
+    assert ex.readout.layout.display is None
     # lecture scale: the same picture size (it has to fit a 1280x720 projector) with larger type
     from reachkit.explorers import background
     assert ex.view.background_size[0] == 600
@@ -461,7 +467,7 @@ def test_in_ipython_the_widget_and_the_still_are_two_outputs(ex2, monkeypatch):
     import IPython.display
 
     shown = []
-    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False, metadata=None: shown.append(obj))
     ex2._ipython_display_()
     first, second = shown
     assert first["application/vnd.jupyter.widget-view+json"]["model_id"] == ex2.widget.model_id
@@ -538,6 +544,18 @@ def test_close_closes_every_widget_it_made():
     ex.close()
     assert set(_instances) - before == set()
     ex.close()  # twice is fine
+    assert ex._repr_mimebundle_() == {"text/plain": CLOSED}  # was "object has no attribute 'widget'"
+
+
+def test_save_names_the_missing_folder_and_the_formats_alike(tmp_path):
+    ex = explore(landscapes.smooth_double_well(), n_steps=20, background=False)
+    for name in ("a.png", "a.gif"):  # FileNotFoundError for .png, ValueError for .gif before
+        with pytest.raises(ValueError, match=f"the folder '.*missing' of filename '.*missing/{name}' does not exist"):
+            ex.save(tmp_path / "missing" / name)
+    with pytest.raises(ValueError, match=r"filename must end in one of \('.png', '.gif', '.mp4', '.html', '.htm'\)"):
+        ex.save(tmp_path / "a.txt")
+    assert ex.save(tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
+    ex.close()
 
 
 def test_explorer_takes_any_model_with_the_protocol():
@@ -546,3 +564,9 @@ def test_explorer_takes_any_model_with_the_protocol():
     assert f"diverged at step {int(m.paths['gd'].stopped_at[0])}" in ex.status
     assert "no minimum" in ex.readout.value
     ex.close()
+
+
+def _descendants(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _descendants(child)

@@ -58,7 +58,8 @@ def figure(layer, lecture: bool = False, figsize=None):
             plotting.draw_bifurcation(ax_bif, layer.bifurcation)
             plotting.draw_thresholds(ax_bif, ls)
             ax_bif.set_ylim(*ls.bounds[0])
-            ax_bif.legend(loc="upper left", fontsize="x-small", framealpha=0.8)
+            if ax_bif.get_legend_handles_labels()[0]:  # no thresholds drawn (no smooth minimum): no legend
+                ax_bif.legend(loc="upper left", fontsize="x-small", framealpha=0.8)
         fig.tight_layout()
     return fig, ax
 

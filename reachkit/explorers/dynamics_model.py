@@ -52,7 +52,7 @@ BUDGET_SECONDS = 30.0  # background work (the fan, basins) refused above this es
 BUDGET_BYTES = 256 * 2**20  # ... or above this memory
 
 
-def explore(landscape, *, lecture=None, reduced_motion=False, trail=20, speed=20, **options):
+def explore(landscape, *, lecture=None, reduced_motion=False, trail=20, speed=20, predict=None, **options):
     """A live explorer for a 1-D or 2-D landscape.
 
     Settings (exact values; see :func:`declarations`): ``step`` (default:
@@ -62,11 +62,12 @@ def explore(landscape, *, lecture=None, reduced_motion=False, trail=20, speed=20
     the landscape's declared parameters, ``basins`` and (1-D) ``bifurcation`` overlays;
     ``basin_resolution``, ``basin_steps``. Display (see
     :func:`reachkit.explorers.explorer.display_options`): ``lecture`` (projector scale; default: on while
-    ``rk.lecture_style()`` is), ``reduced_motion``, ``trail``, ``speed``.
+    ``rk.lecture_style()`` is), ``reduced_motion``, ``trail``, ``speed``, ``predict`` (an
+    ``rk.predict`` question: the path and the status wait until it is answered).
     """
     from .explorer import Explorer, display_options
 
-    display = display_options(lecture, reduced_motion, trail, speed)
+    display = display_options(lecture, reduced_motion, trail, speed, predict)
     return Explorer(DynamicsModel(landscape, **options), **display)
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import pathlib
 
 import ipywidgets as W
 
@@ -32,22 +31,28 @@ from .view import ExplorerView, display_view, encode_run, fallback_bundle
 VIEW_OWNED = ("step",)  # settings edited on the view itself (its step slider and number box)
 
 
-def display_options(lecture=None, reduced_motion=False, trail=20, speed=20) -> dict:
+def display_options(lecture=None, reduced_motion=False, trail=20, speed=20, predict=None) -> dict:
     """The explorer's display options, checked: ``lecture`` (projector scale; default: on while
     ``rk.lecture_style()`` is), ``reduced_motion`` (whole path, no animation), ``trail`` (length
-    of the fading trail) and ``speed`` (Play's frames per second)."""
+    of the fading trail), ``speed`` (Play's frames per second) and ``predict`` (an ``rk.predict``
+    question shown above the figure: the path and the status wait until it is answered)."""
+    from ..questions import Prediction
+
     lecture = plotting.is_lecture_style() if lecture is None else checks.flag("lecture", lecture)
+    if predict is not None and not isinstance(predict, Prediction):
+        raise TypeError(f"predict must be a question made by rk.predict(...); got {type(predict).__name__}")
     return dict(lecture=lecture, reduced_motion=checks.flag("reduced_motion", reduced_motion),
                 trail=checks.integer("trail", trail, low=1, high=10_000),
-                speed=checks.integer("speed", speed, low=1, high=60))
+                speed=checks.integer("speed", speed, low=1, high=60), predict=predict)
 
 
 class Explorer:
     """One explorer on screen: ``model``, ``view``, ``controls``, ``readout`` and ``widget``."""
 
     def __init__(self, model, *, lecture: bool = False, reduced_motion: bool = False, trail: int = 20,
-                 speed: int = 20):
+                 speed: int = 20, predict=None):
         self.model = model
+        self.question = predict
         self.lecture = lecture
         self.error: str | None = None
         self._initial = dict(model.values)
@@ -64,6 +69,9 @@ class Explorer:
         self.motion = W.Checkbox(value=reduced_motion, description="reduced motion", indent=False,
                                  tooltip="show the whole path at once, no animation")
         self._motion_link = W.link((self.motion, "value"), (self.view, "reduced_motion"))
+        if predict is not None:  # answered in the page (no kernel needed) -> the view reveals the run
+            self.view.revealed = predict.answered
+            self._reveal_link = W.jsdlink((predict, "answered"), (self.view, "revealed"))
         self._push({"runs", "fan", "background"})
         self.view.observe(self._on_view_step, "step")
         self.view.observe(self._on_view_start, "start")
@@ -216,13 +224,23 @@ class Explorer:
         if self._widget is None:
             panel = W.VBox([*self.controls.widgets.values(), W.HBox([self.motion, self.reset_button])])
             panel.add_class("rk-controls")
-            readouts = W.Accordion(children=[self.readout], titles=("read-outs",), selected_index=0)
+            # a toggle, not an Accordion: Colab's widget manager does not draw Accordion
+            # (googlecolab/colabtools#3571)
+            fold = W.ToggleButton(value=True, description="read-outs", icon="chevron-down",
+                                  tooltip="show or hide the read-outs")
+
+            def folded(change):
+                self.readout.layout.display = None if change["new"] else "none"
+                fold.icon = "chevron-down" if change["new"] else "chevron-right"
+
+            fold.observe(folded, "value")
+            readouts = W.VBox([fold, self.readout])
             readouts.add_class("rk-readouts")
             box = W.Box([self.view, W.VBox([panel, readouts])])
             box.add_class("rk-explorer")
             if self.lecture:
                 box.add_class("rk-lecture")
-            self._widget = box
+            self._widget = box if self.question is None else W.VBox([self.question, box])
         return self._widget
 
     def png(self, frame: int | None = None, dpi: int = 100) -> bytes:
@@ -232,24 +250,31 @@ class Explorer:
                                 self.lecture, frame, self.view.trail, dpi=dpi)
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-        """The live widget, plus the still picture (2x) and the status text for renderers without one."""
+        """The live widget, plus the still picture (2x) and the status text for renderers without one;
+        a closed explorer shows that it is closed."""
+        if self.view.comm is None:
+            return {"text/plain": CLOSED}
         return fallback_bundle(self.widget, self.png(dpi=200), self.describe())
 
     def _ipython_display_(self):
         """In IPython: the widget, then the still picture as an output of its own (an HTML export
         shows it whether or not the widget state was saved; where the view renders it is hidden)."""
+        if self.view.comm is None:
+            from IPython.display import display
+
+            display({"text/plain": CLOSED}, raw=True)
+            return
         display_view(self.widget, self.png(dpi=200), self.describe())
 
     def save(self, filename, **options):
         """``.png``: the still picture; ``.gif`` / ``.mp4`` / ``.html``: the current run animated
         (see :func:`reachkit.animation.save_animation`). Returns the path written."""
-        out = pathlib.Path(filename)
+        from ..animation import FORMATS, save_animation
+
+        out = checks.output_file("filename", filename, (".png", *FORMATS))
         if out.suffix.lower() == ".png":
-            if not out.parent.exists():
-                raise FileNotFoundError(f"folder {out.parent} does not exist")
             out.write_bytes(self.png())
             return out
-        from ..animation import save_animation
         options.setdefault("lecture", self.lecture)
         return save_animation(self.model.landscape, filename, paths=self.model.paths, **options)
 

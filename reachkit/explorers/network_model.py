@@ -33,15 +33,15 @@ MARKERS = ("circle", "square")
 THRESHOLD_COLOR = "#555555"
 
 
-def explore_network(reach, *, lecture=None, reduced_motion=False, trail=8, speed=30, **options):
+def explore_network(reach, *, lecture=None, reduced_motion=False, trail=8, speed=30, predict=None, **options):
     """A live explorer of GD on a network from ``reach.start`` (a
     :class:`~reachkit.network.NetworkReach`) and from a random init. Options: ``step`` (a, or
     a0 of the decaying steps), ``schedule`` ("constant" or "decay": a/(k+1)^0.5), ``init_seed``
     (which random init), ``n_steps`` (30000), ``frames`` (up to 150 distinct log-spaced iterations drawn),
-    ``background``; display: ``lecture``, ``reduced_motion``, ``trail``, ``speed``."""
+    ``background``; display: ``lecture``, ``reduced_motion``, ``trail``, ``speed``, ``predict``."""
     from .explorer import Explorer, display_options
 
-    display = display_options(lecture, reduced_motion, trail, speed)
+    display = display_options(lecture, reduced_motion, trail, speed, predict)
     return Explorer(NetworkModel(reach, **options), **display)
 
 

@@ -39,7 +39,7 @@ _DEMO_STEPS = 300
 _TRIAL_STEPS = 1000  # the fewest steps the dynamics from your start runs
 
 
-def explore_reach(landscape: Landscape, *, lecture=None, reduced_motion=False, trail=20, speed=20,
+def explore_reach(landscape: Landscape, *, lecture=None, reduced_motion=False, trail=20, speed=20, predict=None,
                   **options):
     """A live explorer of reachability on a 1-D or 2-D smooth landscape.
 
@@ -54,7 +54,7 @@ def explore_reach(landscape: Landscape, *, lecture=None, reduced_motion=False, t
     """
     from .explorer import Explorer, display_options
 
-    display = display_options(lecture, reduced_motion, trail, speed)
+    display = display_options(lecture, reduced_motion, trail, speed, predict)
     return Explorer(ReachModel(landscape, **options), **display)
 
 

@@ -12,6 +12,8 @@ reals, shown within ``bounds``).
 
 from __future__ import annotations
 
+import functools
+import inspect
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,3 +104,20 @@ def with_changes(known: dict, values: dict, changes: dict) -> dict:
             raise TypeError(f"unknown setting {k!r}; the settings are {sorted(known)}")
         new[k] = known[k].check(v)
     return new
+
+
+@functools.cache
+def reserved_names() -> frozenset[str]:
+    """Names a landscape parameter may not take. A parameter becomes a setting of ``explore`` and
+    ``explore_reach`` beside their own: the settings ``explore`` declares (for a plain 1-D landscape:
+    every method's options and the bifurcation flag), every keyword of the two explorers and their
+    models (``self`` too: ``with_params(self, **params)``), and ``x`` (``value(x, **params)``)."""
+    from ..landscapes import Landscape
+    from . import dynamics_model, reach_model
+
+    plain = Landscape("plain", 1, lambda x: 0.5 * x[..., 0] ** 2, lambda x: x, bounds=[(-1.0, 1.0)])
+    names = {s.name for s in dynamics_model.declarations(plain)} | {"x"}
+    for fn in (dynamics_model.explore, dynamics_model.DynamicsModel.__init__, reach_model.explore_reach,
+               reach_model.ReachModel.__init__):
+        names |= {p.name for p in inspect.signature(fn).parameters.values() if p.kind != p.VAR_KEYWORD}
+    return frozenset(names)

@@ -120,6 +120,7 @@ class ExplorerView(anywidget.AnyWidget):
     status = T.Unicode("").tag(sync=True)
     busy = T.Bool(False).tag(sync=True)
     lecture = T.Bool(False).tag(sync=True)
+    revealed = T.Bool(True).tag(sync=True)  # False: the start and controls only, until a question is answered
     step_line = T.Dict().tag(sync=True)  # {} or {"box", "limits", "log"}: a second axes with the step on x
 
     def __init__(self, **traits):
@@ -236,6 +237,22 @@ def _widget_bundle(widget) -> dict:
     return dict(shown[0] if isinstance(shown, tuple) else shown)  # anywidget returns (data, metadata)
 
 
+def widget_metadata(widget) -> dict:
+    """The display metadata for an output showing ``widget``: what anywidget puts on its own bundle,
+    taken from the first anywidget inside ``widget``. In Colab that names the custom widget manager
+    to load; an outer ipywidgets Box carries none of its own, so without this Colab may not draw it."""
+    import anywidget
+
+    queue = [widget]
+    while queue:
+        w = queue.pop(0)
+        if isinstance(w, anywidget.AnyWidget):
+            shown = w._repr_mimebundle_()
+            return dict(shown[1]) if isinstance(shown, tuple) else {}
+        queue.extend(getattr(w, "children", ()))
+    return {}
+
+
 def fallback_bundle(widget, png: bytes, text: str) -> dict:
     """One output: the widget's view plus the still picture and status text (:func:`still_bundle`) for
     renderers without a widget manager. Enough while no widget state is saved; when it is (``nbconvert
@@ -265,7 +282,7 @@ def display_view(widget, png: bytes, text: str):
     ``_ipython_display_``): the HTML export shows the still whether or not the widget state is saved."""
     from IPython.display import display
 
-    display({**_widget_bundle(widget), "text/plain": ""}, raw=True)
+    display({**_widget_bundle(widget), "text/plain": ""}, metadata=widget_metadata(widget), raw=True)
     display(still_bundle(png, text), raw=True)
 
 

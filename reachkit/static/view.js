@@ -66,6 +66,15 @@ function render({ model, el }) {
   const status = el_("div", "rk-status", { role: "status", "aria-live": "polite" });
   root.append(figure, transport, stepRow, status, readout);
   el.append(root);
+  // waiting for a guess (revealed false: rk.explore(..., predict=...)): the start and the controls show,
+  // the path, the status, the read-outs and Play wait until the question is answered or "show anyway"
+  const WAIT = "The run is hidden until you answer the question above.";
+  const veil = el_("div", "rk-veil");
+  const anyway = el_("button", "rk-link", { type: "button" });
+  anyway.textContent = "show anyway";
+  veil.append(`${WAIT} `, anyway);
+  status.after(veil);
+  const hiding = () => !model.get("revealed");
 
   // -- state kept in the browser --------------------------------------------------------------------
   let frame = model.get("frame");
@@ -161,7 +170,7 @@ function render({ model, el }) {
     const [px, py] = toPx();
     const big = model.get("lecture") ? 1.6 : 1;
     const e = entry();
-    const shown = e || lastEntry;
+    const shown = hiding() ? null : e || lastEntry;
     const waiting = !e;
     badge.hidden = !(waiting || model.get("busy"));
     if (shown) {
@@ -253,7 +262,7 @@ function render({ model, el }) {
     raf = requestAnimationFrame(tick);
   }
   function start() {
-    if (playing) return;
+    if (playing || hiding()) return;
     const n = nFrames(entry() || lastEntry);
     if (reducedMotion()) { frame = n - 1; draw(); sendFrame(false); return; }
     playing = true; t0 = 0;
@@ -353,7 +362,7 @@ function render({ model, el }) {
   function refreshEntry() {
     const e = entry();
     if (e) lastEntry = e;
-    const alt = (e || lastEntry || {}).alt || "";
+    const alt = hiding() ? WAIT : (e || lastEntry || {}).alt || "";
     if (figure.getAttribute("aria-label") !== alt) figure.setAttribute("aria-label", alt);
   }
   const on = (names, fn) => names.split(" ").forEach((n) => model.on(`change:${n}`, fn));
@@ -363,6 +372,19 @@ function render({ model, el }) {
   on("runs fan", () => { pendingStart = null; refreshEntry(); draw(); });
   on("fan_steps step step_min step_max step_label", () => { stepUI(); marksUI(); refreshEntry(); draw(); });
   on("step_marks", marksUI);
+  function reveal() {
+    const hide = hiding();
+    veil.hidden = !hide; status.hidden = hide;
+    for (const b of [play, rewind, scrub]) b.disabled = hide;
+    root.classList.toggle("rk-hiding", hide);
+    if (hide) stop(false);
+    refreshEntry(); draw();
+  }
+  anyway.addEventListener("click", () => {
+    model.set("revealed", true);
+    try { model.save_changes(); } catch (e) { /* a page with no kernel */ }
+  });
+  on("revealed", reveal);
   on("start", () => { pendingStart = null; draw(); });
   on("frame", () => { if (!playing) { frame = model.get("frame"); draw(); } });
   on("playing", () => { model.get("playing") ? start() : stop(false); });
@@ -379,7 +401,7 @@ function render({ model, el }) {
   speed.setAttribute("aria-valuetext", `${model.get("speed")} frames per second`);
   status.textContent = model.get("status");
   figure.classList.toggle("rk-clickable", model.get("clickable"));
-  background(); layout(); stepUI(); marksUI(); refreshEntry(); untilSized();
+  background(); layout(); stepUI(); marksUI(); reveal(); untilSized();
   if (model.get("playing")) start();
 
   return () => { stop(false); cancelAnimationFrame(sizing); observer.disconnect(); if (url) URL.revokeObjectURL(url); };

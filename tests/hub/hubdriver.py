@@ -4,7 +4,9 @@
 DummyAuthenticator (one shared password) and the SimpleLocalProcessSpawner (each student's home a
 temporary folder; ``--allow-root`` when run as root), on free loopback ports. Students reach the
 notebooks through the nbgitpuller link of :func:`reachkit.links.hub_link`, cloning a bare copy of
-this checkout's committed HEAD (``file://``, no network).
+this checkout's committed HEAD: the link names :data:`COURSE_URL` (``hub_link`` takes only
+https/http/git/ssh repositories) and the students' git rewrites it to the bare copy's ``file://``
+URL (``url.<file URL>.insteadOf``, set in the spawner's environment), so nothing uses the network.
 
 Every process the hub starts (proxy, single-user servers, kernels) carries the environment
 variable ``REACHKIT_HUB_TEST=<token of this hub>``; :meth:`LocalHub.stop` stops the hub and then
@@ -79,14 +81,18 @@ def free_ports(n: int) -> list[int]:
             s.close()
 
 
+COURSE_URL = "https://course.invalid/reachkit.git"  # .invalid never resolves: only the rewrite reaches it
+
+
 def course_repository(base: Path) -> tuple[str, str]:
-    """A bare clone of this checkout's committed HEAD as branch ``course``: (file:// URL, branch)."""
+    """A bare clone of this checkout's committed HEAD as branch ``course`` in ``base/reachkit.git``:
+    (:data:`COURSE_URL`, branch); :class:`LocalHub`'s students' git reads COURSE_URL as that clone."""
     bare = base / "reachkit.git"
     subprocess.run(["git", "init", "--quiet", "--bare", str(bare)], check=True)
     # CI checkouts are often shallow: let the bare copy accept a shallow history
     subprocess.run(["git", "-C", str(bare), "config", "receive.shallowUpdate", "true"], check=True)
     subprocess.run(["git", "-C", str(ROOT), "push", "--quiet", str(bare), "HEAD:refs/heads/course"], check=True)
-    return bare.as_uri(), "course"
+    return COURSE_URL, "course"
 
 
 HUB_CONFIG = """
@@ -118,6 +124,8 @@ c.Spawner.environment = {{
     "REACHKIT_HUB_TEST": s["marker"], "JUPYTER_CONFIG_DIR": s["base"] + "/jupyter-config",
     "JUPYTERLAB_SETTINGS_DIR": s["base"] + "/lab-settings", "PYTHONUNBUFFERED": "1",
     "JUPYTERLAB_WORKSPACES_DIR": lambda spawner: spawner.home_dir + "/.lab-workspaces",
+    "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "url." + s["course_file_url"] + ".insteadOf",
+    "GIT_CONFIG_VALUE_0": s["course_url"],
 }}
 c.JupyterHub.services = [{{"name": "reachkit-test", "api_token": s["token"]}}]
 c.JupyterHub.load_roles = [{{"name": "reachkit-test", "services": ["reachkit-test"],
@@ -234,7 +242,8 @@ class LocalHub:
         notif.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
         settings = {"port": self.port, "hub_port": self.hub_port, "api_port": self.api_port, "base": str(self.base),
                     "chp": chp_path(), "password": PASSWORD, "marker": self.marker, "token": self.token,
-                    "args": ["--allow-root"] if os.geteuid() == 0 else []}
+                    "args": ["--allow-root"] if os.geteuid() == 0 else [],
+                    "course_url": COURSE_URL, "course_file_url": (self.base / "reachkit.git").as_uri()}
         path = self.base / "jupyterhub_config.py"
         path.write_text(HUB_CONFIG.format(settings=settings))
         return path
