@@ -3,7 +3,8 @@ beside the naive way (ipywidgets ``interact`` drawing a fresh matplotlib figure 
 
 - a drag update (``model.update(final=False, ...)``): the run at the step in use for every
   ticked method and the landscape at the new parameters (target <= 10 ms for notebook 00's
-  first explorer; the landscape's value grid, 160 x 120, beside it);
+  first explorer; the landscape's value grid, 160 x 120, beside it), and the landscape data the
+  view draws (``explorers/scene.py``: target <= 5 ms) with the bytes sent per update (aim <= 100 KB);
 - the step fan computed after a release (target <= 50 ms);
 - per drag update of each explorer: explore (parameter, start), explore_reach (parameter
   preview, your start), explore_adaptive (start, learning rate);
@@ -12,6 +13,8 @@ beside the naive way (ipywidgets ``interact`` drawing a fresh matplotlib figure 
   the peak memory (target: no update keeps the kernel busy for more than 0.5 s);
 - 500 mixed updates (drags and releases of parameters, start, step, methods): memory growth
   (target < 20 MB);
+- 500 requests as the view sends them (ExplorerView's message handler, the explorer, the widgets'
+  state messages): kernel ms per request, bytes per drag update (aim <= 100 KB), RSS growth;
 - the naive peer: ``interact`` on "sharp" with a fresh figure per change (a 200 x 150 contourf and
   a 300-step Python loop, rendered to PNG as the inline backend does), per change.
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import io
+import json
 import os
 import resource
 import time
@@ -42,6 +46,19 @@ def _median_ms(action, values) -> float:
         action(v)
         out.append(time.perf_counter() - t)
     return float(np.median(out) * 1e3)
+
+
+def _buffer_bytes(state) -> int:
+    """Bytes of a trait value as sent: its binary buffers plus the JSON of the rest."""
+    import json
+
+    if isinstance(state, (bytes, bytearray, memoryview)):
+        return len(state)
+    if isinstance(state, dict):
+        return sum(_buffer_bytes(v) + len(k) + 4 for k, v in state.items())
+    if isinstance(state, (list, tuple)):
+        return sum(_buffer_bytes(v) + 1 for v in state)
+    return len(json.dumps(state))
 
 
 def _naive_peer(sharps) -> float:
@@ -136,15 +153,69 @@ def _mixed(model, i, rng):
         model.update(step=float(rng.uniform(0.01, 0.2)))
 
 
+def _view_requests() -> dict:
+    """Notebook 00's first explorer driven as the view drives it: 100 warm-up then 500 mixed requests
+    (drags of "sharp", "flat" and the start, a release every 8, a typed step and the methods every 25)
+    through ExplorerView's message handler, the explorer and the widgets' state messages (serialised as
+    for the front end): kernel ms per request, bytes sent per drag request, RSS growth over the 500."""
+    import ipywidgets as W
+
+    import reachkit as rk
+    from reachkit import landscapes
+
+    sent: list[int] = []
+    real = W.Widget._send
+
+    def counted(self, msg, buffers=None):
+        sent.append(len(json.dumps(msg, default=str)) + sum(len(b) for b in buffers or ()))
+        return real(self, msg, buffers)
+
+    ex = rk.explore(landscapes.sharp_flat_2d(), start=(-0.7, 1.2), step=0.04, n_steps=300)
+    v, rng, per_drag = ex.view, np.random.default_rng(1), []
+
+    def request(i):
+        if i % 25 == 24:
+            ex.set(methods=("gd",) if i % 50 == 49 else ("gd", "flow"), step=float(rng.uniform(0.02, 0.08)))
+            return
+        change = [{"sharp": float(rng.uniform(10, 40))}, {"flat": float(rng.uniform(0.5, 2))},
+                  {"start": [float(rng.uniform(-1.5, 3)), float(rng.uniform(-1.2, 1.2))]}][i % 3]
+        sent.clear()
+        t = time.perf_counter()
+        v._on_front_msg(v, {"seq": i, "final": i % 8 == 7, "changes": change}, [])
+        if i % 8 != 7:
+            per_drag.append((sum(sent), time.perf_counter() - t))
+
+    W.Widget._send = counted
+    try:
+        for i in range(100):
+            request(i)
+        gc.collect()
+        rss0, t = _rss_mb(), time.perf_counter()
+        for i in range(100, 600):
+            request(i)
+        seconds = time.perf_counter() - t
+        gc.collect()
+        grown = _rss_mb() - rss0
+    finally:
+        W.Widget._send = real
+        ex.close()
+    drags = np.array(per_drag)
+    return {"ms_per_request": seconds / 500 * 1e3, "ms_per_drag": float(np.median(drags[:, 1]) * 1e3),
+            "bytes_per_drag": float(np.median(drags[:, 0])), "rss_growth_mb": grown}
+
+
 def main() -> dict:
     import matplotlib
     if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
         matplotlib.use("Agg")
 
     from reachkit import landscapes
+    from reachkit.explorers import scene
     from reachkit.explorers.adaptive_model import AdaptiveModel
     from reachkit.explorers.dynamics_model import DynamicsModel
     from reachkit.explorers.reach_model import ReachModel
+    from reachkit.explorers.runs import StaticLayer
+    from reachkit.explorers.view import encode_run
 
     rng = np.random.default_rng(0)
     ls = landscapes.sharp_flat_2d()
@@ -154,6 +225,11 @@ def main() -> dict:
     m = DynamicsModel(ls, start=(-0.7, 1.2), step=0.04, n_steps=300)  # notebook 00's first explorer
     drag_param = _median_ms(lambda s: m.update(final=False, sharp=float(s)), sharps)
     drag_start = _median_ms(lambda p: m.update(final=False, start=p), starts)
+    series = [(x["key"], x["name"], x["color"]) for x in m.series()]
+    scene_ms = _median_ms(lambda s: scene.build(StaticLayer(ls.with_params(sharp=float(s)), series, ls.name)), sharps)
+    scene_kb = _buffer_bytes(scene.build(m.static_layer())) / 1e3
+    runs_kb = _buffer_bytes(encode_run(m.current.step, [m.current.xy[k] for k in m.methods],
+                                       [m.current.info[k] for k in m.methods])) / 1e3
     xs, ys = np.linspace(*ls.bounds[0], 160), np.linspace(*ls.bounds[1], 120)
     grid = np.stack(np.meshgrid(xs, ys), -1)
     values = _median_ms(lambda s: ls.with_params(sharp=float(s)).value(grid), sharps)
@@ -169,6 +245,9 @@ def main() -> dict:
     drag_three = _median_ms(lambda s: m3.update(final=False, sharp=float(s)), sharps[:20])
     mb = DynamicsModel(ls, start=(-0.7, 1.2), step=0.04, n_steps=300, basins=True)
     drag_basins = _median_ms(lambda s: mb.update(final=False, sharp=float(s)), sharps[:20])
+    scene_basins = _median_ms(lambda s: (mb.update(final=False, sharp=float(s)), scene.build(mb.static_layer())),
+                              sharps[:10])
+    scene_basins -= drag_basins
 
     r = ReachModel(landscapes.sharp_flat_double_well(), step=0.04)
     reach_param = _median_ms(lambda s: r.update(final=False, sharp=float(s)), sharps[:20])
@@ -191,12 +270,15 @@ def main() -> dict:
     gc.collect()
     grown = _rss_mb() - rss0
 
+    view = _view_requests()
     naive = _naive_peer(sharps[:12])
     big = _blocking_220()
 
     rows = [
         ("drag a parameter: run + landscape (model)", drag_param, "target <= 10 ms"),
-        ("  the landscape's values on 160 x 120", values, "target <= 5 ms"),
+        ("  the landscape's values on 160 x 120", values, ""),
+        ("  the landscape data sent (scene.build: grid, points, legend)", scene_ms, "target <= 5 ms"),
+        ("  the same with basins on (coarse map)", scene_basins, ""),
         ("drag the start (model)", drag_start, ""),
         ("drag a parameter, GD + SGD + flow", drag_three, ""),
         ("drag a parameter with basins (coarse map)", drag_basins, ""),
@@ -211,20 +293,29 @@ def main() -> dict:
     print("\n== live explorers v3, model side (median ms per update) ==")
     for name, ms, note in rows:
         print(f"{name:<50} {ms:8.2f} ms   {note}")
+    print(f"{'bytes per parameter update: scene + run':<50} {scene_kb + runs_kb:8.1f} KB   aim <= 100 KB "
+          f"(scene {scene_kb:.1f} KB, run {runs_kb:.1f} KB; float32)")
     print(f"{'500 mixed drags/releases: total':<50} {t_mixed:8.1f} s")
     print(f"{'500 mixed drags/releases: memory growth (RSS)':<50} {grown:8.1f} MB   target < 20 MB")
+    print(f"{'a drag request from the view (explorer + messages)':<50} {view['ms_per_drag']:8.2f} ms; "
+          f"{view['bytes_per_drag'] / 1e3:.1f} KB sent (aim <= 100 KB)")
+    print(f"{'500 mixed requests from the view':<50} {view['ms_per_request']:8.2f} ms each on average (the releases "
+          f"compute the fan and the background); RSS {view['rss_growth_mb']:+.1f} MB   target < 20 MB")
     print("the 220 s case (n_steps 100 000, GD + SGD + flow, a/(k+1)^p), set(exponent=1.5) in an event loop:")
     print(f"  kernel thread busy in set(): {big['set_s'] * 1e3:.0f} ms (target <= 500 ms); longest event-loop "
           f"stall while the worker computes: {big['stall_s'] * 1e3:.0f} ms; the worker took {big['worker_s']:.1f} s; "
           f"peak RSS {big['peak_rss_mb']:.0f} MB (was 1.7 GB)")
     print(f"  {big['fan_note']}")
     print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs while measuring)")
-    return {"drag_param_ms": drag_param, "values_ms": values, "drag_start_ms": drag_start,
+    return {"drag_param_ms": drag_param, "values_ms": values, "scene_ms": scene_ms, "scene_basins_ms": scene_basins,
+            "update_kb": scene_kb + runs_kb, "drag_start_ms": drag_start,
             "drag_three_ms": drag_three, "drag_basins_ms": drag_basins, "fan_ms": fan, "fan_flow_ms": fan_flow,
             "reach_param_ms": reach_param, "reach_start_ms": reach_start, "adaptive_start_ms": adaptive_start,
             "adaptive_lr_ms": adaptive_lr, "naive_ms": naive, "mixed_500_s": t_mixed, "rss_growth_mb": grown,
             "blocking_set_s": big["set_s"], "blocking_stall_s": big["stall_s"], "worker_s": big["worker_s"],
-            "peak_rss_mb": big["peak_rss_mb"]}
+            "peak_rss_mb": big["peak_rss_mb"], "view_request_ms": view["ms_per_request"],
+            "view_drag_ms": view["ms_per_drag"],
+            "view_bytes_per_drag": view["bytes_per_drag"], "view_rss_growth_mb": view["rss_growth_mb"]}
 
 
 if __name__ == "__main__":

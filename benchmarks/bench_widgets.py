@@ -6,8 +6,9 @@ browser's share is in bench_browser).
 - a typed step between grid positions: one exact run (the GD path of 300 steps: target <= 3 ms);
 - anything else (start, parameter, method): the fan, every slider position in one batched call
   (target <= 50 ms), sent once;
-- the background picture (matplotlib Agg, 2x PNG): only when the landscape, a parameter or an
-  overlay changes;
+- the landscape as data (explorers/scene.py; timed in bench_live), drawn in the browser, with
+  every parameter or overlay change; the axes picture (matplotlib Agg, 2x PNG: axes, ticks,
+  labels, title): only when the limits or labels change;
 - 500 mixed updates (step on and off the grid, start, parameter, methods, frame): memory growth
   (target < 20 MB) and no pyplot figure left behind.
 
@@ -111,8 +112,8 @@ def main() -> dict:
         (f"start change: the fan ({len(grid)} steps x {n}) sent", fan, ""),
         ("  the fan in the model (one batched GD call)", fan_model, "target <= 50 ms"),
         ("  the fan with gradient flow ticked too", fan_flow, "one dense solve"),
-        ("background picture (Agg, 2x PNG)", bg, "landscape/parameter/overlay only"),
-        ("parameter change: fan + background", param, ""),
+        ("axes picture (Agg, 2x PNG)", bg, "only when limits/labels change"),
+        ("parameter change: fan + landscape data", param, "was 450-545 ms"),
     ]
     print("\n== live explorers (Python-side cost per user action; wall / thread CPU) ==")
     for name, (wall, cpu), note in rows:

@@ -119,9 +119,79 @@ def _value_limits(landscape: Landscape, f: np.ndarray):
     return lo - 2.5 * pad, hi + pad  # room below for the minima's labels, clear of the x-axis
 
 
+#: grid of the 2-D landscape (points along x, along y): the explorers' screen and their exports
+SURFACE_SHAPE = (160, 120)
+GRAPH_POINTS = 600  # samples of a 1-D graph
+CONTOUR_GREY = "0.45"  # the contour lines (0.5 pt wide)
+GRAPH_GREY = "0.25"  # the graph of f in 1-D
+
+
+def graph(landscape: Landscape, n: int | None = None):
+    """The 1-D graph: (xs, f(xs), (ymin, ymax)) over the bounds, ``n`` samples."""
+    xs, pts = landscape.grid(n or GRAPH_POINTS)
+    f = landscape.value(pts)
+    return xs, f, _value_limits(landscape, f)
+
+
+def surface(landscape: Landscape, shape=None):
+    """The 2-D picture's data: (xs, ys, Z) with Z[j, i] = log(1 + f(xs[i], ys[j]) - min f) on a
+    ``shape`` = (nx, ny) grid over the bounds (min over the grid; nan where f is not finite)."""
+    nx, ny = shape or SURFACE_SHAPE
+    (x0, x1), (y0, y1) = landscape.bounds
+    xs, ys = np.linspace(x0, x1, nx), np.linspace(y0, y1, ny)
+    X, Y = np.meshgrid(xs, ys)
+    with np.errstate(all="ignore"):
+        Z = landscape.value(np.stack([X, Y], axis=-1))
+        Z = np.log1p(np.clip(Z - np.nanmin(Z), 0, None))
+    return xs, ys, Z
+
+
+def contour_levels(Z, levels: int = 18):
+    """(levels, band colours): about ``levels`` round levels spanning Z (matplotlib's choice for
+    ``contourf(levels=n)``) and the grey of each band between two levels (LANDSCAPE_CMAP at its
+    middle), so the browser and matplotlib draw the same bands."""
+    from matplotlib.colors import Normalize, to_hex
+    from matplotlib.ticker import MaxNLocator
+
+    z = Z[np.isfinite(Z)]
+    lo, hi = (float(z.min()), float(z.max())) if z.size else (0.0, 1.0)
+    lev = MaxNLocator(levels + 1, min_n_ticks=1).tick_values(lo, hi if hi > lo else lo + 1.0)
+    under, over = np.nonzero(lev < lo)[0], np.nonzero(lev > hi)[0]
+    lev = lev[(under[-1] if len(under) else 0):(over[0] + 1 if len(over) else len(lev))]
+    mids = Normalize(lev[0], lev[-1])((lev[:-1] + lev[1:]) / 2)
+    return lev, [to_hex(c) for c in LANDSCAPE_CMAP(mids)]
+
+
+@dataclass
+class CriticalMark:
+    """A critical point as drawn: where (x, f(x) in 1-D), its marker, its label and whether the
+    label is written (below the point for a minimum, above it otherwise)."""
+
+    x: float
+    y: float
+    marker: str
+    label: str
+    written: bool
+    below: bool
+
+
+def critical_marks(landscape: Landscape, annotate: int = 5) -> list[CriticalMark]:
+    """The critical points inside the bounds, marked by kind; labelled in words when there are at
+    most ``annotate`` of them (when there are more, the minima alone, if at most ``annotate``)."""
+    b = landscape.bounds
+    cps = [c for c in landscape.critical_points()
+           if np.all((c.x >= b[:, 0]) & (c.x <= b[:, 1]))]
+    labelled = cps if len(cps) <= annotate else [c for c in cps if c.kind == "minimum"]
+    labelled = {id(c) for c in labelled} if len(labelled) <= annotate else set()
+    return [CriticalMark(float(c.x[0]), float(landscape.value(c.x)) if landscape.dim == 1 else float(c.x[1]),
+                         _MARKERS.get(c.kind, "o"), c.label, id(c) in labelled, c.kind == "minimum")
+            for c in cps]
+
+
 def draw_landscape(ax, landscape: Landscape, *, n: int | None = None, levels: int = 18,
                    critical: bool = True, annotate: int = 5) -> LandscapeArtists:
-    """Draw f over ``landscape.bounds``: its graph in 1-D, contours of log(1 + f - min f) in 2-D.
+    """Draw f over ``landscape.bounds``: its graph in 1-D, contours of log(1 + f - min f) in 2-D
+    (on an n x n grid, default :data:`SURFACE_SHAPE`).
 
     Critical points are marked by kind (o minimum, X saddle, ^ maximum, D degenerate) and, when
     there are at most ``annotate`` of them, labelled in words (when there are more, the minima
@@ -129,27 +199,24 @@ def draw_landscape(ax, landscape: Landscape, *, n: int | None = None, levels: in
     """
     b = landscape.bounds
     if landscape.dim == 1:
-        xs, pts = landscape.grid(n or 600)
-        f = landscape.value(pts)
-        (surface,) = ax.plot(xs, f, color="0.25", lw=mpl.rcParams["lines.linewidth"] * 0.9,
-                             zorder=2)
+        xs, f, ylim = graph(landscape, n)
+        (surface_,) = ax.plot(xs, f, color=GRAPH_GREY, lw=mpl.rcParams["lines.linewidth"] * 0.9,
+                              zorder=2)
         ax.set_xlim(*b[0])
-        ax.set_ylim(*_value_limits(landscape, f))
+        ax.set_ylim(*ylim)
         ax.set_xlabel("x")
         ax.set_ylabel("f(x)")
-        out = LandscapeArtists(surface)
+        out = LandscapeArtists(surface_)
     elif landscape.dim == 2:
-        X, Y, pts = landscape.grid(n or 120)
-        with np.errstate(all="ignore"):
-            Z = landscape.value(pts)
-            Z = np.log1p(np.clip(Z - np.nanmin(Z), 0, None))
-        surface = ax.contourf(X, Y, Z, levels=levels, cmap=LANDSCAPE_CMAP, zorder=0)
-        lines = ax.contour(X, Y, Z, levels=levels, colors="0.45", linewidths=0.5, zorder=1)
+        xs, ys, Z = surface(landscape, (n, n) if n else None)
+        lev, greys = contour_levels(Z, levels)
+        surface_ = ax.contourf(xs, ys, Z, levels=lev, colors=greys, zorder=0)
+        lines = ax.contour(xs, ys, Z, levels=lev, colors=CONTOUR_GREY, linewidths=0.5, zorder=1)
         ax.set_xlim(*b[0])
         ax.set_ylim(*b[1])
         ax.set_xlabel("x")
         ax.set_ylabel("y")
-        out = LandscapeArtists(surface, lines)
+        out = LandscapeArtists(surface_, lines)
     else:
         raise ValueError(f"only 1-D and 2-D landscapes can be drawn; this one has dim={landscape.dim}")
     if critical:
@@ -157,25 +224,22 @@ def draw_landscape(ax, landscape: Landscape, *, n: int | None = None, levels: in
     return out
 
 
+CRITICAL_SIZE = 1.1  # a critical point's marker, in units of lines.markersize
+LABEL_SIZE = 0.75  # a critical point's label, in units of font.size
+LABEL_OFFSET = 9  # points between a critical point and its label
+
+
 def _draw_critical(ax, landscape, out: LandscapeArtists, annotate: int):
-    b = landscape.bounds
-    cps = [c for c in landscape.critical_points()
-           if np.all((c.x >= b[:, 0]) & (c.x <= b[:, 1]))]
-    labelled = cps if len(cps) <= annotate else [c for c in cps if c.kind == "minimum"]
-    labelled = {id(c) for c in labelled} if len(labelled) <= annotate else set()
-    for c in cps:
-        x = c.x[0]
-        y = float(landscape.value(c.x)) if landscape.dim == 1 else c.x[1]
-        (m,) = ax.plot([x], [y], _MARKERS.get(c.kind, "o"), color="white", mec="black",
-                       mew=1.2, ms=mpl.rcParams["lines.markersize"] * 1.1, zorder=3,
+    for c in critical_marks(landscape, annotate):
+        (m,) = ax.plot([c.x], [c.y], c.marker, color="white", mec="black",
+                       mew=1.2, ms=mpl.rcParams["lines.markersize"] * CRITICAL_SIZE, zorder=3,
                        label=c.label)
         out.critical.append(m)
-        if id(c) in labelled:  # minima labelled below the point, the others above
-            below = c.kind == "minimum"
-            t = ax.annotate(c.label, (x, y), xytext=(0, -9 if below else 9),
+        if c.written:  # minima labelled below the point, the others above
+            t = ax.annotate(c.label, (c.x, c.y), xytext=(0, -LABEL_OFFSET if c.below else LABEL_OFFSET),
                             textcoords="offset points", ha="center",
-                            va="top" if below else "bottom",
-                            fontsize=mpl.rcParams["font.size"] * 0.75, color="0.1", zorder=3)
+                            va="top" if c.below else "bottom",
+                            fontsize=mpl.rcParams["font.size"] * LABEL_SIZE, color="0.1", zorder=3)
             out.labels.append(t)
 
 
@@ -296,7 +360,11 @@ def _basin_rgba(landscape, basins, alpha):
     return cols[lab]
 
 
-def draw_basins(ax, landscape: Landscape, basins, *, alpha: float = 0.45):
+BASIN_ALPHA = 0.45  # the basin map over the landscape's grey bands
+ORBIT_STYLE = {"color": "0.2", "ms": 2.5, "alpha": 0.6}  # the bifurcation diagram's dots
+
+
+def draw_basins(ax, landscape: Landscape, basins, *, alpha: float = BASIN_ALPHA):
     """Colour each start of a :class:`~reachkit.analysis.BasinMap` by where it ended.
 
     2-D: an image under the contour lines. 1-D: a band over the whole height of the axes.
@@ -318,7 +386,7 @@ def draw_basins(ax, landscape: Landscape, basins, *, alpha: float = 0.45):
     return im
 
 
-def update_basins(image, landscape: Landscape, basins, *, alpha: float = 0.45):
+def update_basins(image, landscape: Landscape, basins, *, alpha: float = BASIN_ALPHA):
     """Show a new basin map in an image made by :func:`draw_basins`."""
     image.set_data(_basin_rgba(landscape, basins, alpha))
 
@@ -329,10 +397,11 @@ def basin_legend(landscape: Landscape, basins, min_fraction: float = 0.0) -> lis
     return [(name, cols[name], frac) for name, frac in basins.shares(min_fraction)]
 
 
-def draw_bifurcation(ax, bif, *, color="0.2", log: bool = True):
+def draw_bifurcation(ax, bif, *, color=ORBIT_STYLE["color"], log: bool = True):
     """Orbit diagram: the long-run iterates of 1-D GD against the step. Returns the Line2D."""
     a = np.repeat(bif.steps, bif.points.shape[1])
-    (pts,) = ax.plot(a, bif.points.ravel(), ".", ms=2.5, mew=0, color=color, alpha=0.6, zorder=2,
+    (pts,) = ax.plot(a, bif.points.ravel(), ".", ms=ORBIT_STYLE["ms"], mew=0, color=color,
+                     alpha=ORBIT_STYLE["alpha"], zorder=2,
                      rasterized=True)  # dots of a few pixels: visible when projected
     if log:
         ax.set_xscale("log")
@@ -342,19 +411,18 @@ def draw_bifurcation(ax, bif, *, color="0.2", log: bool = True):
     return pts
 
 
-def draw_thresholds(ax, landscape: Landscape, *, vertical: bool = True) -> list:
-    """Dashed lines at 2/sharpness of each listed minimum (a step axis), labelled."""
+def thresholds(landscape: Landscape) -> list:
+    """(2/sharpness, colour, label) of each listed minimum with a finite threshold (a step axis)."""
     from .analysis import minima_thresholds
 
-    out = []
-    for j, (label, _lam, thr) in enumerate(minima_thresholds(landscape)):
-        if not np.isfinite(thr):
-            continue
-        col = _BASIN_COLORS[j % len(_BASIN_COLORS)]
-        line = (ax.axvline if vertical else ax.axhline)(thr, color=col, ls="--", lw=1.2, zorder=1,
-                                                        label=f"2/λ of the {label}")
-        out.append(line)
-    return out
+    return [(thr, _BASIN_COLORS[j % len(_BASIN_COLORS)], f"2/λ of the {label}")
+            for j, (label, _lam, thr) in enumerate(minima_thresholds(landscape)) if np.isfinite(thr)]
+
+
+def draw_thresholds(ax, landscape: Landscape, *, vertical: bool = True) -> list:
+    """Dashed lines at 2/sharpness of each listed minimum (a step axis), labelled."""
+    return [(ax.axvline if vertical else ax.axhline)(thr, color=col, ls="--", lw=1.2, zorder=1, label=label)
+            for thr, col, label in thresholds(landscape)]
 
 
 # ----------------------------------------------------------------------------------------------

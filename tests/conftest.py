@@ -15,3 +15,15 @@ def no_warnings():
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def live():
+    """``live(ex, name, value, final=True)``: what the view sends when a live slider of ``ex`` is
+    dragged (``final=False``) or released / its box typed into (a request answered by ``ack``)."""
+    seq = iter(range(10**9))
+
+    def send(ex, name, value, final=True):
+        ex.view._on_front_msg(ex.view, {"seq": next(seq), "final": final, "changes": {name: value}}, [])
+
+    return send

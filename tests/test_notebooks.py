@@ -68,3 +68,12 @@ def test_public_api_only_and_short_cells(path):
         assert not re.search(r"reachkit(\.\w+)*\._|rk(\.\w+)*\._\w", src), f"cell {i} uses a private name"
         assert src.count("\n") < 25, f"cell {i} is long: move the logic into reachkit"
         assert not re.search(r"^\s*def \w+\(.*\):(\n\s+.*){12,}", src, re.M), f"cell {i} defines a long function"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_question_is_checked(path):
+    """Each ``q = rk.predict(...)`` has a check cell that asserts ``q.accepts(...)`` (issue 20)."""
+    code = text(load(path), "code")
+    questions = re.findall(r"^(\w+) = rk\.predict\(", code, re.M)
+    unchecked = [q for q in questions if not re.search(rf"^\s*assert .*\b{q}\.accepts\(", code, re.M)]
+    assert not unchecked, f"questions whose accepted answer no cell checks: {unchecked}"

@@ -111,7 +111,7 @@ def test_choosing_a_target_draws_reachs_path_and_read_outs(ex1):
     assert ex1.error is None and ex1.view.fan == [] and ex1.view.clickable  # 1-D: the start moves along x
 
 
-def test_method_and_step_changes_follow_reach(ex2):
+def test_method_and_step_changes_follow_reach(ex2, live):
     ls = ex2.landscape
     choose(ex2, "target", "minimum (0, 1)")
     assert_draws(ex2, rk.reach(ls, "minimum (0, 1)", 0.4))
@@ -125,7 +125,7 @@ def test_method_and_step_changes_follow_reach(ex2):
     assert_draws(ex2, fresh, "flow")
     assert fresh.start[1] == 0.0 and "measure zero" in ex2.describe()
     choose(ex2, "dynamics", "GD, a_k = a/(k+1)^p")
-    ex2.controls.widgets["exponent"].children[0].value = 0.5
+    live(ex2, "exponent", 0.5)
     assert_draws(ex2, rk.reach(ls, "saddle", rk.power(0.2, 0.5)))
     assert "nonsummable" in ex2.describe()
 
@@ -177,7 +177,7 @@ def test_summable_steps_warn_and_report_the_stall():
     ex.close()
 
 
-def test_a_point_of_the_curve_of_minima_by_t():
+def test_a_point_of_the_curve_of_minima_by_t(live):
     ls = landscapes.curve_of_minima()
     ex = explore_reach(ls, step=0.2, t=2.0)
     assert ex.values["target"] == "family" and ex.values["t"] == 2.0
@@ -188,7 +188,7 @@ def test_a_point_of_the_curve_of_minima_by_t():
     flow = rk.reach(ls, landscapes.curve_point(2.0), method="flow")
     assert_draws(ex, flow, "flow")
     assert np.linalg.norm(flow.start - gd.start) > 0.1  # different starts for flow and GD
-    ex.controls.widgets["t"].children[0].value = 1.25  # typed: exactly 1.25
+    live(ex, "t", 1.25)  # typed: exactly 1.25
     assert ex.values["t"] == 1.25
     assert_draws(ex, rk.reach(ls, landscapes.curve_point(1.25), method="flow"), "flow")
     ex.close()
@@ -310,8 +310,8 @@ def test_reduced_motion_reset_fallback_and_close(ex1):
     assert set(_instances) - before == set()
 
 
-def test_a_landscape_parameter_rebuilds_the_target_and_the_path(ex1):
-    ex1.controls.widgets["sharp"].children[0].value = 30.0
+def test_a_landscape_parameter_rebuilds_the_target_and_the_path(ex1, live):
+    live(ex1, "sharp", 30.0)
     ls = landscapes.sharp_flat_double_well(sharp=30.0)
     assert ex1.landscape.params == ls.params
     assert_draws(ex1, rk.reach(ls, "sharp minimum", 0.04))

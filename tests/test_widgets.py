@@ -209,13 +209,14 @@ def test_bad_arguments_raise_clear_errors():
 # The assembled explorer: controls, view traits, read-outs
 # ----------------------------------------------------------------------------------------------
 def test_controls_come_from_the_declarations(ex1):
-    names = [s.name for s in ex1.model.declarations if s.name != "step"]
+    """The ranged reals are live sliders in the view; every other setting but the step is a control."""
+    live = [p["name"] for p in ex1.view.params]
+    names = [s.name for s in ex1.model.declarations if s.name != "step" and s.name not in live]
     assert list(ex1.controls.widgets) == names
+    shown = {p["name"]: p for p in ex1.view.params}
     for p in ex1.landscape.param_specs:
-        row = ex1.controls.widgets[p.name]
-        text, slider = row.children
-        assert isinstance(text, W.FloatText) and text.value == p.default and text.tooltip == p.description
-        assert isinstance(slider, W.FloatLogSlider if p.log else W.FloatSlider)
+        assert (shown[p.name]["value"], shown[p.name]["help"]) == (p.default, p.description)
+        assert shown[p.name]["log"] == p.log and (shown[p.name]["low"], shown[p.name]["high"]) == (p.low, p.high)
     assert isinstance(ex1.controls.widgets["n_steps"], W.BoundedIntText)
     assert "bifurcation" in ex1.controls.widgets
 
@@ -341,11 +342,12 @@ def test_an_explorer_leaves_pyplots_backend_alone():
     assert out.stdout.split() == ["svg", "matplotlib.backends.backend_svg"]
 
 
-def test_a_refused_value_goes_back_in_the_control(ex2):
+def test_a_refused_value_goes_back_in_the_control(ex2, live):
     ex2.controls.widgets["seed"].value = 5  # no SGD here, but a valid value is kept
     assert ex2.values["seed"] == 5
-    assert not ex2.set(exponent=-3) and "exponent" in ex2.status
-    assert ex2.controls.widgets["exponent"].children[0].value == 0.6
+    live(ex2, "exponent", -3.0)
+    assert "exponent" in ex2.status and ex2.status.startswith("Could not update")
+    assert next(p for p in ex2.view.params if p["name"] == "exponent")["value"] == 0.6
 
 
 def test_several_methods_in_their_colours_and_the_flow_alone():
@@ -365,10 +367,9 @@ def test_several_methods_in_their_colours_and_the_flow_alone():
     ex.close()
 
 
-def test_parameter_change_rebuilds_the_landscape_and_the_background(ex1):
+def test_parameter_change_rebuilds_the_landscape_and_the_background(ex1, live):
     before = ex1.view.background
-    row = ex1.controls.widgets["sharp"]
-    row.children[0].value = 40.0
+    live(ex1, "sharp", 40.0)
     assert ex1.landscape.params["sharp"] == 40.0 and ex1.view.background != before
     want = landscapes.sharp_flat_double_well(sharp=40.0)
     ref = plain_gd(want.grad, [-0.5], ex1.values["step"], 80)

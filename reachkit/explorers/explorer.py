@@ -23,12 +23,19 @@ import html
 import ipywidgets as W
 
 from .. import checks, plotting
-from . import background
+from . import background, scene
 from .controls import Controls
 from .model import CLOSED
-from .view import ExplorerView, display_view, encode_run, fallback_bundle
+from .view import ExplorerView, display_view, encode_run, fallback_bundle, live_param
 
 VIEW_OWNED = ("step",)  # settings edited on the view itself (its step slider and number box)
+
+
+def live_settings(declarations) -> list:
+    """The settings the view shows as live sliders (a drag updates the picture while it moves):
+    every real with a finite range but the step, which has its own slider."""
+    return [s for s in declarations if s.kind == "real" and s.name not in VIEW_OWNED
+            and s.low is not None and s.high is not None]
 
 
 def display_options(lecture=None, reduced_motion=False, trail=20, speed=20, predict=None) -> dict:
@@ -57,12 +64,16 @@ class Explorer:
         self.error: str | None = None
         self._initial = dict(model.values)
         self._static_key = None
+        self._frame_key = None
         self._last_frame = 0
         self._deferred = False  # a step from the view waits to be coalesced with the next ones
+        self.live = live_settings(model.declarations)
         self.view = ExplorerView(lecture=lecture, reduced_motion=reduced_motion, trail=trail,
                                  speed=speed, clickable=bool(model.clickable),
-                                 step_label=model.step_label)
-        panel = [s for s in model.declarations if s.name not in VIEW_OWNED]
+                                 step_label=model.step_label, params=self._params())
+        self.view.on_request, self.view.on_refused = self._on_request, self._refused
+        owned = {*VIEW_OWNED, *(s.name for s in self.live)}
+        panel = [s for s in model.declarations if s.name not in owned]
         self.controls = Controls(panel, model.values)
         self.readout = W.HTML()
         self.reset_button = W.Button(description="reset", icon="undo", tooltip="back to the initial settings")
@@ -85,23 +96,43 @@ class Explorer:
     def set(self, **changes) -> bool:
         """Apply setting changes as one update; True if they were accepted. Never raises: a
         refused value or a failure shows in the status line and the controls go back."""
+        return self._update(changes, final=True)
+
+    def _update(self, changes: dict, final: bool) -> bool:
+        """``set``; with ``final=False`` a drag update (the model computes only what is shown)."""
         if self.model.closed:
             self.error = "this explorer is closed: make a new one to go on"
             self.view.status = CLOSED
             return False
         try:
             self.view.busy = True
-            what = self.model.update(**changes)
+            what = self.model.update(final=final, **changes)
             self.error = None
-            self._push(what) if what else self._sync_inputs()
+            if what:
+                self._push(what)
+            else:
+                self._sync_inputs()
+                self.view.status = self.model.current.status  # an accepted change clears a refusal
             return True
         except Exception as exc:  # a callback must never raise: report and keep the last run
-            self.error = f"{type(exc).__name__}: {exc}"
-            self.view.status = f"Could not update: {self.error}. The figure still shows the last valid run."
+            self._refused(f"{type(exc).__name__}: {exc}")
             self._sync_inputs()
             return False
         finally:
             self.view.busy = self.model.busy  # on while the model's background work runs
+
+    def _refused(self, message: str):
+        """A refused value or failed update: said in the status line; the last valid run stays."""
+        self.error = message
+        self.view.status = f"Could not update: {message}. The figure still shows the last valid run."
+
+    def _on_request(self, changes: dict, final: bool):
+        """A drag (``final=False``) or release of a live slider or of the start, from the view."""
+        self._update(changes, final)
+
+    def _params(self) -> list[dict]:
+        off = self.model.inactive()
+        return [live_param(s, self.model.values[s.name], s.name in off) for s in self.live]
 
     def _arrived(self, what: set):
         """Background work of the model changed ``what``: show it."""
@@ -162,8 +193,15 @@ class Explorer:
                 v.fan_steps = [float(a) for a in m.fan_steps]
                 v.fan = [_encode(r, keys) for r in m.fan]
             if "background" in what and m.static_key() != self._static_key:
-                for name, value in background.render(m.static_layer(), self.lecture).items():
-                    setattr(v, name, value)
+                # the scene (data, a few ms) in the same message as the runs below, so no frame shows a
+                # path and a landscape of different values; the frame PNG only when its axes change
+                layer = m.static_layer()
+                frame = background.frame_key(layer, self.lecture)
+                if frame != self._frame_key:
+                    for name, value in background.render(layer, self.lecture).items():
+                        setattr(v, name, value)
+                    self._frame_key = frame
+                v.scene = scene.build(layer, self.lecture)
                 self._static_key = m.static_key()
             if m.fan_index(m.step) is None or "fan" in what or not v.runs:
                 v.runs = _encode(m.current, keys)
@@ -183,6 +221,9 @@ class Explorer:
         self._sync_controls()
 
     def _sync_controls(self):
+        params = self._params()
+        if params != self.view.params:
+            self.view.params = params
         self.controls.show({k: val for k, val in self.model.values.items() if k in self.controls.widgets})
         self.controls.disable(self.model.inactive())
 
@@ -247,7 +288,7 @@ class Explorer:
         """A still picture of the current run (whole paths; up to ``frame`` if given)."""
         m = self.model
         return background.still(m.static_layer(), m.current, [s["key"] for s in m.series()],
-                                self.lecture, frame, self.view.trail, dpi=dpi)
+                                self.lecture, frame, self.view.trail, dpi=dpi, start=m.start, step=m.step)
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
         """The live widget, plus the still picture (2x) and the status text for renderers without one;

@@ -16,6 +16,7 @@ import base64
 import html
 import io
 import pathlib
+import reprlib
 
 import anywidget
 import numpy as np
@@ -24,7 +25,7 @@ import traitlets as T
 from .. import checks
 
 __all__ = ["ExplorerView", "encode_run", "pack_points", "background_traits", "fallback_bundle", "still_bundle",
-           "display_view", "demo"]
+           "display_view", "demo", "read_request", "live_param"]
 
 _STATIC = pathlib.Path(__file__).parent.parent / "static"
 MARKERS = ("circle", "square", "diamond", "triangle")
@@ -69,6 +70,59 @@ def _check_entry(name: str, entry) -> dict:
     return entry
 
 
+def _brief(value) -> str:
+    """A short repr (a refused million-element list is not printed whole)."""
+    r = reprlib.Repr()
+    r.maxlist = r.maxtuple = r.maxdict = 4
+    r.maxstring = r.maxother = 40
+    return r.repr(value)
+
+
+def _point(name: str, value) -> list[float]:
+    """[x] or [x, y]: the length is checked before the elements (a huge list is refused at once)."""
+    if not isinstance(value, (list, tuple)) or len(value) not in (1, 2):
+        size = f"{len(value)} numbers" if isinstance(value, (list, tuple)) else type(value).__name__
+        raise ValueError(f"{name} must be [x] (1-D) or [x, y] (2-D); got {size}: {_brief(value)}")
+    return [checks.real(name, v) for v in value]
+
+
+def live_param(setting, value, disabled: bool = False) -> dict:
+    """A setting shown as a live slider in the view (``params`` trait): name, label, help, range, log,
+    value (exact) and whether it does nothing now (``disabled``)."""
+    return {"name": setting.name, "label": setting.label or setting.name, "help": setting.help or "",
+            "low": float(setting.low), "high": float(setting.high), "log": bool(setting.log),
+            "value": float(value), "disabled": bool(disabled)}
+
+
+def read_request(content, live, limits, dim: int) -> tuple[int, dict, bool]:
+    """(seq, changes, final) of a request from the view, ``{"seq": int >= 0, "final": bool, "changes":
+    {name: value}}`` with names among ``live`` (numbers) and "start" ([x] or [x, y] within ``limits``,
+    x only in 1-D). A malformed request is a TypeError / ValueError naming the field."""
+    if not isinstance(content, dict):
+        raise TypeError(f"a request must be a dict with seq, final and changes; got {_brief(content)}")
+    seq = checks.integer("seq", content.get("seq"), low=0)
+    final = checks.flag("final", content.get("final"))
+    changes = content.get("changes")
+    if not isinstance(changes, dict) or not changes:
+        raise TypeError(f"changes must be a non-empty dict of settings; got {_brief(changes)}")
+    out = {}
+    for name, value in changes.items():
+        if name == "start":
+            point = _point("start", value)
+            if len(point) != dim:
+                raise ValueError(f"start must have {dim} coordinate(s) here; got {_brief(value)}")
+            box = list(zip(limits[::2], limits[1::2], strict=True))[:dim]
+            if any(not lo <= c <= hi for c, (lo, hi) in zip(point, box, strict=False)):
+                raise ValueError(f"start {_brief(value)} is outside the plot " +
+                                 " x ".join(f"[{lo:.4g}, {hi:.4g}]" for lo, hi in box))
+            out["start"] = tuple(point)
+        elif name in live:
+            out[name] = checks.real(name, value)
+        else:
+            raise ValueError(f"{_brief(name)} is not a setting the view changes; those are {['start', *live]}")
+    return seq, out, final
+
+
 class _Real(T.Float):
     """A float trait under reachkit's rule (checks.real): bools and strings refused, the value checked."""
 
@@ -94,7 +148,7 @@ class _Integer(T.Int):
 class ExplorerView(anywidget.AnyWidget):
     """The canvas, Play/Pause/Rewind, speed, scrubber, step slider with an exact number box, status line."""
 
-    _esm = _STATIC / "view.js"
+    _esm = (_STATIC / "scene.js").read_text() + (_STATIC / "view.js").read_text()  # one ES module
     _css = _STATIC / "view.css"
 
     background = T.Bytes(b"").tag(sync=True)
@@ -110,7 +164,7 @@ class ExplorerView(anywidget.AnyWidget):
     step_max = _Real(1.0, positive=True).tag(sync=True)
     step_marks = T.List(T.Dict()).tag(sync=True)
     step_label = T.Unicode("step a").tag(sync=True)
-    start = T.List(T.Float(), [0.0, 0.0]).tag(sync=True)
+    start = T.List(default_value=[0.0, 0.0]).tag(sync=True)  # checked by _valid_start, length first
     clickable = T.Bool(True).tag(sync=True)
     frame = _Integer(0, low=0).tag(sync=True)
     playing = T.Bool(False).tag(sync=True)
@@ -122,10 +176,51 @@ class ExplorerView(anywidget.AnyWidget):
     lecture = T.Bool(False).tag(sync=True)
     revealed = T.Bool(True).tag(sync=True)  # False: the start and controls only, until a question is answered
     step_line = T.Dict().tag(sync=True)  # {} or {"box", "limits", "log"}: a second axes with the step on x
+    params = T.List(T.Dict()).tag(sync=True)  # live sliders (live_param): a drag sends requests
+    ack = T.Int(-1).tag(sync=True)  # seq of the last request answered (sent with what it changed)
+    scene = T.Dict().tag(sync=True)  # {} or what the landscape picture is made of (explorers/scene.py)
 
     def __init__(self, **traits):
         super().__init__(**traits)
         self.add_class("rk-view-widget")
+        self.on_request = None  # callback(changes, final) for a checked request from the view
+        self.on_refused = None  # callback(message) for a value or request the kernel refused
+        self.on_msg(self._on_front_msg)
+
+    def set_state(self, sync_data):
+        """State from the front end, one trait at a time: a value its validator refuses is not taken,
+        the front end gets the kernel's value back and the refusal goes to ``on_refused`` (the status
+        line); nothing raises into the kernel's output."""
+        for name, value in sync_data.items():
+            try:
+                if name == "start":  # before ipywidgets scans the value for buffers (slow on a huge list)
+                    value = _point("start", value)
+                super().set_state({name: value})
+            except Exception as exc:  # noqa: BLE001 (a front-end value: report, never raise)
+                if name in self.keys:
+                    self.send_state(name)
+                self._refuse(f"{name} from the view: {exc}")
+
+    def _refuse(self, message: str):
+        if self.on_refused is not None:
+            self.on_refused(message)
+        else:
+            self.status = f"Could not update: {message}"
+
+    def _on_front_msg(self, _widget, content, _buffers):
+        """A request from the view (a drag of a live slider or of the start, or its release): checked,
+        handed to ``on_request``, then answered by ``ack`` in the same sync message as its result."""
+        seq = content.get("seq") if isinstance(content, dict) else None
+        with self.hold_sync():
+            try:
+                live = ["step", *(p["name"] for p in self.params)]
+                seq, changes, final = read_request(content, live, self.limits, len(self.start))
+                if self.on_request is not None:
+                    self.on_request(changes, final)
+            except Exception as exc:  # noqa: BLE001 (a front-end message: report, never raise)
+                self._refuse(f"a request from the view: {exc}")
+            if isinstance(seq, int) and not isinstance(seq, bool) and seq >= 0:
+                self.ack = seq  # the view sends its next value once this arrives
 
     @T.validate("background_size")
     def _valid_size(self, proposal):
@@ -189,9 +284,7 @@ class ExplorerView(anywidget.AnyWidget):
 
     @T.validate("start")
     def _valid_start(self, proposal):
-        if len(proposal.value) not in (1, 2):
-            raise ValueError(f"start must be [x] (1-D) or [x, y] (2-D); got {proposal.value!r}")
-        return [checks.real("start", v) for v in proposal.value]
+        return _point("start", proposal.value)
 
     def shown_run(self) -> dict:
         """The entry the view draws for the current step: fan[i] if step == fan_steps[i], else runs if
@@ -212,18 +305,19 @@ def _box(ax, height: float) -> list[float]:
     return [x0, height - y1, x1, height - y0]
 
 
-def background_traits(fig, ax, scale: float = 2.0, step_ax=None) -> dict:
+def background_traits(fig, ax, scale: float = 2.0, step_ax=None, transparent: bool = False) -> dict:
     """background, background_size, axes_box and limits of a matplotlib figure: the PNG rendered at
     ``scale`` x (HiDPI), its CSS size (figure inches x dpi) and the axes' data rectangle in CSS px;
     with ``step_ax`` (axes whose x is the step, e.g. a bifurcation diagram) also ``step_line``, where
-    the view draws a vertical line at the step in use."""
+    the view draws a vertical line at the step in use. ``transparent``: figure and axes backgrounds left
+    out (the view draws the ``scene`` under the PNG on white)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     canvas = FigureCanvasAgg(fig) if not isinstance(fig.canvas, FigureCanvasAgg) else fig.canvas
     canvas.draw()
     width, height = fig.bbox.width, fig.bbox.height
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=fig.dpi * scale)
+    fig.savefig(buf, format="png", dpi=fig.dpi * scale, transparent=transparent)
     xmin, xmax = ax.get_xlim()
     ymin, ymax = ax.get_ylim()
     step_line = {} if step_ax is None else {"box": _box(step_ax, height), "limits": list(step_ax.get_xlim()),

@@ -24,14 +24,53 @@ function points(buf) {
   return out;
 }
 
+// -- back-pressure for live requests (a drag of a parameter or of the start) ---------------------------
+// One request in flight at a time: `want(changes, final)` keeps only the latest value of each setting
+// (latest wins; nothing queues on a slow connection); the next request goes out when the kernel's
+// answer to the last one has arrived and been drawn (`acked(seq)`). A final request (a release, a
+// typed value) is never dropped: merged into what waits, it stays final. `patience` ms without an
+// answer and the next request goes anyway (a lost message must not freeze the drag).
+export function pacer(send, { now = () => performance.now(), patience = 5000, first = 0 } = {}) {
+  let seq = first, inFlight = null, sentAt = 0, waiting = null;
+  const pump = () => {
+    if (!waiting || (inFlight !== null && now() - sentAt < patience)) return;
+    const msg = { seq: ++seq, final: waiting.final, changes: waiting.changes };
+    waiting = null;
+    inFlight = msg.seq; sentAt = now();
+    send(msg);
+  };
+  return {
+    want(changes, final = false) {
+      waiting = { changes: { ...(waiting ? waiting.changes : {}), ...changes }, final: final || (waiting ? waiting.final : false) };
+      pump();
+    },
+    acked(n) { if (n === inFlight) { inFlight = null; pump(); } },
+    get idle() { return inFlight === null && waiting === null; },
+    get inFlight() { return inFlight; },
+  };
+}
+
+// A live slider's positions: 200 steps, log spaced when `log`, each value rounded to 4 significant digits.
+const POSITIONS = 200;
+export function sliderValue(p, i) {
+  const t = i / POSITIONS;
+  const v = p.log ? Math.exp(Math.log(p.low) + t * (Math.log(p.high) - Math.log(p.low))) : p.low + t * (p.high - p.low);
+  return i <= 0 ? p.low : i >= POSITIONS ? p.high : Number(v.toPrecision(4));
+}
+export function sliderIndex(p, v) {
+  const t = p.log ? (Math.log(v) - Math.log(p.low)) / (Math.log(p.high) - Math.log(p.low)) : (v - p.low) / (p.high - p.low);
+  return Math.max(0, Math.min(POSITIONS, Math.round(t * POSITIONS)));
+}
+
 function render({ model, el }) {
   const root = el_("div", "rk-view", { tabindex: "0" });
   const figure = el_("div", "rk-figure", { role: "img", "aria-label": "" });
-  const img = el_("img", "rk-background", { alt: "", draggable: "false" });
-  const canvas = el_("canvas", "rk-layer");
+  let img = el_("img", "rk-background", { alt: "", draggable: "false" });
+  const sceneCanvas = el_("canvas", "rk-layer rk-scene");   // the landscape, drawn from `scene` (scene.js)
+  const canvas = el_("canvas", "rk-layer rk-paths");
   const badge = el_("div", "rk-busy", { "aria-hidden": "true" });
   badge.textContent = "computing…";
-  figure.append(img, canvas, badge);
+  figure.append(sceneCanvas, img, canvas, badge);
 
   // icons as inline SVG (no font or CDN needed); the accessible name is the button's aria-label
   const ICONS = {
@@ -64,7 +103,9 @@ function render({ model, el }) {
 
   const readout = el_("div", "rk-frame-readout");
   const status = el_("div", "rk-status", { role: "status", "aria-live": "polite" });
-  root.append(figure, transport, stepRow, status, readout);
+  const paramsBox = el_("div", "rk-params");
+  const announce = el_("div", "rk-announce", { role: "status", "aria-live": "polite" });   // the start, once settled
+  root.append(figure, transport, stepRow, paramsBox, status, readout, announce);
   el.append(root);
   // waiting for a guess (revealed false: rk.explore(..., predict=...)): the start and the controls show,
   // the path, the status, the read-outs and Play wait until the question is answered or "show anyway"
@@ -111,7 +152,10 @@ function render({ model, el }) {
     const [w, h] = model.get("background_size");
     // Leave the window's height minus the notebook's chrome and the view's own controls for the plot,
     // so that plot, Play, step slider and status line fit on one screen (1280x720 in lecture mode).
-    const reserve = model.get("lecture") ? 310 : 250;
+    // ... and the live sliders' rows (two to a row; estimated until they are laid out)
+    const shown = model.get("params").filter((p) => !p.disabled).length;
+    const rows = Math.max(paramsBox.offsetHeight, Math.ceil(shown / 2) * (model.get("lecture") ? 48 : 32));
+    const reserve = (model.get("lecture") ? 310 : 250) + rows;
     figure.style.width = `min(100%, ${w}px, max(240px, (100vh - ${reserve}px) * ${w / h}))`;
     figure.style.aspectRatio = `${w} / ${h}`;
     root.classList.toggle("rk-lecture", model.get("lecture"));
@@ -124,7 +168,7 @@ function render({ model, el }) {
     const dpr = window.devicePixelRatio || 1;
     scale = rect.width / model.get("background_size")[0];
     const cw = Math.round(rect.width * dpr), ch = Math.round(rect.height * dpr);
-    if (canvas.width !== cw || canvas.height !== ch) { canvas.width = cw; canvas.height = ch; }
+    if (canvas.width !== cw || canvas.height !== ch) { canvas.width = cw; canvas.height = ch; paintScene(); }
     draw();
     return true;
   }
@@ -132,15 +176,49 @@ function render({ model, el }) {
   // the notebook the browser skips (JupyterLab's off-screen cells): poll once per frame until it has a size.
   const observer = new ResizeObserver(resize);
   observer.observe(figure);
+  // the live sliders' rows take height from the plot (layout's reserve): refit when their height changes
+  let paramsHeight = 0;
+  const paramsObserver = new ResizeObserver(() => {
+    if (paramsBox.offsetHeight !== paramsHeight) { paramsHeight = paramsBox.offsetHeight; layout(); }
+  });
+  paramsObserver.observe(paramsBox);
   let sizing = 0;
   const untilSized = () => { sizing = resize() ? 0 : requestAnimationFrame(untilSized); };
 
-  let url = null;
+  // A new background (axes, ticks, labels, title) arrives with the scene and runs drawn on it: it is
+  // decoded first, then the decoded image replaces the old one and scene and paths are drawn in the
+  // same task, so no frame shows the old axes under the new picture (`decoding` holds the drawing).
+  let url = null, decoding = 0;
   function background() {
     const bg = model.get("background");
-    if (url) URL.revokeObjectURL(url);
-    url = bg && bg.byteLength ? URL.createObjectURL(new Blob([bg], { type: "image/png" })) : null;
-    if (url) img.src = url; else img.removeAttribute("src");
+    const next = bg && bg.byteLength ? URL.createObjectURL(new Blob([bg], { type: "image/png" })) : null;
+    const fresh = el_("img", "rk-background", { alt: "", draggable: "false" });
+    const token = ++decoding;
+    const swap = () => {
+      if (token !== decoding) { if (next) URL.revokeObjectURL(next); return; }
+      img.replaceWith(fresh); img = fresh;
+      if (url) URL.revokeObjectURL(url);
+      url = next; decoding = 0;
+      paintScene(); draw();
+    };
+    if (!next) { swap(); return; }
+    fresh.src = next;
+    fresh.decode().then(swap, swap);
+  }
+
+  // -- the landscape from the kernel's data (scene.js), on its own canvas under the background ----------
+  function paintScene() {
+    if (decoding) return;
+    const dpr = window.devicePixelRatio || 1;
+    if (sceneCanvas.width !== canvas.width || sceneCanvas.height !== canvas.height) {
+      sceneCanvas.width = canvas.width; sceneCanvas.height = canvas.height;
+    }
+    const ctx = sceneCanvas.getContext("2d");
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, sceneCanvas.width, sceneCanvas.height);
+    ctx.setTransform(dpr * scale, 0, 0, dpr * scale, 0, 0);
+    drawScene(ctx, model.get("scene"), model.get("axes_box"), model.get("limits"), model.get("step_line"), dpr * scale);
+    sceneCanvas.dataset.scene = model.get("scene").dim ? "drawn" : "";
   }
 
   // -- drawing ----------------------------------------------------------------------------------------
@@ -159,6 +237,7 @@ function render({ model, el }) {
     ctx.fill(); ctx.stroke();
   }
   function draw() {
+    if (decoding) return;   // a new background is decoding: its scene and paths are drawn with it
     const ctx = canvas.getContext("2d");
     const dpr = window.devicePixelRatio || 1;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -208,7 +287,7 @@ function render({ model, el }) {
         ctx.globalAlpha = base;
         const xk = p[2 * k], yk = p[2 * k + 1];
         if (Number.isFinite(xk) && Number.isFinite(yk)) {
-          ctx.fillStyle = s.color; ctx.strokeStyle = "#ffffff"; ctx.lineWidth = 1.5 * big;
+          ctx.fillStyle = s.color; ctx.strokeStyle = "#000000"; ctx.lineWidth = 1.2 * big;   // as the exports: black edge
           marker(ctx, s.marker || "circle", px(xk), py(yk), 5 * big);
         }
       });
@@ -296,6 +375,9 @@ function render({ model, el }) {
     if (OWN_KEYS.has(ev.key) || (ev.target === stepBox && !ev.ctrlKey && !ev.metaKey && !ev.altKey)) ev.stopPropagation();
     if (ev.target !== root && ev.target !== figure) return;   // sliders and the box keep their own keys
     if (ev.key === " ") { ev.preventDefault(); playing ? stop() : start(); }
+    else if (ev.shiftKey && ev.key.startsWith("Arrow") && model.get("clickable")) {
+      ev.preventDefault(); nudgeStart(ev.key);
+    }
     else if (ev.key === "ArrowRight" || ev.key === "ArrowLeft") {
       ev.preventDefault(); stop(false);
       const n = nFrames(entry() || lastEntry);
@@ -313,7 +395,7 @@ function render({ model, el }) {
   function stepUI() {
     const a = model.get("step"), g = grid();
     stepSlider.max = String(g.length - 1);
-    stepSlider.value = String(gridIndex(a));
+    if (!stepDragging && requests.idle) stepSlider.value = String(gridIndex(a));   // else the pointer owns it
     stepSlider.setAttribute("aria-valuetext", `${model.get("step_label").replace(/ a$/, "")} ${fmt(a)}`);
     if (document.activeElement !== stepBox) stepBox.value = String(a);   // the number used, exactly
   }
@@ -328,9 +410,24 @@ function render({ model, el }) {
       marks.append(tick);
     }
   }
+  // With a fan every position is drawn here at once. Without one (a fan not computed yet, the reach and
+  // adaptive explorers) each position is a computation: a drag sends live requests (one in flight, the
+  // latest wins; the step shown stays the kernel's until its answer), the release a final one.
+  let stepDragging = false;
+  const liveStep = () => !(model.get("fan").length && model.get("fan").length === model.get("fan_steps").length);
+  stepSlider.addEventListener("pointerdown", () => { stepDragging = liveStep(); });
   stepSlider.addEventListener("input", () => {
     if (playing) { f0 = frame; t0 = 0; }
-    setStep(grid()[Number(stepSlider.value)]);
+    const a = grid()[Number(stepSlider.value)];
+    if (!liveStep()) { setStep(a); return; }
+    stepBox.value = String(a);
+    stepSlider.setAttribute("aria-valuetext", `${model.get("step_label").replace(/ a$/, "")} ${fmt(a)}`);
+    requests.want({ step: a });
+  });
+  stepSlider.addEventListener("change", () => {
+    const live = stepDragging || liveStep();
+    stepDragging = false;
+    if (live) requests.want({ step: grid()[Number(stepSlider.value)] }, true);
   });
   const typed = () => {
     const v = Number(stepBox.value.trim());
@@ -340,23 +437,142 @@ function render({ model, el }) {
   stepBox.addEventListener("change", typed);
   stepBox.addEventListener("keydown", (ev) => { if (ev.key === "Enter") { typed(); } });
 
-  // -- click on the plot sets the start (marker at once; the path follows from the kernel) ----------------
-  figure.addEventListener("click", (ev) => {
-    if (!model.get("clickable")) return;
+  // -- live requests: parameter sliders and the start, with back-pressure (see pacer) ---------------------
+  let dragging = null;            // {id, x, y, moved} while the pointer is down on the plot
+  let finalStart = false;         // a released or keyed start waits to be announced
+  const requests = pacer((msg) => { model.send(msg); root.dataset.pending = "1"; },
+                         { first: Math.floor(Math.random() * 1e9) });
+  const settled = () => !dragging && requests.idle;
+
+  // the data point under a pointer event, clamped to the axes; null outside them (or not clickable)
+  function dataPoint(ev, clamp) {
     const r = canvas.getBoundingClientRect();
-    const cx = (ev.clientX - r.left) / scale, cy = (ev.clientY - r.top) / scale;
+    let cx = (ev.clientX - r.left) / scale, cy = (ev.clientY - r.top) / scale;
     const [left, top, right, bottom] = model.get("axes_box");
-    if (cx < left || cx > right || cy < top || cy > bottom) return;
+    if (!clamp && (cx < left || cx > right || cy < top || cy > bottom)) return null;
+    cx = Math.min(right, Math.max(left, cx)); cy = Math.min(bottom, Math.max(top, cy));
     const [xmin, xmax, ymin, ymax] = model.get("limits");
     const x = xmin + (cx - left) / (right - left) * (xmax - xmin);
     const y = ymax - (cy - top) / (bottom - top) * (ymax - ymin);
-    const st = model.get("start").length === 1 ? [x] : [x, y];
-    pendingStart = st;
+    return model.get("start").length === 1 ? [x] : [x, y];
+  }
+  // Press on the plot and drag: the marker follows the pointer at once, the path follows from the kernel
+  // (drag requests); the release sends exactly the point under the pointer (final). A press released
+  // without moving is a click: the start trait, as before (the model may read it as a target).
+  figure.addEventListener("pointerdown", (ev) => {
+    if (!model.get("clickable") || ev.button !== 0) return;
+    const st = dataPoint(ev, false);
+    if (!st) return;
+    ev.preventDefault();
+    figure.setPointerCapture(ev.pointerId);
+    dragging = { id: ev.pointerId, x: ev.clientX, y: ev.clientY, moved: false };
     stop(false);
-    model.set("start", st);
-    model.save_changes();
-    draw();
+    pendingStart = st; draw();
   });
+  figure.addEventListener("pointermove", (ev) => {
+    if (!dragging || ev.pointerId !== dragging.id) return;
+    if (!dragging.moved && Math.hypot(ev.clientX - dragging.x, ev.clientY - dragging.y) < 3) return;
+    dragging.moved = true;
+    pendingStart = dataPoint(ev, true); draw();
+    requests.want({ start: pendingStart });
+  });
+  const release = (ev) => {
+    if (!dragging || ev.pointerId !== dragging.id) return;
+    const moved = dragging.moved;
+    dragging = null;
+    const st = moved ? dataPoint(ev, true) : pendingStart;
+    pendingStart = st; draw();
+    finalStart = true;
+    if (moved) requests.want({ start: st }, true);
+    else { model.set("start", st); model.save_changes(); }
+  };
+  figure.addEventListener("pointerup", release);
+  figure.addEventListener("pointercancel", release);
+
+  // Shift+arrow keys (figure focused): the start moves by 1/100 of the axes (x: left/right, y: up/down);
+  // a held key is a drag, its release final.
+  function nudgeStart(key) {
+    const [xmin, xmax, ymin, ymax] = model.get("limits");
+    const st = [...(pendingStart || model.get("start"))];
+    const dx = key === "ArrowRight" ? 1 : key === "ArrowLeft" ? -1 : 0;
+    const dy = st.length === 2 ? (key === "ArrowUp" ? 1 : key === "ArrowDown" ? -1 : 0) : 0;
+    if (!dx && !dy) return;
+    st[0] = Math.min(xmax, Math.max(xmin, st[0] + dx * (xmax - xmin) / 100));
+    if (dy) st[1] = Math.min(ymax, Math.max(ymin, st[1] + dy * (ymax - ymin) / 100));
+    stop(false);
+    pendingStart = st.map((v) => Number(v.toPrecision(6))); draw();
+    requests.want({ start: pendingStart });
+  }
+  root.addEventListener("keyup", (ev) => {
+    if ((ev.target === root || ev.target === figure) && ev.key.startsWith("Arrow") && ev.shiftKey && pendingStart) {
+      finalStart = true;
+      requests.want({ start: pendingStart }, true);
+    }
+  });
+
+  // live parameter sliders: a drag sends drag requests, the release a final one; the box takes exact values
+  let paramRows = new Map();     // name -> {row, slider, box, p}
+  let activeParam = null;        // the slider being dragged (the kernel's echo does not move it)
+  function paramsUI() {
+    const ps = model.get("params");
+    const names = ps.map((p) => p.name).join("\n");
+    const shape = names + ps.map((p) => (p.disabled ? "-" : "+")).join("");
+    if (names !== [...paramRows.keys()].join("\n")) {
+      paramsBox.replaceChildren();
+      paramRows = new Map();
+      for (const p of ps) {
+        const row = el_("div", "rk-row rk-param", { "data-name": p.name, title: p.help });
+        const label = el_("span", "rk-paramlabel");
+        label.textContent = p.label;
+        const slider = el_("input", "rk-paramslider", { type: "range", min: "0", max: String(POSITIONS), step: "1", "aria-label": p.label });
+        const box = el_("input", "rk-parambox", { type: "text", inputmode: "decimal", spellcheck: "false", size: "9", "aria-label": `${p.label}, exact value` });
+        row.append(label, slider, box);
+        paramsBox.append(row);
+        const it = { row, slider, box, p };
+        paramRows.set(p.name, it);
+        slider.addEventListener("pointerdown", () => { activeParam = p.name; });
+        slider.addEventListener("input", () => {
+          const v = sliderValue(it.p, Number(slider.value));
+          box.value = String(v); slider.setAttribute("aria-valuetext", `${it.p.label} ${fmt(v)}`);
+          requests.want({ [p.name]: v });
+        });
+        slider.addEventListener("change", () => {
+          activeParam = null;
+          requests.want({ [p.name]: sliderValue(it.p, Number(slider.value)) }, true);
+        });
+        const typedParam = () => {
+          const v = Number(box.value.trim());
+          const ok = box.value.trim() !== "" && Number.isFinite(v) && v >= it.p.low && v <= it.p.high;
+          box.classList.toggle("rk-invalid", !ok);
+          if (ok && v !== it.p.value) { slider.value = String(sliderIndex(it.p, v)); requests.want({ [p.name]: v }, true); }
+        };
+        box.addEventListener("change", typedParam);
+        box.addEventListener("keydown", (ev) => { if (ev.key === "Enter") typedParam(); });
+      }
+    }
+    for (const p of ps) {
+      const it = paramRows.get(p.name);
+      it.p = p;
+      it.row.hidden = !!p.disabled;
+      if (activeParam === p.name || !settled()) continue;   // the pointer (or a newer request) owns it
+      it.slider.value = String(sliderIndex(p, p.value));
+      it.slider.setAttribute("aria-valuetext", `${p.label} ${fmt(p.value)}`);
+      if (document.activeElement !== it.box) { it.box.value = String(p.value); it.box.classList.remove("rk-invalid"); }
+    }
+    if (shape !== paramsShape) { paramsShape = shape; layout(); }   // the rows shown changed: refit the plot
+  }
+  let paramsShape = "";
+
+  // once nothing is dragged, in flight or waiting, the marker is the kernel's start, announced once
+  function whenSettled() {
+    if (!settled()) return;
+    pendingStart = null;
+    if (finalStart) {
+      finalStart = false;
+      const st = model.get("start");
+      announce.textContent = `start ${st.length === 2 ? `x = ${fmt(st[0])}, y = ${fmt(st[1])}` : `x = ${fmt(st[0])}`}`;
+    }
+  }
 
   // -- kernel -> view ---------------------------------------------------------------------------------
   function refreshEntry() {
@@ -369,7 +585,8 @@ function render({ model, el }) {
   on("background", background);
   on("background_size lecture", layout);
   on("axes_box limits series trail busy reduced_motion step_line", draw);
-  on("runs fan", () => { pendingStart = null; refreshEntry(); draw(); });
+  on("scene axes_box limits step_line", paintScene);
+  on("runs fan", () => { whenSettled(); refreshEntry(); draw(); });
   on("fan_steps step step_min step_max step_label", () => { stepUI(); marksUI(); refreshEntry(); draw(); });
   on("step_marks", marksUI);
   function reveal() {
@@ -385,7 +602,14 @@ function render({ model, el }) {
     try { model.save_changes(); } catch (e) { /* a page with no kernel */ }
   });
   on("revealed", reveal);
-  on("start", () => { pendingStart = null; draw(); });
+  on("start", () => { whenSettled(); draw(); });
+  let answers = 0;               // kernel answers drawn (data-answers: the browser tests count them)
+  on("ack", () => {
+    requests.acked(model.get("ack")); whenSettled(); draw(); paramsUI(); stepUI();
+    root.dataset.answers = String(++answers);
+    root.dataset.pending = requests.idle ? "0" : "1";
+  });
+  on("params", paramsUI);
   on("frame", () => { if (!playing) { frame = model.get("frame"); draw(); } });
   on("playing", () => { model.get("playing") ? start() : stop(false); });
   on("speed", () => { speed.value = String(model.get("speed")); speed.setAttribute("aria-valuetext", `${model.get("speed")} frames per second`); });
@@ -401,10 +625,10 @@ function render({ model, el }) {
   speed.setAttribute("aria-valuetext", `${model.get("speed")} frames per second`);
   status.textContent = model.get("status");
   figure.classList.toggle("rk-clickable", model.get("clickable"));
-  background(); layout(); stepUI(); marksUI(); reveal(); untilSized();
+  background(); paramsUI(); layout(); stepUI(); marksUI(); reveal(); untilSized();
   if (model.get("playing")) start();
 
-  return () => { stop(false); cancelAnimationFrame(sizing); observer.disconnect(); if (url) URL.revokeObjectURL(url); };
+  return () => { stop(false); cancelAnimationFrame(sizing); observer.disconnect(); paramsObserver.disconnect(); if (url) URL.revokeObjectURL(url); };
 }
 
 export default { render };

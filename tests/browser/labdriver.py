@@ -287,7 +287,8 @@ _JS_FIGURES = r"""
     figs.push({kind: 'ipympl', width: r.width, height: r.height, drawn: ok});
   });
   scope.querySelectorAll('.rk-figure').forEach((fig) => {
-    const img = fig.querySelector('img'), c = fig.querySelector('canvas');
+    const img = fig.querySelector('img'), c = fig.querySelector('canvas.rk-paths');
+    const sc = fig.querySelector('canvas.rk-scene');   // the landscape drawn from the kernel's scene data
     const r = fig.getBoundingClientRect();
     const painted = (cv) => {   // anything drawn on the transparent overlay (paths, markers)
       if (!cv || !cv.width || !cv.height) return false;
@@ -296,7 +297,8 @@ _JS_FIGURES = r"""
       return false;
     };
     figs.push({kind: 'view', width: r.width, height: r.height,
-               drawn: r.width > 0 && r.height > 0 && !!img && img.complete && img.naturalWidth > 0 && painted(c)});
+               drawn: r.width > 0 && r.height > 0 && !!img && img.complete && img.naturalWidth > 0 && painted(c)
+                      && (!sc || !sc.dataset.scene || painted(sc))});
   });
   scope.querySelectorAll('.widget-image').forEach((img) => {
     const r = img.getBoundingClientRect();
@@ -466,6 +468,28 @@ class LabNotebook:
                                   [lo, hi])
         return {"websocket_frames": len(frames), "kernel_messages": len(msgs),
                 "message_types": sorted({f"{m[1]} {m[2]}" for m in msgs})}
+
+    @contextlib.contextmanager
+    def added_latency(self, one_way_ms: float):
+        """Every message on the kernel's websocket delayed by `one_way_ms` in each direction, in order
+        (setTimeout on send and on receive of Lab's socket): a round trip `2 * one_way_ms` longer.
+        Chromium's network emulation (CDP Network.emulateNetworkConditions) delays HTTP requests but
+        not the frames of an open WebSocket (measured here: a start drag drew 11.6 answers/s without
+        and 13.4/s with 1000 ms of emulated latency), so the delay is added here."""
+        self.page.evaluate("""(ms) => {
+          const ws = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel._ws;
+          ws.__rkSend = ws.send; ws.__rkOnMessage = ws.onmessage;
+          ws.send = (d) => setTimeout(() => ws.__rkSend(d), ms);
+          ws.onmessage = (e) => setTimeout(() => ws.__rkOnMessage.call(ws, e), ms);
+        }""", one_way_ms)
+        try:
+            yield
+        finally:
+            self.page.wait_for_timeout(3 * one_way_ms)  # what is delayed arrives first
+            self.page.evaluate("""() => {
+              const ws = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel._ws;
+              ws.send = ws.__rkSend; ws.onmessage = ws.__rkOnMessage;
+            }""")
 
     def append_and_run(self, code: str, timeout: float = 120):
         """Add a code cell at the end of the notebook, run it, wait for the kernel; return its index."""
@@ -660,7 +684,73 @@ _JS_VIEW_HELPERS = r"""
     };
     requestAnimationFrame(f);
   });
-  window.__rkView = {sum, count, latency, sweep};
+  // During a live drag (parameter or start): per animation frame, whether the canvas changed, whether a
+  // new kernel answer was drawn (the view's data-answers).
+  // With a scene canvas (the landscape drawn from data), also the answers drawn with a new path but the
+  // landscape unchanged since the answer before (`pathOnly`: a parameter drag must have none).
+  const live = (c, root, fig, ms) => new Promise((resolve) => {
+    window.__rkStop = false;
+    const sc = fig.querySelector('canvas.rk-scene');
+    let last = sum(c), lastA = root.dataset.answers || '0', changes = 0, answered = 0;
+    let lastScene = sc ? sum(sc) : 0, pathOnly = 0, lastPath = last;
+    const t0 = performance.now();
+    const f = () => {
+      const s = sum(c), a = root.dataset.answers || '0';
+      if (s !== last) { changes++; last = s; }
+      if (a !== lastA) {
+        answered++; lastA = a;
+        const sNow = sc ? sum(sc) : 0;
+        if (sc && s !== lastPath && sNow === lastScene) pathOnly++;
+        lastScene = sNow; lastPath = s;
+      }
+      if (performance.now() - t0 < ms && !window.__rkStop) requestAnimationFrame(f);
+      else resolve({changes, answered, pathOnly: sc ? pathOnly : null,
+                    seconds: (performance.now() - t0) / 1000});
+    };
+    requestAnimationFrame(f);
+  });
+  // A click at (x, y) on `fig` -> the first animation frame whose figure label (the alt text of the
+  // run drawn, "GD path from (x, y) ...") differs: the new path is drawn (ms), or null.
+  const clickToPath = (fig, timeoutMs) => new Promise((resolve) => {
+    const before = fig.getAttribute('aria-label');
+    let t0 = null;
+    fig.addEventListener('pointerdown', () => { t0 = performance.now(); }, {once: true, capture: true});
+    const start = performance.now();
+    const f = () => {
+      if (t0 !== null && fig.getAttribute('aria-label') !== before) { resolve(performance.now() - t0); return; }
+      if (performance.now() - start > timeoutMs) { resolve(null); return; }
+      requestAnimationFrame(f);
+    };
+    requestAnimationFrame(f);
+  });
+  window.__rkView = {sum, count, latency, sweep, live, clickToPath};
+}
+"""
+
+
+# Armed before a typed value's Enter: resolves with the ms from the Enter keydown to the first animation
+# frame where both the scene canvas and the paths canvas differ from before, and the number of frames in
+# between where only one of them did.
+_JS_TYPED_WATCH = r"""
+(fig) => {
+  const scene = fig.querySelector('canvas.rk-scene'), paths = fig.querySelector('canvas.rk-paths');
+  const sum = window.__rkView.sum, s0 = sum(scene), p0 = sum(paths);
+  let t0 = null, split = 0;
+  window.addEventListener('keydown', (e) => { if (e.key === 'Enter') t0 = performance.now(); },
+                          {capture: true, once: true});
+  window.__rkTyped = new Promise((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      if (t0 !== null) {
+        const s = sum(scene) !== s0, p = sum(paths) !== p0;
+        if (s && p) { resolve({ms: now - t0, split_frames: split}); return; }
+        if (s !== p) split++;
+        if (now - t0 > 10000) { resolve({ms: null, split_frames: split}); return; }
+      }
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
 }
 """
 
@@ -673,7 +763,8 @@ class ViewDriver:
         self.output = root
         self.root = root.locator(".rk-view").first
         self.figure = self.root.locator(".rk-figure")
-        self.canvas = self.figure.locator("canvas")
+        self.canvas = self.figure.locator("canvas.rk-paths")
+        self.scene_canvas = self.figure.locator("canvas.rk-scene")
         self.status = self.root.locator(".rk-status")
         self.step_slider = self.root.locator("input.rk-step")
         self.step_box = self.root.locator("input.rk-stepbox")
@@ -724,8 +815,17 @@ class ViewDriver:
         self.settle()
         return self.status.text_content()
 
+    def param(self, label: str):
+        """The row of the view's live slider labelled `label` (its .rk-paramslider and .rk-parambox)."""
+        name = self.page.locator(".rk-paramlabel", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+        return self.root.locator(".rk-param").filter(has=name)
+
     def setting(self, label: str):
-        """The input of the explorer's control labelled `label` ("start x0", "steps", "sharp"...)."""
+        """The input of the explorer's control labelled `label` ("start x0", "steps", "sharp"...):
+        a number box of the panel, or the exact box of one of the view's live sliders."""
+        live = self.param(label)
+        if live.count():
+            return live.locator(".rk-parambox")
         name = self.page.locator("label.widget-label", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
         return self.output.locator(".widget-inline-hbox").filter(has=name).locator("input").first
 
@@ -738,6 +838,27 @@ class ViewDriver:
         time.sleep(0.2)
         self.settle()
         return self.status.text_content()
+
+    def measure_typed_parameter(self, label: str, values) -> dict:
+        """Type each of ``values`` into the control ``label`` and press Enter: the time (ms) from the Enter
+        key to the first animation frame in which BOTH the landscape (the scene canvas) and the paths
+        have changed, and the frames in which only one of them had (a path over a landscape of another
+        value: must be none)."""
+        samples, split = [], 0
+        self.page.evaluate(_JS_VIEW_HELPERS)
+        for value in values:
+            box = self.setting(label)
+            box.fill("")
+            box.press_sequentially(str(value))
+            self.figure.evaluate(_JS_TYPED_WATCH)
+            box.press("Enter")
+            got = self.page.evaluate("window.__rkTyped")
+            self.settle()
+            if got["ms"] is not None:
+                samples.append(got["ms"])
+            split += got["split_frames"]
+        return {"samples": samples, "missed": len(values) - len(samples), "split_frames": split,
+                "values": [str(v) for v in values], "setting": label}
 
     def set_speed(self, fps: int):
         self.speed.evaluate("(s, v) => { s.value = String(v); s.dispatchEvent(new Event('input', {bubbles: true}));"
@@ -814,6 +935,56 @@ class ViewDriver:
                 "seconds": round(counted["seconds"], 2), "mouse_moves": moves,
                 "note": "new frames/s cannot exceed positions crossed/s: compare new_frames with positions_crossed"}
 
+    def answers(self) -> int:
+        """Kernel answers to live requests the view has drawn so far."""
+        return int(self.root.get_attribute("data-answers") or 0)
+
+    def measure_live_drag(self, press: tuple, to: tuple, seconds: float = 1.5, moves: int = 90) -> dict:
+        """Press at `press` (page px), move in a straight line to `to` in `seconds`, release: canvas
+        frames changed, kernel answers drawn (frames with a new path), answers whose path changed on an
+        unchanged landscape (scene canvas), per second of drag; then wait until it has settled."""
+        self.settle()
+        self.page.mouse.move(*press)
+        self.page.mouse.down()
+        self.canvas.evaluate("(c, [r, f]) => { window.__rkLive = window.__rkView.live(c, r, f, 60000); }",
+                             [self.root.element_handle(), self.figure.element_handle()])
+        t0 = time.monotonic()
+        for k in range(1, moves + 1):
+            self.page.mouse.move(press[0] + (to[0] - press[0]) * k / moves, press[1] + (to[1] - press[1]) * k / moves)
+            time.sleep(max(0.0, t0 + seconds * k / moves - time.monotonic()))
+        t_release = time.monotonic()
+        self.page.mouse.up()
+        self.page.evaluate("() => { window.__rkStop = true; }")
+        counted = self.page.evaluate("window.__rkLive")
+        # release -> the kernel's answer to the last request drawn (nothing in flight or waiting)
+        self.root.evaluate("(r) => new Promise((ok) => { const t0 = performance.now(); const f = () => "
+                           "r.dataset.pending === '0' ? ok() : performance.now() - t0 > 20000 ? ok() : "
+                           "requestAnimationFrame(f); requestAnimationFrame(f); })")
+        released_ms = (time.monotonic() - t_release) * 1000
+        sent = sum(1 for t, d in self.nb.kernel_frames if t0 <= t <= t_release and d == "sent")
+        self.settle()
+        s = counted["seconds"]
+        return {"changed_frames_per_s": round(counted["changes"] / s, 1),
+                "path_frames_per_s": round(counted["answered"] / s, 1), "paths_drawn": counted["answered"],
+                "new_path_on_unchanged_landscape": counted["pathOnly"],
+                "pointer_moves": moves, "websocket_frames_sent": sent, "seconds": round(s, 2),
+                "release_to_answer_drawn_ms": round(released_ms, 1)}
+
+    def measure_click_to_path(self, points: list) -> dict:
+        """Clicks on the plot at `points` (page px): click -> the new path drawn (ms) for each."""
+        samples, missed = [], 0
+        for x, y in points:
+            self.settle(quiet=0.15)
+            self.figure.evaluate("(f) => { window.__rkClick = window.__rkView.clickToPath(f, 10000); }")
+            self.page.mouse.click(x, y)
+            ms = self.page.evaluate("window.__rkClick")
+            if ms is None:
+                missed += 1
+            else:
+                samples.append(round(ms, 1))
+        self.settle()
+        return {"samples": samples, "missed": missed}
+
     def measure_sweep(self, seconds: float = 3.0) -> dict:
         """The step slider moved one position per animation frame for `seconds` (a drag at display
         rate, in the page): visibly new frames per second."""
@@ -873,10 +1044,11 @@ def record_measurement(kind: str, data: dict, explorer: str):
 
 
 def measurement_lines(since: float = 0.0) -> list[str]:
-    """One line per measurement in results/browser/[synthetic-]{play,drag,latency}.json written after
+    """One line per measurement in results/browser/[synthetic-]{play,drag,latency}.json and
+    typed-parameter.json written after
     `since` (benchmarks/bench_browser.py has its own copy: it must not import the tests)."""
     lines = []
-    for name in ("play", "drag", "latency", "synthetic-play", "synthetic-drag", "synthetic-latency"):
+    for name in ("play", "drag", "latency", "typed-parameter", "synthetic-play", "synthetic-drag", "synthetic-latency"):
         path, kind = RESULTS / f"{name}.json", name.removeprefix("synthetic-")
         if not path.exists() or path.stat().st_mtime < since:
             continue
@@ -891,10 +1063,20 @@ def measurement_lines(since: float = 0.0) -> list[str]:
             lines.append(f"step drag: {sw['new_frames_per_s']:.0f} new frames/s at {sw['slider_moves_per_s']:.0f} "
                          f"slider moves/s (display rate); mouse drag: {mo['new_frames']} new frames for "
                          f"{mo['positions_crossed']} positions crossed in {mo['drag_s']:.1f} s")
+        elif kind == "typed-parameter":
+            lines.append(f"typed parameter {d['setting']!r} -> landscape and path redrawn: median "
+                         f"{d.get('median', float('nan')):.0f} ms, p90 {d.get('p90', float('nan')):.0f} ms "
+                         f"(n={len(d['samples'])}, {d['missed']} missed, {d['split_frames']} split frames)")
         elif d.get("samples"):
             lines.append(f"arrow key on the step slider -> changed pixels: median {d['median']:.0f} ms, "
                          f"p90 {d['p90']:.0f} ms (n={d['n']}, {d['missed']} missed)")
         else:
             lines.append(f"arrow key on the step slider -> changed pixels: no sample ({d['missed']} missed)")
         lines[-1] += f"   [{d.get('explorer', '?')}; load {d.get('load_average', '?')}]"
+    for name in ("live-param-drag", "live-start-drag", "live-slow-connection"):
+        path = RESULTS / f"{name}.json"
+        if path.exists() and path.stat().st_mtime >= since:
+            d = json.loads(path.read_text())
+            lines.append(f"{name}: {d['path_frames_per_s']:.0f} answers drawn/s, {d['websocket_frames_sent']} requests "
+                         f"for {d['paths_drawn']} answers, release -> answer {d['release_to_answer_drawn_ms']:.0f} ms")
     return lines

@@ -90,3 +90,30 @@ def test_offline_export_shows_the_still_pictures(executed, state, browser, resul
         assert stats["std"] > 3, f"{source}/{state}: the still picture looks blank: {stats}"
     finally:
         page.close()
+
+
+def test_offline_export_without_state_shows_each_question_as_text(executed, browser):
+    """rk.predict questions on a page without the widget state (no widget manager): each shows its question
+    and options as plain text (Prediction.as_text), and not its explanation. (The checks themselves need
+    the widget manager: test_predict.py checks them with the kernel stopped.)"""
+    source, work, _ = executed
+    nb = json.loads((work / "executed.ipynb").read_text())
+    state = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    questions = {k: m["state"] for k, m in state.items() if "question" in m["state"] and "options" in m["state"]}
+    shown = [o["data"] for c in nb["cells"] for o in c.get("outputs", [])
+             if o.get("data", {}).get("application/vnd.jupyter.widget-view+json", {}).get("model_id") in questions]
+    if not shown:
+        pytest.skip(f"{source}: no rk.predict question")
+    page = browser.new_page()
+    try:
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort())
+        page.goto((work / "stateless.html").as_uri())
+        text = page.locator("body").inner_text()
+        for data in shown:
+            q = questions[data["application/vnd.jupyter.widget-view+json"]["model_id"]]
+            plain = "".join(data["text/plain"])  # stored as a list of lines
+            assert plain in text, f"{source}: question not shown as text: {plain!r}"
+            assert q["question"] in plain and all(f"( ) {o}" in plain for o in q["options"]), plain
+            assert not q["explanation"] or q["explanation"] not in text, f"explanation shown: {q['question']!r}"
+    finally:
+        page.close()

@@ -90,6 +90,33 @@ def check_all(seen: dict, expected: dict, name: str):
 
 # -- the instructions, notebook by notebook ---------------------------------------------------------
 
+def drag(view: ViewDriver, press: tuple, to: tuple, seconds: float = 0.6) -> str:
+    """Press on the plot at `press`, drag to `to` (page px), release; the status once settled."""
+    view.settle()
+    view.page.mouse.move(*press)
+    view.page.mouse.down()
+    view.page.mouse.move(*to, steps=max(2, int(seconds * 30)))
+    view.page.mouse.up()
+    view.settle()
+    return view.status.text_content()
+
+
+def plot_pixel(view: ViewDriver):
+    """`to_px(x, y)`: the page pixel of the data point (x, y), learned from two clicks and the start
+    boxes they fill (the view's linear data -> pixel mapping)."""
+    view.figure.scroll_into_view_if_needed()
+    box = view.figure.bounding_box()
+    pts = []
+    for f in (0.35, 0.65):
+        px, py = box["x"] + f * box["width"], box["y"] + f * box["height"]
+        view.page.mouse.click(px, py)
+        view.settle()
+        x, y = (float(view.setting(f"start {c}0").input_value()) for c in "xy")
+        pts.append((px, py, x, y))
+    (pa, qa, xa, ya), (pb, qb, xb, yb) = pts
+    return lambda x, y: (pa + (x - xa) * (pb - pa) / (xb - xa), qa + (y - ya) * (qb - qa) / (yb - ya))
+
+
 def test_00_predict_then_move_the_slider(opened):
     """00: a = 0.04 sharp, 0.12 flat with ABOVE for the sharp minimum, 0.2 diverges; the flow goes to the
     sharp minimum; start (-0.5, 1.0) with a = 0.11 cycles with period 2."""
@@ -148,6 +175,23 @@ def test_02_exponent_reach_and_himmelblau(opened):
     seen["reach a 0.099"] = reach.type_step("0.099") + " " + readout(reach)
     expected["reach a 0.099"] = ["the sharp minimum is reached", "Not fragile"]
     reach.type_step("0.04")
+    # "Your own start: press on the plot and drag (along x here, in 1-D) ... reach is not run"
+    reach.figure.scroll_into_view_if_needed()
+    box = reach.figure.bounding_box()
+    y = box["y"] + 0.5 * box["height"]
+    x_before = float(reach.setting("start x0").input_value())
+    seen["drag your start"] = drag(reach, (box["x"] + 0.3 * box["width"], y), (box["x"] + 0.7 * box["width"], y))
+    expected["drag your start"] = ["GD from your start"]
+    assert float(reach.setting("start x0").input_value()) > x_before, "the start did not follow the drag"
+    # "the parameter sliders ... update the path while you drag them; reach runs when you let go"
+    slider = reach.param("sharp").locator(".rk-paramslider")
+    sb = slider.bounding_box()
+    seen["drag sharp"] = drag(reach, (sb["x"] + 0.67 * sb["width"], sb["y"] + sb["height"] / 2),
+                              (sb["x"] + 0.5 * sb["width"], sb["y"] + sb["height"] / 2))
+    expected["drag sharp"] = ["sharp minimum"]
+    assert float(reach.param("sharp").locator(".rk-parambox").input_value()) < 20
+    assert "your start" not in seen["drag sharp"], seen["drag sharp"]
+    reach.type_setting("sharp", "20")
 
     himmel = explorer(nb, r"rk\.explore_reach\(rk\.landscapes\.himmelblau\(\)")
     seen["saddle (0.09, 2.88)"] = himmel.status.text_content() + " " + readout(himmel)
@@ -180,6 +224,20 @@ def test_03_cascade_and_basin(opened):
         "2-D 0.12": ["GD: still moving"],
         "2-D 0.13": ["GD: converged to the flat minimum"],
     }, nb.name)
+    # "drag the start across the plot and watch where the path flips between the minima" (a = 0.04)
+    two.type_step("0.04")
+    to_px = plot_pixel(two)
+    two.page.mouse.move(*to_px(-1.2, 0.6))
+    two.page.mouse.down()
+    two.page.mouse.move(*to_px(-0.9, 0.6), steps=8)
+    two.settle()
+    near_sharp = two.status.text_content()  # while the pointer is still down: the path has followed
+    two.page.mouse.move(*to_px(1.8, 0.6), steps=20)
+    two.page.mouse.up()
+    two.settle()
+    assert "GD: converged to the sharp minimum" in near_sharp, near_sharp
+    assert "GD: converged to the flat minimum" in two.status.text_content(), two.status.text_content()
+    assert float(two.setting("start x0").input_value()) == pytest.approx(1.8, abs=0.02)
     grad = re.search(r"\|grad f\| = ([0-9.e+-]+)", seen["2-D 0.099"])
     assert grad and float(grad.group(1)) < 1e-5, f"0.099: |grad f| not below 1e-5: {seen['2-D 0.099']!r}"
 
@@ -246,6 +304,15 @@ def test_06_armijo_and_adam(opened):
     adam = explorer(nb, r"ee\.explore_adaptive\(ls, method=\"adam\"")
     text = readout(adam)
     assert "First step length |x1 - x0| = 0.283" in text and "sharp minimum 2" in text, text
+    # "While you drag the learning rate the path follows ...; the full map is computed when you let go"
+    adam.step_slider.scroll_into_view_if_needed()
+    before, sb = adam.status.text_content(), adam.step_slider.bounding_box()
+    x, y = adam._thumb_x()
+    drag(adam, (x, y), (x + 0.15 * sb["width"], y))
+    lr = float(adam.step())
+    assert lr > 0.2 and adam.status.text_content() != before, (lr, adam.status.text_content())
+    assert f"learning rate {lr:g}:" in adam.status.text_content(), (lr, adam.status.text_content())
+    assert "coarse" not in readout(adam), readout(adam)
     adam.type_step("1")
     text = readout(adam)
     assert "Where every start ends" in text and "sharp minimum" not in text.split("Where every start ends")[1]\

@@ -11,6 +11,7 @@ Run: ``make test PYTEST_ARGS="-m hub"``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 
@@ -36,8 +37,10 @@ def demo(hub_requirements, tmp_path_factory):
         server.stop()
 
 
-def test_anywidget_view_renders_and_plays_in_voila(chromium, hub_requirements, tmp_path, hub_results):
-    server = VoilaDemo(tmp_path, VIEW_DEMO).start()
+@contextlib.contextmanager
+def voila_page(chromium, base, notebook, failed_png):
+    """A Voila server for ``notebook`` and a page on it, rendered; the page's errors in a list beside it."""
+    server = VoilaDemo(base, notebook).start()
     page = chromium.new_page(viewport={"width": 1500, "height": 1000})
     page_errors: list[str] = []
     page.on("pageerror", lambda e: page_errors.append(str(e)))
@@ -45,18 +48,23 @@ def test_anywidget_view_renders_and_plays_in_voila(chromium, hub_requirements, t
         t0 = time.monotonic()
         page.goto(server.url, timeout=180_000)
         wait_voila_rendered(page, t0)
+        yield page, page_errors
+    except BaseException:
+        page.screenshot(path=str(failed_png), full_page=True)
+        raise
+    finally:
+        page.close()
+        server.stop()
+
+
+def test_anywidget_view_renders_and_plays_in_voila(chromium, hub_requirements, tmp_path, hub_results):
+    with voila_page(chromium, tmp_path, VIEW_DEMO, hub_results / "voila-view-FAILED.png") as (page, page_errors):
         roots = explorer_roots(page)
         assert len(roots) == 3 and page.locator(".rk-view").count() == 3, f"views: {page.locator('.rk-view').count()}"
         seen = check_explorer(roots[0], step_slider=True)
         assert seen["view"] == "anywidget"
         assert page.locator(".rk-view.rk-lecture").count() == 1, "demo(lecture=True) is not in lecture style"
         assert not page_errors, page_errors
-    except BaseException:
-        page.screenshot(path=str(hub_results / "voila-view-FAILED.png"), full_page=True)
-        raise
-    finally:
-        page.close()
-        server.stop()
 
 
 def test_make_demo_serves_the_notebook_as_an_app(chromium, demo, hub_results):
@@ -101,3 +109,42 @@ def test_make_demo_serves_the_notebook_as_an_app(chromium, demo, hub_results):
         raise
     finally:
         context.close()
+
+
+PREDICT_DEMO = "tests/browser/synthetic/91_predict.ipynb"  # two questions and an explorer that waits
+
+
+def test_a_question_answers_and_an_explorer_waits_in_voila(chromium, hub_requirements, tmp_path, hub_results):
+    """rk.predict in demo mode: wrong then right on the numeric question (feedback in the live region),
+    and the explorer that waits shows no path and no status until its question is answered, then plays."""
+    from labdriver import pixels_changed
+
+    with voila_page(chromium, tmp_path, PREDICT_DEMO, hub_results / "voila-predict-FAILED.png") as (page, page_errors):
+        n = page.locator(".rk-predict").nth(1)
+        box, feedback = n.get_by_label("Your answer"), n.locator("[role=status]")
+        assert feedback.get_attribute("aria-live") == "polite"
+        box.fill("0.06")
+        n.get_by_role("button", name="Check").click()
+        assert feedback.inner_text().startswith("✗ Not quite. Your number is too high.")
+        box.fill("0.05")
+        box.press("Enter")
+        assert feedback.inner_text() == "✓ Right."
+
+        out = explorer_roots(page)[0]
+        view, q = out.locator(".rk-view").first, out.locator(".rk-predict")
+        figure, status = view.locator(".rk-figure"), view.locator(".rk-status")
+        figure.scroll_into_view_if_needed()
+        play = view.get_by_role("button", name="Play", exact=True)
+        assert view.locator(".rk-veil").is_visible() and not status.is_visible() and play.is_disabled()
+        before = figure.screenshot()
+        q.get_by_label("the sharp one").check()
+        q.get_by_role("button", name="Check").click()
+        status.wait_for(state="visible")
+        assert "converged" in status.inner_text() and not play.is_disabled()
+        revealed = figure.screenshot()
+        assert pixels_changed(before, revealed) > 200, "the path did not appear after the answer"
+        view.get_by_role("button", name="Rewind", exact=True).click()
+        play.click()
+        page.wait_for_timeout(400)
+        assert pixels_changed(revealed, figure.screenshot()) > 50, "Play did not animate after the answer"
+        assert not page_errors, page_errors
