@@ -58,8 +58,12 @@ lab: $(STAMP)
 
 # Every notebook in notebooks/ runs under nbval (lax: only cells marked
 # with "# NBVAL_CHECK_OUTPUT" compare outputs) in this venv's own kernel.
+# TEST_WORKERS pytest-xdist processes share the tests, a file at a time (each notebook in one kernel);
+# conftest.py runs the browser and the hub suite in one worker. PYTEST_ARGS="-n 0": one process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -p no:cacheprovider \
+		-n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 compat: test-oldest test-colab
 

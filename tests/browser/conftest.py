@@ -2,26 +2,43 @@
 
 Without Chromium (`apt-get install chromium`) or the `playwright` package the tests are skipped,
 with a message saying how to get them; with REACHKIT_REQUIRE_BROWSER=1 (CI) they fail instead.
-The machinery is in labdriver.py.
+The machinery is in labdriver.py; the report of timings and measurements is printed by ../../conftest.py.
 """
 
 from __future__ import annotations
 
-import json
-import time
+import re
 
 import pytest
 from labdriver import (
     RESULTS,
-    ROOT,
     LabServer,
     browser_unavailable,
     launched_chromium,
-    measurement_lines,
     require_browser,
 )
 
-_SESSION_START = time.time()
+
+def _notebook_of(item) -> str:
+    """The notebook prefix ("03") a test of test_instructions.py works on: its `prefix` parameter or
+    its name (test_03_...); "~" (last) for a test that names none (it uses the last notebook)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "prefix" in callspec.params:
+        return callspec.params["prefix"]
+    m = re.match(r"test_(\d\d)_", item.name)
+    return m.group(1) if m else "~"
+
+
+def pytest_collection_modifyitems(items):
+    """test_instructions.py's `opened` fixture keeps one notebook open and run at a time: order its
+    tests notebook by notebook (the page checks of the fresh Run All first, then the instructions
+    typed into the explorers, then the tests that name no notebook), so each notebook is opened and
+    run once instead of once per test function."""
+    users = [i for i, item in enumerate(items) if "opened" in getattr(item, "fixturenames", ())]
+    ordered = sorted((items[i] for i in users),
+                     key=lambda item: (_notebook_of(item), getattr(item, "callspec", None) is None))
+    for i, item in zip(users, ordered, strict=True):
+        items[i] = item
 
 
 @pytest.fixture(scope="session")
@@ -72,20 +89,3 @@ def browser(browser_requirements):
     with launched_chromium() as b:
         yield b
 
-
-def pytest_terminal_summary(terminalreporter):
-    """Per-notebook timings and the slider latency of this session, if browser tests ran."""
-    timings = RESULTS / "timings.json"
-    if not timings.exists() or timings.stat().st_mtime < _SESSION_START:
-        return
-    tr = terminalreporter
-    tr.section("browser: JupyterLab + Chromium")
-    nan = float("nan")
-    for name, t in sorted(json.loads(timings.read_text()).items()):
-        g = {k: t.get(k, nan) for k in ("total_s", "kernel_idle_s", "run_all_s", "drawn_s")}
-        tr.write_line(f"{name:<40} {g['total_s']:6.1f} s   (kernel idle at {g['kernel_idle_s']:.1f} s, "
-                      f"cells ran at {g['run_all_s']:.1f} s, figures drawn at {g['drawn_s']:.1f} s; "
-                      f"{t.get('explorers', '?')} explorers, {t.get('figures', '?')} figures)")
-    for line in measurement_lines(_SESSION_START):
-        tr.write_line(line)
-    tr.write_line(f"screenshots: {RESULTS.relative_to(ROOT)}/")

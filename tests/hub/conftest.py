@@ -2,14 +2,14 @@
 
 Without Chromium, playwright, jupyterhub, nbgitpuller, voila, psutil, git or configurable-http-proxy
 the tests are skipped with a message saying how to get them; with REACHKIT_REQUIRE_HUB=1 (CI)
-they fail instead. The machinery is in hubdriver.py (the hub) and ../browser/labdriver.py (pages).
+they fail instead. The machinery is in hubdriver.py (the hub) and ../browser/labdriver.py (pages); the
+report of login times and memory is printed by ../../conftest.py.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,8 +18,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
 
 from hubdriver import RESULTS, LocalHub, course_repository, hub_unavailable, require_hub  # noqa: E402
 from labdriver import launched_chromium  # noqa: E402
-
-_SESSION_START = time.time()
 
 
 @pytest.fixture(scope="module")
@@ -61,17 +59,3 @@ def hub(hub_requirements, tmp_path_factory):
         (base / "leftovers.json").write_text(json.dumps(leftovers))
         assert not server.processes()["server"], "single-user servers survived the hub"
 
-
-def pytest_terminal_summary(terminalreporter):
-    """Login-to-idle times and memory per student of this session's hub run, if it ran."""
-    path = RESULTS / "hub.json"
-    if not path.exists() or path.stat().st_mtime < _SESSION_START:
-        return
-    data = json.loads(path.read_text())
-    tr = terminalreporter
-    tr.section("hub: JupyterHub + nbgitpuller + Chromium")
-    for phase in ("one_student", "three_students"):
-        for s in data.get(phase, {}).get("students", []):
-            tr.write_line(f"{phase:<15} {s['user']:<5} login->idle kernel {s['login_to_idle_s']:5.1f} s, Run All "
-                          f"{s['run_all_s']:5.1f} s; server {s['memory']['server_rss_mb']:.0f} MB + kernel "
-                          f"{s['memory']['kernel_rss_mb']:.0f} MB RSS")
