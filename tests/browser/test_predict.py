@@ -2,7 +2,7 @@
 student does (choose or type, Check, wrong then right, the keyboard) and what must follow (the feedback
 words in a polite live region, the explanation, the kernel told), with option text that holds HTML,
 quotes, dollars and unicode shown as written and never executed; then the kernel is stopped and the
-numeric question still checks (the rule runs in the page)."""
+numeric question still checks (the rule runs in the page); last, an exported page with no kernel."""
 
 from __future__ import annotations
 
@@ -110,3 +110,57 @@ def test_an_explorer_waits_for_the_guess_then_play_shows_the_run(page):
     v.button("Play").click()
     page.page.wait_for_timeout(400)
     assert pixels_changed(revealed, page.screenshot(v.figure)) > 50, "Play did not animate after the answer"
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, browser_requirements):
+    """91_predict.ipynb executed with its widget state saved and exported to HTML (nbconvert), opened with
+    the widget scripts the site vendors and every other request aborted: a page with no kernel."""
+    import nbformat
+    from labdriver import SYNTHETIC_DIR
+    from nbclient import NotebookClient
+    from test_no_kernel import _site_tool
+
+    tool = _site_tool()
+    out = tmp_path_factory.mktemp("predict-export")
+    tool.vendor(out / "vendor")
+    nb = nbformat.read(SYNTHETIC_DIR / "91_predict.ipynb", as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", store_widget_state=True,
+                   resources={"metadata": {"path": str(SYNTHETIC_DIR)}}).execute()
+    (out / "export.html").write_text(tool.to_html(nb))
+    return out
+
+
+def test_in_an_exported_page_with_no_kernel_questions_check_and_the_explorer_waits(exported, browser):
+    from test_no_kernel import _open
+
+    blocked = []
+    context, page = _open(browser, exported / "export.html", exported / "vendor", blocked)
+    try:
+        page.locator(".rk-predict").nth(2).wait_for(state="visible", timeout=60_000)
+        choice, number, guess = (page.locator(".rk-predict").nth(i) for i in range(3))
+        labels = choice.locator(".rk-predict-option")
+        assert [labels.nth(i).inner_text() for i in range(labels.count())] == OPTIONS
+        assert page.evaluate("window.__pwned") is None and choice.locator("img").count() == 0
+        choice.get_by_label(OPTIONS[2]).check()
+        choice.get_by_role("button", name="Check").click()
+        assert choice.locator("[role=status]").inner_text().startswith("✗ Not quite.")
+        choice.get_by_label(OPTIONS[1]).check()
+        choice.get_by_role("button", name="Check").click()
+        assert choice.locator("[role=status]").inner_text() == "✓ Right."
+        box = number.get_by_label("Your answer")
+        box.fill("0.03")
+        box.press("Enter")
+        assert number.locator("[role=status]").inner_text().startswith("✗ Not quite. Your number is too low.")
+        box.fill("0.05")
+        box.press("Enter")
+        assert number.locator("[role=status]").inner_text() == "✓ Right."
+
+        view = page.locator(".rk-view").first
+        assert view.locator(".rk-veil").is_visible() and not view.locator(".rk-status").is_visible()
+        guess.get_by_label("the sharp one").check()
+        guess.get_by_role("button", name="Check").click()
+        view.locator(".rk-status").wait_for(state="visible", timeout=10_000)  # the link works in the page
+        assert not view.locator(".rk-veil").is_visible() and "converged" in view.locator(".rk-status").inner_text()
+    finally:
+        context.close()
