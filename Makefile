@@ -28,7 +28,6 @@ DEMO_ARGS ?=
 # SITE_PY=.venv-colab/bin/python`: any error in a cell fails it, as under --nbval-lax, since no cell
 # is marked NBVAL_CHECK_OUTPUT; one notebook pass serves both).
 # The interpreters come from pyenv (or PYTHON_oldest=/path/to/python3.10 ...).
-PYTHON_oldest=/path/to/python3.10 ...).
 PYTHON_oldest ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) python3.10)
 PYTHON_colab ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) python3.13)
 # Left out there: a test that reads the lab and test extras' metadata (not installed there) and
