@@ -245,11 +245,12 @@ def _tail_rows(n_steps: int) -> int:
 
 def run_bytes(batch: int, dim: int, n_steps: int, n_rec: int = 0, n_also: int = 0) -> int:
     """Peak bytes of an :func:`iterate` run, in float64: ``n_rec`` records of iterates, values,
-    step sizes and ``n_also`` more arrays of the iterates' shape (an optimizer's preconditioner),
+    step sizes (and one number of headroom: the oldest numpy allowed peaked 0.6 % above the estimate
+    without it) and ``n_also`` more arrays of the iterates' shape (an optimizer's preconditioner),
     the trailing iterates kept for cycle detection, and the loop's and the Path's working
     arrays: 32 + 12 dim numbers per start (measured: 28 + 9 dim), and the chunks in which values
     along the records and cycles are computed (:data:`_CHUNK_POINTS` points, dim + 8 numbers each)."""
-    per_start = n_rec * ((1 + n_also) * dim + 2) + _tail_rows(n_steps) * dim + 32 + 12 * dim
+    per_start = n_rec * ((1 + n_also) * dim + 3) + _tail_rows(n_steps) * dim + 32 + 12 * dim
     return 8 * (batch * per_start + _CHUNK_POINTS * (dim + 8))
 
 

@@ -35,6 +35,9 @@ EXPLORERS = {
 }
 VIEWPORTS = {"1024x768": (1024, 768), "1280x720": (1280, 720)}
 CLOSER = 0.5  # the screen's difference from the export, at most this share of a landscape-less picture's
+# In 1-D the landscape is one curve (few pixels) and the path lies on it, drawn as a line with a fading
+# trail on screen and as dots in the export (by design): the path is then a larger part of the difference.
+CLOSER_1D = 0.65
 
 
 def _settled(make, lecture):
@@ -76,7 +79,8 @@ def test_the_screen_looks_like_the_export(browser, results_dir, name, lecture):
         box = [round(v * k) for v in ex.view.axes_box]
         diff, blank = (_difference(shot, other, box) for other in (same, _frame_only(ex, shot.size)))
         print(f"{name} {style} {vp}: {diff:.2f} (frame only: {blank:.2f})")
-        assert diff < CLOSER * blank, (f"{name} {style} {vp}: screen and export differ by {diff:.1f} grey levels, "
+        closer = CLOSER_1D if len(ex.model.start) == 1 else CLOSER
+        assert diff < closer * blank, (f"{name} {style} {vp}: screen and export differ by {diff:.1f} grey levels, "
                                        f"an export without the landscape by {blank:.1f}")
 
 
