@@ -4,6 +4,8 @@ pyproject.toml here, independently) and the server-side extension search."""
 import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -67,6 +69,10 @@ def _check_under_server(env, prefix):
     with prefix/bin/python, standing in for a Jupyter server installed in prefix."""
     server = subprocess.Popen(["bash", "-c", f"exec -a {prefix}/bin/python sleep 30"])
     try:
+        cmdline, deadline = Path(f"/proc/{server.pid}/cmdline"), time.monotonic() + 10
+        while not cmdline.read_bytes().startswith(f"{prefix}/bin/python".encode()):  # bash has not exec'd yet
+            assert time.monotonic() < deadline, cmdline.read_bytes()
+            time.sleep(0.01)
         env["JPY_PARENT_PID"] = str(server.pid)
         return rk.check()
     finally:
