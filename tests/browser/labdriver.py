@@ -5,7 +5,7 @@ Used by conftest.py (fixtures) and test_e2e.py. The tests need Debian's Chromium
 ``test`` extra); Playwright's own browser downloads are never used. Without either, the tests are
 skipped with a message, unless ``REACHKIT_REQUIRE_BROWSER=1`` (set by ``.ci/run``): then they fail.
 
-JupyterLab runs on a temporary copy of ``notebooks/`` (Lab autosaves executed notebooks) and of
+JupyterLab runs on a temporary copy of ``notebooks/`` (autosave off: a test's cells stay out of the files) and of
 ``tests/browser/synthetic/`` (served as ``synthetic/``), with temporary workspaces, settings and
 runtime folders, on a free loopback port with a random token.
 
@@ -148,6 +148,11 @@ class LabServer:
         notif = dirs["settings"] / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
         notif.parent.mkdir(parents=True)
         notif.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+        # No autosave: a test's appended cells would reach the file, and the next page opening it (a
+        # module's explorer may still be open beside it) would run them again.
+        docs = dirs["settings"] / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings"
+        docs.parent.mkdir(parents=True)
+        docs.write_text(json.dumps({"autosave": False}))
         env = dict(os.environ,
                    JUPYTER_CONFIG_DIR=str(dirs["config"]), JUPYTERLAB_SETTINGS_DIR=str(dirs["settings"]),
                    JUPYTERLAB_WORKSPACES_DIR=str(dirs["workspaces"]), JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
