@@ -68,7 +68,7 @@ compat: test-oldest test-colab
 
 .venv-%/.installed: constraints/%.txt pyproject.toml
 	test -x .venv-$*/bin/python || $(PYTHON_$*) -m venv .venv-$*
-	.venv-$*/bin/python -m pip install --quiet -c constraints/$*.txt -e . pytest hypothesis pyyaml nbconvert \
+	.venv-$*/bin/python -m pip install --quiet -c constraints/$*.txt -e . pytest hypothesis pyyaml nbconvert ipykernel \
 		"tomli; python_version < '3.11'"
 	touch $@
 

@@ -5,6 +5,7 @@ constructive: a start from which the chosen dynamics converges to a chosen criti
 
 from __future__ import annotations
 
+import contextvars
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -195,10 +196,13 @@ def basin_map(landscape: Landscape, step=0.04, n: int = 256, n_steps: int = 1000
                   f"use a smaller n (memory grows as n^{dim})")
     grid = landscape.grid(n, bounds)
     pts = grid[-1].reshape(-1, landscape.dim)
-    if method == "gd":
-        path = _gd_in_threads(landscape, pts, step, n_steps, gtol)
-    else:
-        path = gradient_flow(landscape, pts, t_max, 2, gtol=gtol, rtol=1e-6, atol=1e-9)
+    with checks.work(f"basin_map with n={n} ({B} starts, {method})",
+                     f"a smaller n (the work grows as n^{dim}) or " + ("fewer n_steps" if method == "gd" else "a smaller t_max"),
+                     bounded=method == "gd"):
+        if method == "gd":
+            path = _gd_in_threads(landscape, pts, step, n_steps, gtol)
+        else:
+            path = gradient_flow(landscape, pts, t_max, 2, gtol=gtol, rtol=1e-6, atol=1e-9)
     names = [c.label for c in landscape.critical_points()] + list(OUTCOMES)
     k = len(landscape.critical_points())
     labels = np.where(path.limit_index >= 0, path.limit_index, k + len(OUTCOMES) - 1)
@@ -218,8 +222,9 @@ def _gd_in_threads(landscape, pts, step, n_steps, gtol) -> Path:
                   gtol=gtol)
     if n_workers == 1:
         return run(pts)
+    contexts = [contextvars.copy_context() for _ in range(n_workers)]  # each part sees the caller's work meter
     with ThreadPoolExecutor(n_workers) as pool:
-        parts = list(pool.map(run, np.array_split(pts, n_workers)))
+        parts = list(pool.map(lambda c, part: c.run(run, part), contexts, np.array_split(pts, n_workers)))
     return concatenate_paths(parts)
 
 

@@ -14,17 +14,25 @@ Each returns the value as a plain ``float`` / ``int`` or raises ``TypeError`` (w
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import numbers
 import os
 import pathlib
+import time
+import warnings
 
 import numpy as np
 
 #: the memory one call may use (a hub pod has 1-2 GB): larger work is refused before it starts
 MEMORY_BUDGET = 2**30
+#: a call whose pace says it will run longer than this many seconds says so while it runs
+LONG_WORK_SECONDS = 10.0
+_PACE_AFTER = 0.5  # seconds of a call before its pace is trusted
 
 __all__ = ["real", "integer", "seed", "flag", "choice", "interval", "ndim", "array", "instance", "label",
-           "output_file", "ode_tolerances", "MEMORY_BUDGET", "memory"]
+           "output_file", "ode_tolerances", "MEMORY_BUDGET", "memory", "LONG_WORK_SECONDS", "LongWorkWarning",
+           "work", "quiet_work", "progress"]
 
 
 def _number(v) -> str:
@@ -201,3 +209,69 @@ def memory(what: str, nbytes: float, lower: str) -> None:
 
 def _bytes(n: float) -> str:
     return f"{n / 2**30:.3g} GiB" if n >= 2**30 else f"{n / 2**20:.3g} MiB"
+
+
+class LongWorkWarning(UserWarning):
+    """A call is on course to run longer than :data:`LONG_WORK_SECONDS` (it goes on)."""
+
+
+class _Meter:
+    """The pace of one call. A loop whose steps only get cheaper (GD: starts stop, none start) is
+    ``fraction`` done after ``elapsed`` seconds, so it takes at most about ``elapsed / fraction``:
+    said once, when that exceeds LONG_WORK_SECONDS, looked at after _PACE_AFTER s so that the pace
+    is measured, not guessed (a user's gradient may be slow). A call whose pace may change (an ODE
+    solver's steps grow or shrink) says so once it has run LONG_WORK_SECONDS."""
+
+    def __init__(self, what: str | None, lower: str, bounded: bool):
+        self.what, self.lower, self.bounded = what, lower, bounded
+        self.t0, self.said = time.perf_counter(), what is None
+
+    def progress(self, fraction: float):
+        if self.said or not fraction > 0:
+            return
+        elapsed = time.perf_counter() - self.t0
+        if self.bounded:
+            if elapsed < _PACE_AFTER or elapsed / fraction <= LONG_WORK_SECONDS:
+                return
+            total = elapsed / fraction
+            about = f"{total:.0f}" if total >= 10 else f"{total:.2g}"
+            news = (f"is on course for up to about {about} s at its pace so far ({100 * fraction:.2g} % in "
+                    f"{elapsed:.2g} s")
+        elif elapsed > LONG_WORK_SECONDS:
+            news = f"has run for {elapsed:.2g} s and is {100 * fraction:.2g} % of the way (its pace may change"
+        else:
+            return
+        self.said = True
+        warnings.warn(f"{self.what} {news}; reachkit says so above {LONG_WORK_SECONDS:g} s, "
+                      f"reachkit.checks.LONG_WORK_SECONDS). It goes on; interrupt the kernel to stop it. "
+                      f"To finish sooner: {self.lower}", LongWorkWarning, stacklevel=2)
+
+
+_METER: contextvars.ContextVar = contextvars.ContextVar("reachkit_work", default=None)
+
+
+@contextlib.contextmanager
+def work(what: str | None, lower: str, bounded: bool = True):
+    """Within: :func:`progress` reports how far the call ``what`` is (``bounded``: its pace can only
+    get faster, see :class:`_Meter`); the outermost ``work`` speaks (a basin map's words, not its
+    runs'). ``what=None`` keeps it quiet: see :func:`quiet_work`."""
+    if _METER.get() is not None:
+        yield
+        return
+    token = _METER.set(_Meter(what, lower, bounded))
+    try:
+        yield
+    finally:
+        _METER.reset(token)
+
+
+def quiet_work():
+    """No long-work warning within (an explorer's work has its own budget and its own words)."""
+    return work(None, "")
+
+
+def progress(fraction: float):
+    """The current call is ``fraction`` (0-1) done (cheap: called once per block of steps)."""
+    meter = _METER.get()
+    if meter is not None:
+        meter.progress(fraction)

@@ -310,8 +310,11 @@ def iterate(landscape, starts, n_steps, schedule, direction, *, method, record_e
     out = _Outcomes(x0, np.sqrt(r2max))
     ids, xa, a_last = np.arange(B), x0, np.full(B, np.nan)  # running starts, iterates, last steps
     k0 = 0  # the step of the first iterate of the block
-    with np.errstate(all="ignore"):
+    long_work = checks.work(f"{method} from {B} start{'s' * (B > 1)} for {n_steps} steps",
+                            "fewer steps (n_steps) or starts, or a larger gtol to stop sooner")
+    with np.errstate(all="ignore"), long_work:
         while ids.size:
+            checks.progress(k0 / max(n_steps, 1))
             nA = ids.size
             Xv, Gv, Av = X[:, :nA], G[:, :nA], A[:, :nA]
             if fixed:
@@ -791,6 +794,7 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
     def solve(ids, t0, y0, j0):
         def rhs(t, y):
             last_t[0] = t
+            checks.progress(t / t_max)
             return -gradients(t, y, ids).ravel()
 
         def escape(t, y):
@@ -806,7 +810,9 @@ def gradient_flow(landscape: Landscape, starts, t_max: float = 20.0, n_times: in
     outside = np.abs(x0).max(axis=1) > radius
     settle(np.flatnonzero(outside), "diverged", 0.0, x0[outside], 0, escape_words(radius))
     work = [(np.flatnonzero(~outside), 0.0, x0[~outside], 0)] if not outside.all() else []
-    with np.errstate(all="ignore"):
+    long_work = checks.work(f"the gradient flow of {B} start{'s' * (B > 1)} to t = {t_max:g}",
+                            "a smaller t_max, fewer starts or looser tolerances (rtol, atol)", bounded=False)
+    with np.errstate(all="ignore"), long_work:
         while work:
             ids, t0, y0, j0 = work.pop()
             sol = solve(ids, t0, y0, j0)

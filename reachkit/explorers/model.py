@@ -14,6 +14,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .. import checks
 from .settings import with_changes
 
 __all__ = ["ExplorerModel", "Worker", "Cancelled", "cancellable", "never", "in_kernel", "seconds_per_step",
@@ -151,7 +152,8 @@ class Worker:
         def run():
             if cancelled():
                 raise Cancelled
-            return compute(cancelled)
+            with checks.quiet_work():  # an explorer's work has its own budget and status line
+                return compute(cancelled)
 
         fut = self._pool.submit(run)
         self.job = (gen, key, fut)
@@ -202,7 +204,8 @@ class _Checked(abc.ABCMeta):
     """Checks the protocol once ``__init__`` has run: a missing member fails at construction."""
 
     def __call__(cls, *args, **kwargs):
-        obj = super().__call__(*args, **kwargs)
+        with checks.quiet_work():  # its first runs: bounded by the explorer's own budget
+            obj = super().__call__(*args, **kwargs)
         obj._check_protocol()
         return obj
 
@@ -328,17 +331,18 @@ class ExplorerModel(metaclass=_Checked):
         if not changed and not (final and self.draft):
             return set()
         saved = dict(vars(self))
-        try:
-            self.values = new
-            what = set(self._show(changed, final))
-            self.draft = not final
-            self._check_shown()
-        except BaseException:
-            vars(self).clear()
-            vars(self).update(saved)
-            raise
-        if final:
-            what |= self._start_pending()
+        with checks.quiet_work():  # the explorer's budget bounds what runs now; its status line speaks
+            try:
+                self.values = new
+                what = set(self._show(changed, final))
+                self.draft = not final
+                self._check_shown()
+            except BaseException:
+                vars(self).clear()
+                vars(self).update(saved)
+                raise
+            if final:
+                what |= self._start_pending()
         return what
 
     def refresh(self):
