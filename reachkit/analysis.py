@@ -196,9 +196,9 @@ def basin_map(landscape: Landscape, step=0.04, n: int = 256, n_steps: int = 1000
                   f"use a smaller n (memory grows as n^{dim})")
     grid = landscape.grid(n, bounds)
     pts = grid[-1].reshape(-1, landscape.dim)
+    fewer = "fewer n_steps" if method == "gd" else "a smaller t_max"
     with checks.work(f"basin_map with n={n} ({B} starts, {method})",
-                     f"a smaller n (the work grows as n^{dim}) or " + ("fewer n_steps" if method == "gd" else "a smaller t_max"),
-                     bounded=method == "gd"):
+                     f"a smaller n (the work grows as n^{dim}) or {fewer}", bounded=method == "gd"):
         if method == "gd":
             path = _gd_in_threads(landscape, pts, step, n_steps, gtol)
         else:
