@@ -7,7 +7,9 @@ that was replaced. Any other exception, or any warning, fails. Sizes stay small 
 at most a few dozen steps) so the whole file runs in well under a minute.
 """
 
+import contextlib
 import dataclasses
+import io
 import pathlib
 import warnings
 
@@ -273,3 +275,63 @@ def test_hub_links_are_well_formed_urls_or_a_clear_error(arg, value):
     assert urlsplit(q["repo"]).scheme in ("http", "https", "git", "ssh") and not q["repo"].startswith("-")
     assert ".." not in q["targetpath"].split("/") and ".." not in q["urlpath"].split("/")
     assert q["branch"] == kwargs["branch"].strip() and not q["branch"].startswith("-")
+
+
+# -- the explorer's front-end traits and requests: what a browser (or a hand-made message) can send --
+
+FRONT_TRAITS = ["step", "start", "frame", "playing", "speed", "revealed", "reduced_motion", "trail", "limits"]
+_FRONT = {}
+
+
+def _front_explorer():
+    if "ex" not in _FRONT:
+        _FRONT["ex"] = rk.explore(L.sharp_flat_2d(), start=(-0.7, 1.2), step=0.04, n_steps=60)
+    return _FRONT["ex"]
+
+
+def _sane_explorer(ex):
+    """The model's values are valid and shown: a finite start inside the plot, a positive step in use,
+    a status line that is the run's own or says what was refused."""
+    v = ex.model.values
+    assert np.all(np.isfinite(v["start"])) and len(v["start"]) == 2 and v["step"] > 0
+    assert ex.view.step > 0 and len(ex.view.start) == 2 and np.all(np.isfinite(ex.view.start))
+    assert ex.view.status == ex.model.current.status or ex.view.status.startswith("Could not update:")
+    assert set(ex.model.current.status.split(": ", 1)[0].split()) and ex.describe()
+
+
+@SETTINGS
+@given(name=st.sampled_from(FRONT_TRAITS), value=JUNK)
+def test_front_end_trait_values_are_taken_or_refused_in_the_status_line(name, value):
+    """A synced trait from the browser (ipywidgets' set_state): taken if valid, else refused in the
+    status line; nothing raised, nothing printed into the kernel's output; the explorer still works."""
+    ex = _front_explorer()
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()) as err:
+        warnings.simplefilter("error")
+        ex.view.set_state({name: value})
+    assert err.getvalue() == ""
+    _sane_explorer(ex)
+    assert ex.set(step=0.05) and ex.model.values["step"] == 0.05 and ex.view.status == ex.model.current.status
+
+
+REQUEST_CHANGES = st.dictionaries(st.sampled_from(["start", "step", "sharp", "flat", "frame", "x", ""]), JUNK,
+                                  max_size=3)
+
+
+@SETTINGS
+@given(seq=st.one_of(st.integers(-2, 10**9), st.sampled_from([None, True, "1", 1.5, np.nan])),
+       final=st.one_of(st.booleans(), st.sampled_from([None, 0, 1, "yes"])), changes=REQUEST_CHANGES,
+       junk=st.sampled_from([None, {}, [], "rk-ping?", 5]))
+def test_front_end_requests_are_answered_or_refused_never_raised(seq, final, changes, junk):
+    """A drag request from the view ({seq, final, changes}): applied and acknowledged with its seq, or
+    refused in the status line (still acknowledged when its seq is valid, so the drag goes on)."""
+    ex = _front_explorer()
+    before = ex.view.ack
+    content = {"seq": seq, "final": final, "changes": changes} if junk is None else junk
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()) as err:
+        warnings.simplefilter("error")
+        ex.view._on_front_msg(ex.view, content, [])
+    assert err.getvalue() == ""
+    _sane_explorer(ex)
+    valid_seq = isinstance(seq, int) and not isinstance(seq, bool) and seq >= 0
+    assert ex.view.ack == (seq if junk is None and valid_seq else before)
+    assert ex.set(step=0.05, sharp=20.0) and ex.view.status == ex.model.current.status

@@ -28,6 +28,7 @@ from .controls import Controls
 from .model import CLOSED
 from .view import ExplorerView, display_view, encode_run, fallback_bundle, live_param
 
+PANEL_DELAY = 0.15  # s: while dragging, the controls and read-outs follow the view this much later
 VIEW_OWNED = ("step",)  # settings edited on the view itself (its step slider and number box)
 
 
@@ -67,6 +68,7 @@ class Explorer:
         self._frame_key = None
         self._last_frame = 0
         self._deferred = False  # a step from the view waits to be coalesced with the next ones
+        self._panels_due = None  # the controls' and read-outs' update after drag answers
         self.live = live_settings(model.declarations)
         self.view = ExplorerView(lecture=lecture, reduced_motion=reduced_motion, trail=trail,
                                  speed=speed, clickable=bool(model.clickable),
@@ -109,7 +111,7 @@ class Explorer:
             what = self.model.update(final=final, **changes)
             self.error = None
             if what:
-                self._push(what)
+                self._push(what, final)
             else:
                 self._sync_inputs()
                 self.view.status = self.model.current.status  # an accepted change clears a refusal
@@ -180,7 +182,10 @@ class Explorer:
         self.set(**self.model.click(point))
 
     # -- pushing state to the view -------------------------------------------------------------
-    def _push(self, what: set):
+    def _push(self, what: set, final: bool = True):
+        """Send what changed to the view, then the controls and the read-outs panel (while a drag runs,
+        those follow within PANEL_DELAY: the view's answer goes alone, so the next drag request leaves
+        as soon as it arrives)."""
         m, v = self.model, self.view
         keys = [s["key"] for s in m.series()]
         at_end = v.frame >= self._last_frame or v.reduced_motion
@@ -211,8 +216,25 @@ class Explorer:
             self._last_frame = last = max(m.current.n_frames - 1, 0)
             v.frame = last if at_end else min(v.frame, last)
             v.status = m.current.status
-        self._sync_controls()
-        self._show_readout()
+        if final or not self._panels_later():
+            self._sync_panels()
+
+    def _sync_panels(self):
+        self._panels_due = None
+        if not self.model.closed:
+            self._sync_controls()
+            self._show_readout()
+
+    def _panels_later(self) -> bool:
+        """Update the controls and the read-outs PANEL_DELAY from now (once however many drag answers
+        come meanwhile); False outside a running event loop."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        if self._panels_due is None:
+            self._panels_due = loop.call_later(PANEL_DELAY, self._sync_panels)
+        return True
 
     def _sync_inputs(self):
         """The view's step and start and the controls show the model's values (after a refusal, or
