@@ -1,6 +1,6 @@
 """Live requests from the view (issue 17 items 2, 3, 7; issue 16 R10, R17), without a browser.
 
-- the back-pressure of static/view.js (``pacer``), run in Node: one request in flight, the latest
+- the back-pressure of static/view.js (``pacer``), run in Node: at most `depth` requests in flight, the latest
   value wins, a release is never dropped;
 - the kernel side: a request from the view (``{"seq", "final", "changes"}``) is checked, applied as
   a drag update (``final=False``: no fan) or a final one, and answered by ``ack``; malformed
@@ -53,6 +53,30 @@ def test_pacer_keeps_one_request_in_flight_and_the_latest_value_wins():
     assert [s["final"] for s in sent] == [False] * 3
     assert [s["seq"] for s in sent] == [1, 2, 3] and out["idle"]  # and nothing more waits
     assert run_js("const p = m.pacer(() => {}); return p.idle;") is True
+
+
+def test_a_pacer_of_depth_two_keeps_the_kernel_fed_and_the_backlog_at_one():
+    """depth 2 (the view's): the second value goes while the first is computed; an answer lets exactly
+    one newer value go; the answer to a later request answers the earlier ones too (in order)."""
+    out = run_js("""
+        const sent = [];
+        const p = m.pacer((msg) => sent.push(msg), { now: () => 0, depth: 2 });
+        for (let v = 1; v <= 30; v++) p.want({ sharp: v });       // 30 moves before any answer
+        const before = sent.length;
+        p.acked(sent[0].seq);                                     // one answer: the newest value goes
+        const afterOne = sent.length;
+        for (let v = 31; v <= 40; v++) p.want({ sharp: v });
+        p.acked(sent[2].seq);                                     // answers 2 and 3 (in order)
+        const afterThird = sent.length;
+        p.want({ sharp: 41 }, true);
+        p.acked(sent[3].seq);
+        return { sent, before, afterOne, afterThird, idle: p.idle };""")
+    sent = out["sent"]
+    assert out["before"] == 2 and [s["changes"]["sharp"] for s in sent[:2]] == [1, 2]
+    assert out["afterOne"] == 3 and sent[2]["changes"] == {"sharp": 30}
+    assert out["afterThird"] == 4 and sent[3]["changes"] == {"sharp": 40}
+    assert sent[4] == {"seq": 5, "final": True, "changes": {"sharp": 41}} and len(sent) == 5
+    assert not out["idle"]  # the release is still in flight
 
 
 def test_pacer_never_drops_the_release():

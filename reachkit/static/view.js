@@ -84,18 +84,22 @@ function noKernelUI(root, el, none) {
 }
 
 // -- back-pressure for live requests (a drag of a parameter or of the start) ---------------------------
-// One request in flight at a time: `want(changes, final)` keeps only the latest value of each setting
+// At most `depth` requests in flight: `want(changes, final)` keeps only the latest value of each setting
 // (latest wins; nothing queues on a slow connection); the next request goes out when the kernel's
-// answer to the last one has arrived and been drawn (`acked(seq)`). A final request (a release, a
-// typed value) is never dropped: merged into what waits, it stays final. `patience` ms without an
-// answer and the next request goes anyway (a lost message must not freeze the drag).
-export function pacer(send, { now = () => performance.now(), patience = 5000, first = 0 } = {}) {
-  let seq = first, inFlight = null, sentAt = 0, waiting = null;
+// answer to an earlier one has arrived (`acked(seq)`: answers come in order, so it answers every request
+// up to seq). With depth 2 the kernel has the next value while its answer to the last one travels: the
+// rate is one answer per kernel computation, not per round trip, and the backlog still at most one
+// request. A final request (a release, a typed value) is never dropped: merged into what waits, it stays
+// final. `patience` ms without an answer and the oldest request counts as lost (a lost message must not
+// freeze the drag).
+export function pacer(send, { now = () => performance.now(), patience = 5000, first = 0, depth = 1 } = {}) {
+  let seq = first, inFlight = [], waiting = null;   // inFlight: [seq, sentAt] oldest first
   const pump = () => {
-    if (!waiting || (inFlight !== null && now() - sentAt < patience)) return;
+    while (inFlight.length && now() - inFlight[0][1] >= patience) inFlight.shift();
+    if (!waiting || inFlight.length >= depth) return;
     const msg = { seq: ++seq, final: waiting.final, changes: waiting.changes };
     waiting = null;
-    inFlight = msg.seq; sentAt = now();
+    inFlight.push([msg.seq, now()]);
     send(msg);
   };
   return {
@@ -103,9 +107,13 @@ export function pacer(send, { now = () => performance.now(), patience = 5000, fi
       waiting = { changes: { ...(waiting ? waiting.changes : {}), ...changes }, final: final || (waiting ? waiting.final : false) };
       pump();
     },
-    acked(n) { if (n === inFlight) { inFlight = null; pump(); } },
-    get idle() { return inFlight === null && waiting === null; },
-    get inFlight() { return inFlight; },
+    acked(n) {
+      if (!inFlight.some(([s]) => s === n)) return;   // an answer to nothing of ours
+      inFlight = inFlight.filter(([s]) => s > n);
+      pump();
+    },
+    get idle() { return inFlight.length === 0 && waiting === null; },
+    get inFlight() { return inFlight.length ? inFlight[inFlight.length - 1][0] : null; },
   };
 }
 
@@ -475,7 +483,7 @@ function render({ model, el }) {
     }
   }
   // With a fan every position is drawn here at once. Without one (a fan not computed yet, the reach and
-  // adaptive explorers) each position is a computation: a drag sends live requests (one in flight, the
+  // adaptive explorers) each position is a computation: a drag sends live requests (at most two in flight, the
   // latest wins; the step shown stays the kernel's until its answer), the release a final one.
   let stepDragging = false;
   const liveStep = () => !(model.get("fan").length && model.get("fan").length === model.get("fan_steps").length);
@@ -510,7 +518,7 @@ function render({ model, el }) {
   let dragging = null;            // {id, x, y, moved} while the pointer is down on the plot
   let finalStart = false;         // a released or keyed start waits to be announced
   const requests = pacer((msg) => { model.send(msg); root.dataset.pending = "1"; },
-                         { first: Math.floor(Math.random() * 1e9) });
+                         { first: Math.floor(Math.random() * 1e9), depth: 2 });
   const settled = () => !dragging && requests.idle;
 
   // the data point under a pointer event, clamped to the axes; null outside them (or not clickable)
