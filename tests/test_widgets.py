@@ -571,3 +571,20 @@ def _descendants(widget):
     yield widget
     for child in getattr(widget, "children", ()):
         yield from _descendants(child)
+
+
+def test_each_fan_entry_carries_the_read_outs_the_kernel_shows_at_its_step():
+    """A page with no kernel shows a fan entry's own read-outs panel as the step moves: for each saved
+    step it must be what the live explorer's panel shows after set(step=that step), at the last iterate."""
+    ex = explore(landscapes.sharp_flat_2d(), start=(-0.7, 1.2), step=0.04, n_steps=120)
+    ex.model.wait(60)
+    fan = list(ex.view.fan)
+    assert len(fan) == len(ex.model.fan_steps) > 10
+    picks = [0, len(fan) // 2, len(fan) - 1]
+    for j in picks:
+        a = ex.model.fan_steps[j]
+        assert ex.set(step=a)
+        ex.view.frame = ex.model.current.n_frames - 1
+        assert fan[j]["readout"] == ex.readout.value, (a, fan[j]["readout"], ex.readout.value)
+    assert "below" in fan[picks[0]]["readout"] and "ABOVE" in fan[picks[-1]]["readout"]
+    ex.close()

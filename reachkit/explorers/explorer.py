@@ -196,7 +196,7 @@ class Explorer:
                 v.step_min, v.step_max = float(lo), float(hi)
                 v.step_marks = m.step_marks()
                 v.fan_steps = [float(a) for a in m.fan_steps]
-                v.fan = [_encode(r, keys) for r in m.fan]
+                v.fan = [_encode(r, keys, lines) for r, lines in zip(m.fan, fan_readouts(m), strict=True)]
             if "background" in what and m.static_key() != self._static_key:
                 # the scene (data, a few ms) in the same message as the runs below, so no frame shows a
                 # path and a landscape of different values; the frame PNG only when its axes change
@@ -250,14 +250,7 @@ class Explorer:
         self.controls.disable(self.model.inactive())
 
     def _show_readout(self):
-        lines = self.readout_lines()
-        rows = []
-        for line in lines:
-            t = html.escape(line)
-            for word in ("WARNING", "ABOVE", "Not reached", "Fragile"):
-                t = t.replace(word, f"<b class='rk-warn'>{word}</b>")
-            rows.append(f"<div>{t}</div>")
-        self.readout.value = "<div class='rk-readout'>" + "".join(rows) + "</div>"
+        self.readout.value = readout_html(self.readout_lines())
 
     # -- reading the state -----------------------------------------------------------------------
     def readout_lines(self) -> list[str]:
@@ -365,8 +358,33 @@ class Explorer:
             close(w)
 
 
-def _encode(run, keys) -> dict:
+def _encode(run, keys, readout=None) -> dict:
     """A Run as the view's ``runs`` / ``fan`` entry for the series ``keys`` (in that order); a Run
     with no ``info`` (curves rather than paths on f) sends none."""
     info = [run.info[k] for k in keys] if run.info else None
-    return encode_run(run.step, [run.xy[k] for k in keys], info, run.status, run.alt)
+    return encode_run(run.step, [run.xy[k] for k in keys], info, run.status, run.alt, readout)
+
+
+def readout_html(lines: list[str]) -> str:
+    """The read-outs panel: one escaped line per row, the warning words in bold."""
+    rows = []
+    for line in lines:
+        t = html.escape(line)
+        for word in ("WARNING", "ABOVE", "Not reached", "Fragile"):
+            t = t.replace(word, f"<b class='rk-warn'>{word}</b>")
+        rows.append(f"<div>{t}</div>")
+    return "<div class='rk-readout'>" + "".join(rows) + "</div>"
+
+
+def fan_readouts(model) -> list[str]:
+    """The read-outs panel for each fan entry at its last iterate (what a page with no kernel shows as
+    the step moves): the model's own ``readout_lines`` with that entry shown and its step in use."""
+    current, values = model.current, model.values
+    out = []
+    try:
+        for run in model.fan:
+            model.current, model.values = run, {**values, "step": run.step}
+            out.append(readout_html(model.readout_lines(None)))
+    finally:
+        model.current, model.values = current, values
+    return out

@@ -41,13 +41,17 @@ def pack_points(points) -> bytes:
         return arr.astype("<f4").tobytes()
 
 
-def encode_run(step, paths, info=None, status: str = "", alt: str = "") -> dict:
+def encode_run(step, paths, info=None, status: str = "", alt: str = "", readout: str | None = None) -> dict:
     """One entry of ``runs``/``fan``: the step, one (n_i, 2) path per series, optional (f, |grad f|) per
-    iterate, a one-line status and the figure's text alternative."""
+    iterate, a one-line status, the figure's text alternative and, for a fan entry, the read-outs
+    panel at its last iterate (escaped HTML, explorer.readout_html: a page with no kernel shows it as
+    the step moves)."""
     entry = {"step": checks.real("step", step, positive=True), "paths": [pack_points(p) for p in paths],
              "status": str(status), "alt": str(alt)}
     if info is not None:
         entry["info"] = [pack_points(i) for i in info]
+    if readout is not None:
+        entry["readout"] = str(readout)
     return entry
 
 

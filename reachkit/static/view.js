@@ -657,7 +657,12 @@ function render({ model, el }) {
     if (e) lastEntry = e;
     const alt = hiding() ? WAIT : (e || lastEntry || {}).alt || "";
     if (figure.getAttribute("aria-label") !== alt) figure.setAttribute("aria-label", alt);
-    if (kernel.none()) status.textContent = (e || lastEntry || {}).status || model.get("status");   // the shown run's
+    if (kernel.none()) {   // the shown run's own words: its status line and the read-outs panel beside the view
+      const shown = e || lastEntry || {};
+      status.textContent = shown.status || model.get("status");
+      const panel = shown.readout && el.closest(".rk-explorer")?.querySelector(".rk-readouts .rk-readout");
+      if (panel && panel.outerHTML !== shown.readout) panel.outerHTML = shown.readout;   // escaped by the kernel (readout_html)
+    }
   }
   const on = (names, fn) => names.split(" ").forEach((n) => model.on(`change:${n}`, fn));
   on("background", background);

@@ -124,7 +124,8 @@ def test_offline_the_site_page_replays_the_saved_runs_and_marks_the_rest_inactiv
         inert = box.locator(":is(input, select, button):not(.rk-view *)")
         assert inert.count() >= 3 and all(c.get_attribute("aria-disabled") == "true" for c in inert.all())
         panel = box.locator(".rk-controls").first
-        assert float(panel.evaluate("(p) => getComputedStyle(p.parentElement).opacity")) < 1
+        assert float(panel.evaluate("(p) => getComputedStyle(p).opacity")) < 1
+        readouts = box.locator(".rk-readouts .rk-readout")
         slider, status = view.locator("input.rk-step"), view.locator(".rk-status")
         readout = view.locator(".rk-frame-readout")
         anyway = view.get_by_role("button", name="show anyway")
@@ -137,8 +138,13 @@ def test_offline_the_site_page_replays_the_saved_runs_and_marks_the_rest_inactiv
                 "(s) => { s.value = s.max; s.dispatchEvent(new Event('input', {bubbles: true})); }")
             f = [float(v) for v in re.findall(r"f = ([-+0-9.eInfity]+)", readout.inner_text())]
             seen[end] = (status.inner_text(), f)
-        (small, f_small), (large, f_large) = seen.values()
+            # the Python read-outs panel is the shown run's: its step, and that step against 2/sharpness
+            used = float(re.search(r"Step a_k = ([-+0-9.e]+)", readouts.inner_text()).group(1))
+            assert used == pytest.approx(float(view.locator("input.rk-stepbox").input_value()), rel=1e-3)
+            seen[end] += ("ABOVE" in readouts.inner_text(),)
+        (small, f_small, above_small), (large, f_large, above_large) = seen.values()
         assert "converged" in small and "diverged" in large, seen
+        assert not above_small and above_large, seen
         assert not all(map(math.isfinite, f_large)) or max(f_large) > 1e6 > max(f_small), seen
         page.evaluate(_JS_VIEW_HELPERS)
         view.locator(".rk-speed input").evaluate(
