@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -229,7 +230,9 @@ if __name__ == "__main__":
     parser.add_argument("--code", action="store_true", help="handouts: print the code cells too")
     args = parser.parse_args()
     ONLY[:] = args.only
+    started = time.monotonic()
     if args.what == "site":
         site(args.out or SITE)
     else:
         handout(args.out or HANDOUTS, code=args.code)
+    print(f"{args.what}: {time.monotonic() - started:.0f} s (notebooks executed or reused from {BUILD / 'executed'})")
