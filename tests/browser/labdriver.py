@@ -690,13 +690,15 @@ _JS_VIEW_HELPERS = r"""
     requestAnimationFrame(f);
   });
   // During a live drag (parameter or start): per animation frame, whether the canvas changed, whether a
-  // new kernel answer was drawn (the view's data-answers).
+  // new kernel answer was drawn (the view's data-answers; two answers in one frame count once there, and
+  // `answers` counts every answer received).
   // With a scene canvas (the landscape drawn from data), also the answers drawn with a new path but the
   // landscape unchanged since the answer before (`pathOnly`: a parameter drag must have none).
   const live = (c, root, fig, ms) => new Promise((resolve) => {
     window.__rkStop = false;
     const sc = fig.querySelector('canvas.rk-scene');
     let last = sum(c), lastA = root.dataset.answers || '0', changes = 0, answered = 0;
+    const a0 = Number(lastA);
     let lastScene = sc ? sum(sc) : 0, pathOnly = 0, lastPath = last;
     const t0 = performance.now();
     const f = () => {
@@ -709,8 +711,8 @@ _JS_VIEW_HELPERS = r"""
         lastScene = sNow; lastPath = s;
       }
       if (performance.now() - t0 < ms && !window.__rkStop) requestAnimationFrame(f);
-      else resolve({changes, answered, pathOnly: sc ? pathOnly : null,
-                    seconds: (performance.now() - t0) / 1000});
+      else resolve({changes, answered, answers: Number(root.dataset.answers || '0') - a0,
+                    pathOnly: sc ? pathOnly : null, seconds: (performance.now() - t0) / 1000});
     };
     requestAnimationFrame(f);
   });
@@ -947,7 +949,8 @@ class ViewDriver:
     def measure_live_drag(self, press: tuple, to: tuple, seconds: float = 1.5, moves: int = 90) -> dict:
         """Press at `press` (page px), move in a straight line to `to` in `seconds`, release: canvas
         frames changed, kernel answers drawn (frames with a new path), answers whose path changed on an
-        unchanged landscape (scene canvas), per second of drag; then wait until it has settled."""
+        unchanged landscape (scene canvas), per second of drag, and the answers received (the view keeps
+        two requests in flight, so two answers may arrive within one frame); then wait until it has settled."""
         self.settle()
         self.page.mouse.move(*press)
         self.page.mouse.down()
@@ -971,7 +974,7 @@ class ViewDriver:
         s = counted["seconds"]
         return {"changed_frames_per_s": round(counted["changes"] / s, 1),
                 "path_frames_per_s": round(counted["answered"] / s, 1), "paths_drawn": counted["answered"],
-                "new_path_on_unchanged_landscape": counted["pathOnly"],
+                "answers_received": counted["answers"], "new_path_on_unchanged_landscape": counted["pathOnly"],
                 "pointer_moves": moves, "websocket_frames_sent": sent, "seconds": round(s, 2),
                 "release_to_answer_drawn_ms": round(released_ms, 1)}
 
@@ -1082,6 +1085,7 @@ def measurement_lines(since: float = 0.0) -> list[str]:
         path = RESULTS / f"{name}.json"
         if path.exists() and path.stat().st_mtime >= since:
             d = json.loads(path.read_text())
-            lines.append(f"{name}: {d['path_frames_per_s']:.0f} answers drawn/s, {d['websocket_frames_sent']} requests "
-                         f"for {d['paths_drawn']} answers, release -> answer {d['release_to_answer_drawn_ms']:.0f} ms")
+            lines.append(f"{name}: {d['path_frames_per_s']:.0f} frames/s with a new answer, {d['websocket_frames_sent']} "
+                         f"requests for {d['answers_received']} answers, release -> answer "
+                         f"{d['release_to_answer_drawn_ms']:.0f} ms")
     return lines
