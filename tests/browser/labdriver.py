@@ -1085,7 +1085,7 @@ def measurement_lines(since: float = 0.0) -> list[str]:
         path = RESULTS / f"{name}.json"
         if path.exists() and path.stat().st_mtime >= since:
             d = json.loads(path.read_text())
-            lines.append(f"{name}: {d['path_frames_per_s']:.0f} frames/s with a new answer, {d['websocket_frames_sent']} "
-                         f"requests for {d['answers_received']} answers, release -> answer "
+            lines.append(f"{name}: {d['path_frames_per_s']:.0f} frames/s with a new answer, "
+                         f"{d['websocket_frames_sent']} requests for {d['answers_received']} answers, release -> answer "
                          f"{d['release_to_answer_drawn_ms']:.0f} ms")
     return lines
