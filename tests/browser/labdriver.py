@@ -1086,6 +1086,6 @@ def measurement_lines(since: float = 0.0) -> list[str]:
         if path.exists() and path.stat().st_mtime >= since:
             d = json.loads(path.read_text())
             lines.append(f"{name}: {d['path_frames_per_s']:.0f} frames/s with a new answer, "
-                         f"{d['websocket_frames_sent']} requests for {d['answers_received']} answers, release -> answer "
-                         f"{d['release_to_answer_drawn_ms']:.0f} ms")
+                         f"{d['websocket_frames_sent']} requests for {d['answers_received']} answers, release -> "
+                         f"answer {d['release_to_answer_drawn_ms']:.0f} ms")
     return lines
