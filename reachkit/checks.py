@@ -19,6 +19,7 @@ import contextvars
 import numbers
 import os
 import pathlib
+import sys
 import time
 import warnings
 
@@ -244,7 +245,17 @@ class _Meter:
         self.said = True
         warnings.warn(f"{self.what} {news}; reachkit says so above {LONG_WORK_SECONDS:g} s, "
                       f"reachkit.checks.LONG_WORK_SECONDS). It goes on; interrupt the kernel to stop it. "
-                      f"To finish sooner: {self.lower}", LongWorkWarning, stacklevel=2)
+                      f"To finish sooner: {self.lower}", LongWorkWarning, stacklevel=_outside_reachkit())
+
+
+def _outside_reachkit() -> int:
+    """The ``stacklevel`` (for a warning raised by this function's caller) of the first frame outside
+    the reachkit package: the warning names the user's line, not the library's loop."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(1), 1  # level 1: the caller, which warns
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 _METER: contextvars.ContextVar = contextvars.ContextVar("reachkit_work", default=None)

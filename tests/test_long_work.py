@@ -104,3 +104,11 @@ def test_an_explorer_keeps_quiet(low_limit):
     ex, said, elapsed = long_warnings(lambda: rk.explore(f, step=1e-4, start=1.0, n_steps=300))
     assert elapsed > LIMIT and not said, said
     ex.close()
+
+
+def test_the_warning_names_the_users_line_not_the_librarys_loop(low_limit):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        D.gradient_descent(slow_quadratic(), [1.0], 1e-4, 300, gtol=0)
+    files = [w.filename for w in caught if issubclass(w.category, checks.LongWorkWarning)]
+    assert files == [__file__], files
