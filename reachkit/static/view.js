@@ -652,6 +652,7 @@ function render({ model, el }) {
   }
 
   // -- kernel -> view ---------------------------------------------------------------------------------
+  let panelFrom;                 // the fan entry's read-outs last put in the panel (no kernel)
   function refreshEntry() {
     const e = entry();
     if (e) lastEntry = e;
@@ -660,8 +661,8 @@ function render({ model, el }) {
     if (kernel.none()) {   // the shown run's own words: its status line and the read-outs panel beside the view
       const shown = e || lastEntry || {};
       status.textContent = shown.status || model.get("status");
-      const panel = shown.readout && el.closest(".rk-explorer")?.querySelector(".rk-readouts .rk-readout");
-      if (panel && panel.outerHTML !== shown.readout) panel.outerHTML = shown.readout;   // escaped by the kernel (readout_html)
+      const panel = shown.readout !== panelFrom && el.closest(".rk-explorer")?.querySelector(".rk-readouts .rk-readout");
+      if (panel) { panel.outerHTML = shown.readout; panelFrom = shown.readout; }   // escaped by the kernel (readout_html)
     }
   }
   const on = (names, fn) => names.split(" ").forEach((n) => model.on(`change:${n}`, fn));
